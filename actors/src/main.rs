@@ -1,0 +1,3 @@
+//! `qtrade`: the QuantumTrade command line.
+
+fn main() {}

@@ -1,0 +1,108 @@
+//! Average true range, as TA-Lib's `ATR`: the first value (at index `period`)
+//! is the mean of the true ranges of candles 1..=period; then Wilder's
+//! smoothing `atr = (atr·(period − 1) + tr) / period`.
+
+use crate::indicators::talib_compat::true_range;
+
+/// Streaming ATR; first defined at index `period` (the first candle has no
+/// true range).
+#[derive(Debug, Clone)]
+pub struct Atr {
+    period: usize,
+    prev_close: Option<f64>,
+    count: usize,
+    sum: f64,
+    value: f64,
+}
+
+impl Atr {
+    /// A new ATR.
+    ///
+    /// # Panics
+    /// When `period` is 0.
+    #[must_use]
+    pub fn new(period: usize) -> Self {
+        assert!(period > 0, "period must be positive");
+        Self {
+            period,
+            prev_close: None,
+            count: 0,
+            sum: 0.0,
+            value: f64::NAN,
+        }
+    }
+
+    /// Feeds one candle's high, low and close.
+    #[inline]
+    pub fn update(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
+        let prev = self.prev_close.replace(close)?;
+        let tr = true_range(high, low, prev);
+        let n = self.period as f64;
+        if self.count >= self.period {
+            self.value = (self.value * (n - 1.0) + tr) / n;
+            return Some(self.value);
+        }
+        self.count += 1;
+        self.sum += tr;
+        if self.count == self.period {
+            self.value = self.sum / n;
+            Some(self.value)
+        } else {
+            None
+        }
+    }
+
+    /// The last value, once defined.
+    #[must_use]
+    pub fn value(&self) -> Option<f64> {
+        (self.count >= self.period).then_some(self.value)
+    }
+}
+
+/// Batch ATR (NaN before index `period`).
+///
+/// # Panics
+/// When `period` is 0 or the slices differ in length.
+#[must_use]
+pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
+    assert!(period > 0, "period must be positive");
+    assert!(high.len() == low.len() && low.len() == close.len());
+    let len = close.len();
+    let mut out = vec![f64::NAN; len];
+    if len <= period {
+        return out;
+    }
+    let n = period as f64;
+    let mut sum = 0.0;
+    for i in 1..=period {
+        sum += true_range(high[i], low[i], close[i - 1]);
+    }
+    let mut prev = sum / n;
+    out[period] = prev;
+    for i in period + 1..len {
+        let tr = true_range(high[i], low[i], close[i - 1]);
+        prev = (prev * (n - 1.0) + tr) / n;
+        out[i] = prev;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_value_is_mean_true_range() {
+        let h = [10.0, 12.0, 11.0, 13.0];
+        let l = [9.0, 10.0, 9.0, 12.0];
+        let c = [9.5, 11.0, 10.0, 12.5];
+        let b = atr(&h, &l, &c, 2);
+        // tr1 = max(2, 2.5, 0.5) = 2.5; tr2 = max(2, 0, 2) = 2; tr3 = max(1, 3, 2) = 3
+        assert!(b[1].is_nan());
+        assert_eq!(b[2], 2.25);
+        assert_eq!(b[3], (2.25 + 3.0) / 2.0);
+        let mut s = Atr::new(2);
+        let st: Vec<_> = (0..4).map(|i| s.update(h[i], l[i], c[i])).collect();
+        assert_eq!(st, vec![None, None, Some(2.25), Some(2.625)]);
+    }
+}

@@ -1,0 +1,21 @@
+//! # QuantumTrade core
+//!
+//! The pure core of the QuantumTrade trading node: domain types and every
+//! calculation, with no actors, no async runtime and no sockets. Everything
+//! here is deterministic given its inputs, so the node, backtests and a quant
+//! in a notebook get the same numbers.
+//!
+//! Modules:
+//! - [`market`]: candles, intervals, symbols, Binance kline CSV I/O,
+//!   timeframe aggregation and candle ring buffers.
+//! - [`indicators`]: the indicator battery, each indicator in a streaming and
+//!   a batch form that agree, and the [`indicators::battery`] that runs them all.
+//! - [`exchange`]: venue protocol types and logic (Binance USDⓈ-M), free of I/O.
+//!
+//! No feature flags yet.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod exchange;
+pub mod indicators;
+pub mod market;

@@ -1,0 +1,15 @@
+//! The market model: candles and their intervals, symbols, the Binance kline
+//! CSV layout, timeframe aggregation and fixed-capacity candle buffers.
+
+pub mod aggregate;
+pub mod candle;
+pub mod interval;
+pub mod kline_csv;
+pub mod ring;
+pub mod series;
+pub mod symbol;
+
+pub use candle::Candle;
+pub use interval::Interval;
+pub use series::OhlcvSeries;
+pub use symbol::Symbol;
