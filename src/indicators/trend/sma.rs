@@ -28,25 +28,17 @@ impl Sma {
     /// Feeds one value.
     #[inline]
     pub fn update(&mut self, x: f64) -> Option<f64> {
-        let period = self.window.capacity();
-        if self.window.is_full() {
-            // TA-Lib: add the newest, output, then subtract the oldest.
-            self.sum += x;
-            let out = self.sum / period as f64;
-            let old = self.window.push(x).unwrap_or(0.0);
-            self.sum -= old;
-            Some(out)
-        } else {
-            self.window.push(x);
-            self.sum += x;
-            if self.window.is_full() {
-                let out = self.sum / period as f64;
-                self.sum -= self.window.get(0);
-                Some(out)
-            } else {
-                None
-            }
+        // `sum` holds the newest `period - 1` values, as TA-Lib's running
+        // total does between steps: add the new value, divide, then drop the
+        // oldest value of the full window.
+        self.window.push(x);
+        self.sum += x;
+        if !self.window.is_full() {
+            return None;
         }
+        let out = self.sum / self.window.capacity() as f64;
+        self.sum -= self.window.get(0);
+        Some(out)
     }
 }
 
