@@ -2,9 +2,9 @@
 //! (shared/INDICATORS.md), in batch over a whole series and streaming one
 //! candle at a time, with one column order for both.
 
+use crate::indicators::or_nan;
 use crate::indicators::trend::{ema::Ema, ema::ema, sma::Sma, sma::sma};
 use crate::indicators::volatility::atr::{Atr, atr};
-use crate::indicators::or_nan;
 use crate::market::{Candle, OhlcvSeries};
 
 macro_rules! columns {

@@ -17,6 +17,8 @@
 
 pub mod battery;
 pub mod momentum;
+#[cfg(test)]
+pub(crate) mod proptest_support;
 pub mod talib_compat;
 pub mod trend;
 pub mod volatility;

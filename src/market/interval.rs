@@ -140,6 +140,9 @@ mod tests {
     fn buckets_align_to_utc_multiples() {
         assert_eq!(Interval::H1.bucket_start(3_600_000 + 59_999), 3_600_000);
         assert_eq!(Interval::M5.bucket_start(-1), -300_000);
-        assert_eq!(Interval::D1.bucket_start(86_400_000 * 3 + 5), 86_400_000 * 3);
+        assert_eq!(
+            Interval::D1.bucket_start(86_400_000 * 3 + 5),
+            86_400_000 * 3
+        );
     }
 }

@@ -77,3 +77,20 @@ mod tests {
         assert_eq!(st, vec![None, None, Some(2.0), Some(3.0), Some(4.0)]);
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::indicators::or_nan;
+    use crate::indicators::proptest_support::{assert_columns_agree, series};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn streaming_equals_batch(s in series(300), period in 1usize..40) {
+            let mut st = Sma::new(period);
+            let streamed: Vec<f64> = s.close.iter().map(|&x| or_nan(st.update(x))).collect();
+            assert_columns_agree("sma", &streamed, &sma(&s.close, period));
+        }
+    }
+}
