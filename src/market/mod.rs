@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod candle;
 pub mod interval;
 pub mod kline_csv;
+pub mod random_walk;
 pub mod ring;
 pub mod series;
 pub mod symbol;
