@@ -18,7 +18,9 @@ use std::hint::black_box;
 fn batch(c: &mut Criterion) {
     let mut g = c.benchmark_group("battery_batch");
     g.sample_size(10);
-    let universe: Vec<_> = (0..400).map(|s| random_walk_series(42, s, 10_000, 0)).collect();
+    let universe: Vec<_> = (0..400)
+        .map(|s| random_walk_series(42, s, 10_000, 0))
+        .collect();
     g.throughput(Throughput::Elements(400 * 10_000));
     g.bench_function(BenchmarkId::from_parameter("400x10000"), |b| {
         b.iter(|| {

@@ -116,14 +116,63 @@ impl Table {
     }
 }
 
+/// A set of battery columns (a bit per [`Column`]), for callers that need
+/// only some: shared inputs (RSI for StochRSI, ATR for Keltner) are still
+/// computed once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ColumnSet(u64);
+
+impl ColumnSet {
+    /// Every column.
+    pub const ALL: ColumnSet = ColumnSet((1u64 << COLUMN_COUNT) - 1);
+
+    /// The set of `columns`.
+    #[must_use]
+    pub fn from_columns(columns: &[Column]) -> Self {
+        Self(columns.iter().fold(0, |m, &c| m | 1u64 << c as usize))
+    }
+
+    /// True when `c` is in the set.
+    #[inline]
+    #[must_use]
+    pub fn contains(self, c: Column) -> bool {
+        self.0 & (1u64 << c as usize) != 0
+    }
+
+    /// True when any of `cs` is in the set.
+    #[inline]
+    #[must_use]
+    pub fn any(self, cs: &[Column]) -> bool {
+        cs.iter().any(|&c| self.contains(c))
+    }
+}
+
 /// Computes every column over `s` with the batch forms.
 #[must_use]
 pub fn compute(s: &OhlcvSeries) -> Table {
+    compute_selected(s, ColumnSet::ALL)
+}
+
+/// Computes the columns in `want` over `s`; the others stay NaN.
+#[must_use]
+pub fn compute_selected(s: &OhlcvSeries, want: ColumnSet) -> Table {
     let n = s.len();
-    let mut columns = vec![vec![f64::NAN; n]; COLUMN_COUNT];
-    columns[Column::Ema20 as usize] = ema(&s.close, 20);
-    columns[Column::Sma20 as usize] = sma(&s.close, 20);
-    columns[Column::Atr14 as usize] = atr(&s.high, &s.low, &s.close, 14);
+    let mut columns: Vec<Vec<f64>> = vec![Vec::new(); COLUMN_COUNT];
+    let mut put = |c: Column, v: Vec<f64>| columns[c as usize] = v;
+    if want.contains(Column::Ema20) {
+        put(Column::Ema20, ema(&s.close, 20));
+    }
+    if want.contains(Column::Sma20) {
+        put(Column::Sma20, sma(&s.close, 20));
+    }
+    if want.contains(Column::Atr14) {
+        put(Column::Atr14, atr(&s.high, &s.low, &s.close, 14));
+    }
+    for col in &mut columns {
+        if col.is_empty() {
+            *col = vec![f64::NAN; n];
+        }
+    }
     Table {
         open_time: s.open_time.clone(),
         columns,
