@@ -3,12 +3,14 @@
 
 pub mod aggregate;
 pub mod candle;
+pub mod instrument;
 pub mod interval;
 pub mod kline_csv;
 pub mod random_walk;
 pub mod ring;
 pub mod series;
 pub mod symbol;
+pub mod synthetic;
 
 pub use candle::Candle;
 pub use interval::Interval;
