@@ -10,6 +10,8 @@
 //!   timeframe aggregation and candle ring buffers.
 //! - [`indicators`]: the indicator battery, each indicator in a streaming and
 //!   a batch form that agree, and the [`indicators::battery`] that runs them all.
+//! - [`selection`]: universe screening, regime detection, scoring and the
+//!   diversified top five.
 //! - [`exchange`]: venue protocol types and logic (Binance USDⓈ-M), free of I/O.
 //!
 //! No feature flags yet.
@@ -19,3 +21,4 @@
 pub mod exchange;
 pub mod indicators;
 pub mod market;
+pub mod selection;
