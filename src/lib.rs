@@ -10,6 +10,8 @@
 //!   timeframe aggregation and candle ring buffers.
 //! - [`indicators`]: the indicator battery, each indicator in a streaming and
 //!   a batch form that agree, and the [`indicators::battery`] that runs them all.
+//! - [`analysis`]: price velocity, volume surges, pivots and the breakout
+//!   model on top of the battery.
 //! - [`selection`]: universe screening, regime detection, scoring and the
 //!   diversified top five.
 //! - [`exchange`]: venue protocol types and logic (Binance USDⓈ-M), free of I/O.
@@ -18,6 +20,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod exchange;
 pub mod indicators;
 pub mod market;
