@@ -2,6 +2,7 @@
 //! volume surges, support and resistance pivots, and the logistic model
 //! behind the breakout probability.
 
+pub mod breakout;
 pub mod logistic;
 pub mod pivots;
 pub mod velocity;
