@@ -3,6 +3,7 @@
 //! behind the breakout probability.
 
 pub mod breakout;
+pub mod composite;
 pub mod logistic;
 pub mod pivots;
 pub mod velocity;
