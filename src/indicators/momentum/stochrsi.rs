@@ -1,1 +1,337 @@
-//! (placeholder: not yet written)
+//! Stochastic RSI: TA-Lib 0.8.1's `STOCH` (SMA smoothing) applied to the RSI
+//! series from its first valid value, with high = low = close = RSI.
+//!
+//! Definition, with r the RSI(`rsi_period`) series (first valid at index
+//! `rsi_period`) and periods fk, sk, sd (defaults 14, 3, 3):
+//! - hi, lo = max and min of the last fk RSI values;
+//! - fastk = 0 when |hi − lo| ≤ 1e-14·(|hi| + |lo|) (TA-Lib's
+//!   `TA_IS_ZERO_SCALED`: the range is rounding noise, as happens in flat
+//!   stretches where RSI repeats up to its last bits), otherwise
+//!   ((r − lo) / (hi − lo))·100;
+//! - k = SMA(sk) of fastk, d = SMA(sd) of k (TA-Lib's running-sum SMA);
+//! - both outputs are first defined at index
+//!   `rsi_period + (fk − 1) + (sk − 1) + (sd − 1)` (31 for the defaults), as
+//!   TA-Lib's `STOCH` emits k and d together.
+//!
+//! This is not TA-Lib's `STOCHRSI` function (which smooths differently and
+//! starts earlier); the `k` column equals its smoothed output where both
+//! exist.
+
+use crate::indicators::momentum::rsi::{Rsi, rsi_into};
+use crate::indicators::talib_compat::is_zero_scaled;
+use crate::indicators::trend::sma::Sma;
+use crate::indicators::window::Window;
+
+/// Periods of the stochastic RSI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StochRsiParams {
+    /// RSI period (≥ 2).
+    pub rsi_period: usize,
+    /// Window of the highest/lowest RSI for fast %K (≥ 1).
+    pub fastk_period: usize,
+    /// SMA period turning fast %K into %K (≥ 1).
+    pub slowk_period: usize,
+    /// SMA period turning %K into %D (≥ 1).
+    pub slowd_period: usize,
+}
+
+impl Default for StochRsiParams {
+    /// RSI 14, fast %K 14, %K 3, %D 3: the battery's `stochrsi_k/d`.
+    fn default() -> Self {
+        Self {
+            rsi_period: 14,
+            fastk_period: 14,
+            slowk_period: 3,
+            slowd_period: 3,
+        }
+    }
+}
+
+impl StochRsiParams {
+    /// Index of the first defined output.
+    #[must_use]
+    pub fn first_valid(&self) -> usize {
+        self.rsi_period + self.fastk_period + self.slowk_period + self.slowd_period - 3
+    }
+
+    fn validate(&self) {
+        assert!(self.rsi_period >= 2, "RSI period must be at least 2");
+        assert!(
+            self.fastk_period >= 1 && self.slowk_period >= 1 && self.slowd_period >= 1,
+            "stochastic periods must be positive"
+        );
+    }
+}
+
+/// One stochastic RSI output.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StochRsiValue {
+    /// Slow %K: SMA of fast %K.
+    pub k: f64,
+    /// Slow %D: SMA of %K.
+    pub d: f64,
+}
+
+/// Batch stochastic RSI, NaN where undefined.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StochRsiOutput {
+    /// Slow %K per input.
+    pub k: Vec<f64>,
+    /// Slow %D per input.
+    pub d: Vec<f64>,
+}
+
+/// TA-Lib 0.8.1's fast %K of `x` within [`lowest`, `highest`].
+#[inline]
+fn fast_k(x: f64, lowest: f64, highest: f64) -> f64 {
+    let range = highest - lowest;
+    if is_zero_scaled(range, highest.abs() + lowest.abs()) {
+        0.0
+    } else {
+        ((x - lowest) / range) * 100.0
+    }
+}
+
+/// Streaming stochastic RSI; first defined at index
+/// [`StochRsiParams::first_valid`].
+#[derive(Debug, Clone)]
+pub struct StochRsi {
+    rsi: Rsi,
+    window: Window,
+    slowk: Sma,
+    slowd: Sma,
+}
+
+impl StochRsi {
+    /// A new stochastic RSI.
+    ///
+    /// # Panics
+    /// When `rsi_period < 2` or another period is 0.
+    #[must_use]
+    pub fn new(params: StochRsiParams) -> Self {
+        params.validate();
+        Self {
+            rsi: Rsi::new(params.rsi_period),
+            window: Window::new(params.fastk_period),
+            slowk: Sma::new(params.slowk_period),
+            slowd: Sma::new(params.slowd_period),
+        }
+    }
+
+    /// Feeds one close.
+    #[inline]
+    pub fn update(&mut self, close: f64) -> Option<StochRsiValue> {
+        let r = self.rsi.update(close)?;
+        self.window.push(r);
+        if !self.window.is_full() {
+            return None;
+        }
+        // O(fastk_period) scan: the window is short and max/min are exact,
+        // so this equals TA-Lib's incremental tracking.
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for v in self.window.iter() {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        let k = self.slowk.update(fast_k(r, lo, hi))?;
+        let d = self.slowd.update(k)?;
+        Some(StochRsiValue { k, d })
+    }
+}
+
+/// Batch stochastic RSI over `close`.
+///
+/// # Panics
+/// When `rsi_period < 2` or another period is 0.
+#[must_use]
+pub fn stochrsi(close: &[f64], params: StochRsiParams) -> StochRsiOutput {
+    params.validate();
+    let n = close.len();
+    let mut out = StochRsiOutput {
+        k: vec![f64::NAN; n],
+        d: vec![f64::NAN; n],
+    };
+    if n <= params.first_valid() {
+        return out;
+    }
+    let mut rsi = vec![f64::NAN; n];
+    rsi_into(close, params.rsi_period, &mut rsi);
+    let start = params.rsi_period;
+    let r = &rsi[start..];
+    stoch_sma_into(
+        r,
+        r,
+        r,
+        params,
+        &mut out.k[start..],
+        &mut out.d[start..],
+    );
+    out
+}
+
+/// TA-Lib 0.8.1's `STOCH` with SMA smoothing over `high`, `low`, `close`
+/// (equal lengths, at least one output long), written into `k` and `d` from
+/// the first defined index; earlier entries are left NaN.
+fn stoch_sma_into(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    params: StochRsiParams,
+    k: &mut [f64],
+    d: &mut [f64],
+) {
+    let n = close.len();
+    let (fk, sk, sd) = (params.fastk_period, params.slowk_period, params.slowd_period);
+    let lookback = fk + sk + sd - 3;
+    debug_assert!(n > lookback);
+
+    // Fast %K from index fk − 1, tracking where the extremes sit so that a
+    // rescan happens only when one leaves the window (TA-Lib's loop).
+    let mut fastk = vec![0.0; n];
+    let (mut lowest_idx, mut highest_idx) = (None::<usize>, None::<usize>);
+    let (mut lowest, mut highest) = (0.0, 0.0);
+    for today in fk - 1..n {
+        let trailing = today + 1 - fk;
+        let tmp = low[today];
+        if lowest_idx.is_none_or(|i| i < trailing) {
+            let mut idx = trailing;
+            lowest = low[idx];
+            for (i, &v) in low.iter().enumerate().take(today + 1).skip(trailing + 1) {
+                if v < lowest {
+                    idx = i;
+                    lowest = v;
+                }
+            }
+            lowest_idx = Some(idx);
+        } else if tmp <= lowest {
+            lowest_idx = Some(today);
+            lowest = tmp;
+        }
+        let tmp = high[today];
+        if highest_idx.is_none_or(|i| i < trailing) {
+            let mut idx = trailing;
+            highest = high[idx];
+            for (i, &v) in high.iter().enumerate().take(today + 1).skip(trailing + 1) {
+                if v > highest {
+                    idx = i;
+                    highest = v;
+                }
+            }
+            highest_idx = Some(idx);
+        } else if tmp >= highest {
+            highest_idx = Some(today);
+            highest = tmp;
+        }
+        fastk[today] = fast_k(close[today], lowest, highest);
+    }
+
+    // %K: running-sum SMA of fast %K (add, divide, drop the oldest), kept
+    // in `k` from its own first index because %D needs its trailing values.
+    let k_first = fk + sk - 2;
+    let mut sum: f64 = fastk[fk - 1..k_first].iter().sum();
+    for i in k_first..n {
+        sum += fastk[i];
+        k[i] = sum / sk as f64;
+        sum -= fastk[i + 1 - sk];
+    }
+    let mut sum: f64 = k[k_first..lookback].iter().sum();
+    for i in lookback..n {
+        sum += k[i];
+        d[i] = sum / sd as f64;
+        sum -= k[i + 1 - sd];
+    }
+    // TA-Lib emits %K only where %D exists.
+    k[..lookback].fill(f64::NAN);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> StochRsiParams {
+        StochRsiParams {
+            rsi_period: 2,
+            fastk_period: 2,
+            slowk_period: 1,
+            slowd_period: 2,
+        }
+    }
+
+    #[test]
+    fn first_valid_matches_contract() {
+        assert_eq!(StochRsiParams::default().first_valid(), 31);
+        let x: Vec<f64> = (0..40).map(|i| 100.0 + (f64::from(i) * 0.7).sin()).collect();
+        let out = stochrsi(&x, StochRsiParams::default());
+        assert!(out.k[30].is_nan() && out.d[30].is_nan());
+        assert!(!out.k[31].is_nan() && !out.d[31].is_nan());
+    }
+
+    #[test]
+    fn hand_checked_small_periods() {
+        // changes: +1, −1, +2, −2, +4
+        let x = [10.0, 11.0, 10.0, 12.0, 10.0, 14.0];
+        // RSI(2): idx2: g .5 l .5 → 50; idx3: g (.5+2)/2=1.25 l .25 → 83.33..;
+        // idx4: g .625 l 1.125 → 35.71..; idx5: g 2.3125 l .5625 → 80.43..
+        let r = rsi(&x);
+        let fk3 = 100.0; // r3 is the high of {r2, r3}
+        let fk4 = 0.0; // r4 is the low of {r3, r4}
+        let fk5 = (r[5] - r[4]) / (r[5] - r[4]) * 100.0;
+        let out = stochrsi(&x, small());
+        assert_eq!(small().first_valid(), 4);
+        assert!(out.k[3].is_nan());
+        assert_eq!(out.k[4], fk4);
+        assert_eq!(out.d[4], (fk3 + fk4) / 2.0);
+        assert_eq!(out.k[5], fk5);
+        assert_eq!(out.d[5], (fk4 + fk5) / 2.0);
+        let mut s = StochRsi::new(small());
+        let st: Vec<_> = x.iter().map(|&v| s.update(v)).collect();
+        assert!(st[..4].iter().all(Option::is_none));
+        assert_eq!(st[4], Some(StochRsiValue { k: out.k[4], d: out.d[4] }));
+        assert_eq!(st[5], Some(StochRsiValue { k: out.k[5], d: out.d[5] }));
+    }
+
+    fn rsi(x: &[f64]) -> Vec<f64> {
+        crate::indicators::momentum::rsi::rsi(x, 2)
+    }
+
+    #[test]
+    fn flat_rsi_noise_gives_zero() {
+        // After a move the price goes flat: RSI then repeats up to rounding
+        // noise, which the scaled zero test must treat as a zero range.
+        let mut x: Vec<f64> = (0..20).map(|i| 100.0 + f64::from(i % 3)).collect();
+        x.extend(std::iter::repeat_n(101.5, 60));
+        let out = stochrsi(&x, StochRsiParams::default());
+        assert!(out.k[70..].iter().all(|&v| v == 0.0));
+        assert!(out.d[70..].iter().all(|&v| v == 0.0));
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::indicators::proptest_support::{assert_columns_agree, series};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn streaming_equals_batch(
+            s in series(300),
+            rsi_period in 2usize..20,
+            fastk_period in 1usize..20,
+            slowk_period in 1usize..5,
+            slowd_period in 1usize..5,
+        ) {
+            let params = StochRsiParams { rsi_period, fastk_period, slowk_period, slowd_period };
+            let mut st = StochRsi::new(params);
+            let (mut k, mut d) = (Vec::new(), Vec::new());
+            for &x in &s.close {
+                let v = st.update(x);
+                k.push(v.map_or(f64::NAN, |v| v.k));
+                d.push(v.map_or(f64::NAN, |v| v.d));
+            }
+            let b = stochrsi(&s.close, params);
+            assert_columns_agree("stochrsi_k", &k, &b.k);
+            assert_columns_agree("stochrsi_d", &d, &b.d);
+        }
+    }
+}
