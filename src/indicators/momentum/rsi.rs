@@ -19,7 +19,11 @@
 #[inline]
 fn rsi_value(gain: f64, loss: f64) -> f64 {
     let total = gain + loss;
-    if total > 0.0 { 100.0 * (gain / total) } else { 0.0 }
+    if total > 0.0 {
+        100.0 * (gain / total)
+    } else {
+        0.0
+    }
 }
 
 /// TA-Lib's split of a close-to-close change into (up, down), with
