@@ -18,6 +18,7 @@
 //! exist.
 
 use crate::indicators::momentum::rsi::{Rsi, rsi_into};
+use crate::indicators::momentum::willr::{highest_in, lowest_in};
 use crate::indicators::talib_compat::is_zero_scaled;
 use crate::indicators::trend::sma::Sma;
 use crate::indicators::window::Window;
@@ -147,98 +148,71 @@ impl StochRsi {
 pub fn stochrsi(close: &[f64], params: StochRsiParams) -> StochRsiOutput {
     params.validate();
     let n = close.len();
-    let mut out = StochRsiOutput {
-        k: vec![f64::NAN; n],
-        d: vec![f64::NAN; n],
-    };
-    if n <= params.first_valid() {
-        return out;
+    let first = params.first_valid();
+    let mut k = vec![f64::NAN; n];
+    let mut d = vec![f64::NAN; n];
+    if n > first {
+        // The two output buffers double as scratch, so the batch form
+        // allocates nothing beyond its outputs: RSI goes into `k`, fast %K
+        // from it into `d`, %K from that into `k`, %D from that into `d`.
+        let start = params.rsi_period;
+        rsi_into(close, start, &mut k);
+        fast_k_into(&k[start..], params.fastk_period, &mut d[start..]);
+        let k_src = start + params.fastk_period - 1;
+        sma_into(&d[k_src..], params.slowk_period, &mut k[k_src..]);
+        let d_src = k_src + params.slowk_period - 1;
+        sma_into(&k[d_src..], params.slowd_period, &mut d[d_src..]);
+        // TA-Lib emits %K and %D together, from the first %D.
+        k[..first].fill(f64::NAN);
+        d[..first].fill(f64::NAN);
     }
-    let mut rsi = vec![f64::NAN; n];
-    rsi_into(close, params.rsi_period, &mut rsi);
-    let start = params.rsi_period;
-    let r = &rsi[start..];
-    stoch_sma_into(r, r, r, params, &mut out.k[start..], &mut out.d[start..]);
-    out
+    StochRsiOutput { k, d }
 }
 
-/// TA-Lib 0.8.1's `STOCH` with SMA smoothing over `high`, `low`, `close`
-/// (equal lengths, at least one output long), written into `k` and `d` from
-/// the first defined index; earlier entries are left NaN.
-fn stoch_sma_into(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    params: StochRsiParams,
-    k: &mut [f64],
-    d: &mut [f64],
-) {
-    let n = close.len();
-    let (fk, sk, sd) = (
-        params.fastk_period,
-        params.slowk_period,
-        params.slowd_period,
-    );
-    let lookback = fk + sk + sd - 3;
-    debug_assert!(n > lookback);
-
-    // Fast %K from index fk − 1, tracking where the extremes sit so that a
-    // rescan happens only when one leaves the window (TA-Lib's loop).
-    let mut fastk = vec![0.0; n];
+/// TA-Lib 0.8.1's STOCH fast %K with high = low = close = `x`, written to
+/// `out[fk − 1..]`. Tracks where the extremes sit so that a rescan happens
+/// only when one leaves the window (TA-Lib's loop; amortised O(1)).
+fn fast_k_into(x: &[f64], fk: usize, out: &mut [f64]) {
     let (mut lowest_idx, mut highest_idx) = (None::<usize>, None::<usize>);
     let (mut lowest, mut highest) = (0.0, 0.0);
-    for today in fk - 1..n {
+    for today in fk - 1..x.len() {
         let trailing = today + 1 - fk;
-        let tmp = low[today];
+        let tmp = x[today];
         if lowest_idx.is_none_or(|i| i < trailing) {
-            let mut idx = trailing;
-            lowest = low[idx];
-            for (i, &v) in low.iter().enumerate().take(today + 1).skip(trailing + 1) {
-                if v < lowest {
-                    idx = i;
-                    lowest = v;
-                }
-            }
-            lowest_idx = Some(idx);
+            let (idx, v) = lowest_in(&x[trailing..=today]);
+            lowest = v;
+            lowest_idx = Some(trailing + idx);
         } else if tmp <= lowest {
             lowest_idx = Some(today);
             lowest = tmp;
         }
-        let tmp = high[today];
         if highest_idx.is_none_or(|i| i < trailing) {
-            let mut idx = trailing;
-            highest = high[idx];
-            for (i, &v) in high.iter().enumerate().take(today + 1).skip(trailing + 1) {
-                if v > highest {
-                    idx = i;
-                    highest = v;
-                }
-            }
-            highest_idx = Some(idx);
+            let (idx, v) = highest_in(&x[trailing..=today]);
+            highest = v;
+            highest_idx = Some(trailing + idx);
         } else if tmp >= highest {
             highest_idx = Some(today);
             highest = tmp;
         }
-        fastk[today] = fast_k(close[today], lowest, highest);
+        out[today] = fast_k(tmp, lowest, highest);
     }
+}
 
-    // %K: running-sum SMA of fast %K (add, divide, drop the oldest), kept
-    // in `k` from its own first index because %D needs its trailing values.
-    let k_first = fk + sk - 2;
-    let mut sum: f64 = fastk[fk - 1..k_first].iter().sum();
-    for i in k_first..n {
-        sum += fastk[i];
-        k[i] = sum / sk as f64;
-        sum -= fastk[i + 1 - sk];
+/// TA-Lib's running-sum SMA of `x` (add the new value, divide, drop the
+/// oldest), written to `out[period − 1..x.len()]`.
+fn sma_into(x: &[f64], period: usize, out: &mut [f64]) {
+    if x.len() < period {
+        return;
     }
-    let mut sum: f64 = k[k_first..lookback].iter().sum();
-    for i in lookback..n {
-        sum += k[i];
-        d[i] = sum / sd as f64;
-        sum -= k[i + 1 - sd];
+    let mut sum = 0.0;
+    for &v in &x[..period - 1] {
+        sum += v;
     }
-    // TA-Lib emits %K only where %D exists.
-    k[..lookback].fill(f64::NAN);
+    for i in period - 1..x.len() {
+        sum += x[i];
+        out[i] = sum / period as f64;
+        sum -= x[i + 1 - period];
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,33 @@ pub(crate) fn willr_value(highest: f64, lowest: f64, close: f64) -> f64 {
     (((highest - close) / range) * -100.0).clamp(-100.0, 0.0)
 }
 
+/// Position and value of the first minimum of a non-empty window (TA-Lib's
+/// rescan when the previous extreme has left the window).
+#[inline]
+pub(crate) fn lowest_in(xs: &[f64]) -> (usize, f64) {
+    let (mut idx, mut best) = (0, xs[0]);
+    for (i, &v) in xs.iter().enumerate().skip(1) {
+        if v < best {
+            idx = i;
+            best = v;
+        }
+    }
+    (idx, best)
+}
+
+/// Position and value of the first maximum of a non-empty window.
+#[inline]
+pub(crate) fn highest_in(xs: &[f64]) -> (usize, f64) {
+    let (mut idx, mut best) = (0, xs[0]);
+    for (i, &v) in xs.iter().enumerate().skip(1) {
+        if v > best {
+            idx = i;
+            best = v;
+        }
+    }
+    (idx, best)
+}
+
 /// Streaming Williams %R; first defined at the `period`-th candle.
 #[derive(Debug, Clone)]
 pub struct WillR {
@@ -77,29 +104,17 @@ pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64
     for today in period.saturating_sub(1)..n {
         let trailing = today + 1 - period;
         if lo_idx.is_none_or(|i| i < trailing) {
-            let mut idx = trailing;
-            lowest = low[idx];
-            for (i, &v) in low.iter().enumerate().take(today + 1).skip(trailing + 1) {
-                if v < lowest {
-                    idx = i;
-                    lowest = v;
-                }
-            }
-            lo_idx = Some(idx);
+            let (idx, v) = lowest_in(&low[trailing..=today]);
+            lowest = v;
+            lo_idx = Some(trailing + idx);
         } else if low[today] <= lowest {
             lo_idx = Some(today);
             lowest = low[today];
         }
         if hi_idx.is_none_or(|i| i < trailing) {
-            let mut idx = trailing;
-            highest = high[idx];
-            for (i, &v) in high.iter().enumerate().take(today + 1).skip(trailing + 1) {
-                if v > highest {
-                    idx = i;
-                    highest = v;
-                }
-            }
-            hi_idx = Some(idx);
+            let (idx, v) = highest_in(&high[trailing..=today]);
+            highest = v;
+            hi_idx = Some(trailing + idx);
         } else if high[today] >= highest {
             hi_idx = Some(today);
             highest = high[today];

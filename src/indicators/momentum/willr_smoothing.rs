@@ -7,7 +7,7 @@
 //! TA-Lib's running-sum SMA (add the new value, divide, drop the oldest).
 //! It is defined once `period` %R values exist: first at index
 //! `willr_period + period − 2` (15 for the defaults 14 and 3). Values lie in
-//! [−100, 0] like %R itself.
+//! [−100, 0] like %R itself, up to the running sum's rounding residue.
 
 use crate::indicators::momentum::willr::{WillR, willr};
 use crate::indicators::trend::sma::Sma;
@@ -167,7 +167,8 @@ mod proptests {
                 prop_assert!(!batch[p.first_valid()].is_nan());
                 prop_assert!(batch[p.first_valid() - 1].is_nan());
             }
-            prop_assert!(batch.iter().all(|v| v.is_nan() || (-100.0..=0.0).contains(v)));
+            // The running sum's add/subtract residue may overshoot by ulps.
+            prop_assert!(batch.iter().all(|v| v.is_nan() || (-100.0 - 1e-9..=1e-9).contains(v)));
         }
     }
 }
