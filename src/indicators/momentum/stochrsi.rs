@@ -13,9 +13,9 @@
 //!   `rsi_period + (fk − 1) + (sk − 1) + (sd − 1)` (31 for the defaults), as
 //!   TA-Lib's `STOCH` emits k and d together.
 //!
-//! This is not TA-Lib's `STOCHRSI` function (which smooths differently and
-//! starts earlier); the `k` column equals its smoothed output where both
-//! exist.
+//! This is not TA-Lib's `STOCHRSI` function, which starts earlier; with the
+//! defaults, `k` equals the `fastd` output of `STOCHRSI(14, 14, 3, SMA)`
+//! wherever `k` is defined.
 
 use crate::indicators::momentum::rsi::{Rsi, rsi_into};
 use crate::indicators::momentum::willr::{highest_in, lowest_in};
@@ -245,7 +245,7 @@ mod tests {
         let x = [10.0, 11.0, 10.0, 12.0, 10.0, 14.0];
         // RSI(2): idx2: g .5 l .5 → 50; idx3: g (.5+2)/2=1.25 l .25 → 83.33..;
         // idx4: g .625 l 1.125 → 35.71..; idx5: g 2.3125 l .5625 → 80.43..
-        let r = rsi(&x);
+        let r = rsi2(&x);
         let fk3 = 100.0; // r3 is the high of {r2, r3}
         let fk4 = 0.0; // r4 is the low of {r3, r4}
         let fk5 = (r[5] - r[4]) / (r[5] - r[4]) * 100.0;
@@ -275,7 +275,7 @@ mod tests {
         );
     }
 
-    fn rsi(x: &[f64]) -> Vec<f64> {
+    fn rsi2(x: &[f64]) -> Vec<f64> {
         crate::indicators::momentum::rsi::rsi(x, 2)
     }
 
