@@ -32,3 +32,15 @@ pub fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
     }
     greatest
 }
+
+/// TA-Lib 0.8.1's `TA_IS_ZERO_SCALED(v, scale)`: |v| ≤ 1e-14·scale, where
+/// `scale` is |a| + |b| of the two operands whose difference is `v`. Used by
+/// 0.8.1 wherever a difference of comparable prices decides a row (STOCH and
+/// WILLR ranges, CCI deviations, MFI typical-price changes), so that
+/// rounding noise counts as zero at every price scale.
+#[inline]
+#[must_use]
+pub fn is_zero_scaled(v: f64, scale: f64) -> bool {
+    // Multiply-compare as TA-Lib writes it (no fused form), for identical rows.
+    v.abs() <= 0.000_000_000_000_01 * scale
+}

@@ -1,1 +1,159 @@
-//! (placeholder: not yet written)
+//! Commodity channel index, as TA-Lib 0.8.1's `CCI`.
+//!
+//! Definition, for a period `n ≥ 2`, with tp = (high + low + close) / 3:
+//! - avg = mean of the last n tp; md = (Σ |tp_i − avg|) / n;
+//! - cci = (tp − avg) / (0.015·md), except 0 when |tp − avg| ≤ 1e-14·|avg|
+//!   or md ≤ 1e-14·|avg| (TA-Lib's `TA_IS_ZERO_SCALED`: identical typical
+//!   prices leave rounding residue that must not be divided into a value),
+//!   or when 0.015·md underflows to 0.
+//!
+//! First defined at index `n − 1`. TA-Lib keeps the n typical prices in a
+//! ring where candle i sits in slot i mod n and sums the slots in slot
+//! order, not in time order; both forms here do the same, so sums round
+//! exactly as TA-Lib's do.
+
+use crate::indicators::talib_compat::is_zero_scaled;
+
+/// TA-Lib's typical price, (high + low + close) / 3 in that order.
+#[inline]
+fn typical(high: f64, low: f64, close: f64) -> f64 {
+    (high + low + close) / 3.0
+}
+
+/// CCI of the newest typical price `last` over the full ring `ring`
+/// (slot order).
+#[inline]
+fn cci_value(ring: &[f64], last: f64) -> f64 {
+    let n = ring.len() as f64;
+    let mut sum = 0.0;
+    for &v in ring {
+        sum += v;
+    }
+    let avg = sum / n;
+    let mut dev = 0.0;
+    for &v in ring {
+        dev += (v - avg).abs();
+    }
+    let num = last - avg;
+    let scale = avg.abs();
+    if is_zero_scaled(num, scale) {
+        return 0.0;
+    }
+    let md = dev / n;
+    if is_zero_scaled(md, scale) {
+        return 0.0;
+    }
+    let denom = md * 0.015;
+    if denom == 0.0 { 0.0 } else { num / denom }
+}
+
+/// Streaming CCI; first defined at the `period`-th candle. O(period) per
+/// candle, as the mean deviation must revisit every typical price.
+#[derive(Debug, Clone)]
+pub struct Cci {
+    ring: Box<[f64]>,
+    /// Candles seen; the next typical price goes in slot `seen % period`.
+    seen: usize,
+}
+
+impl Cci {
+    /// A new CCI over `period` candles.
+    ///
+    /// # Panics
+    /// When `period < 2` (TA-Lib's lower bound).
+    #[must_use]
+    pub fn new(period: usize) -> Self {
+        assert!(period >= 2, "CCI period must be at least 2");
+        Self {
+            ring: vec![0.0; period].into_boxed_slice(),
+            seen: 0,
+        }
+    }
+
+    /// Feeds one candle's high, low and close.
+    #[inline]
+    pub fn update(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
+        let n = self.ring.len();
+        let tp = typical(high, low, close);
+        self.ring[self.seen % n] = tp;
+        self.seen += 1;
+        (self.seen >= n).then(|| cci_value(&self.ring, tp))
+    }
+}
+
+/// Batch CCI (NaN before index `period − 1`).
+///
+/// # Panics
+/// When `period < 2` or the slices differ in length.
+#[must_use]
+pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> {
+    assert!(period >= 2, "CCI period must be at least 2");
+    assert!(high.len() == low.len() && low.len() == close.len());
+    let len = close.len();
+    let mut out = vec![f64::NAN; len];
+    if len < period {
+        return out;
+    }
+    let mut ring = vec![0.0; period];
+    let mut slot = 0;
+    for i in 0..len {
+        let tp = typical(high[i], low[i], close[i]);
+        ring[slot] = tp;
+        slot += 1;
+        if slot == period {
+            slot = 0;
+        }
+        if i + 1 >= period {
+            out[i] = cci_value(&ring, tp);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_period_by_hand() {
+        // high = low = close, so tp = close.
+        let x = [1.0, 2.0, 6.0, 6.0];
+        let b = cci(&x, &x, &x, 3);
+        assert!(b[0].is_nan() && b[1].is_nan());
+        // avg 3, md (2 + 1 + 3)/3 = 2 → (6 − 3)/(0.015·2) = 100
+        assert!((b[2] - 100.0).abs() < 1e-12);
+        // window 2, 6, 6: avg 14/3, md (8/3 + 4/3 + 4/3)/3 = 16/9
+        let want = (6.0 - 14.0 / 3.0) / (0.015 * 16.0 / 9.0);
+        assert!((b[3] - want).abs() < 1e-9);
+        let mut s = Cci::new(3);
+        let st: Vec<_> = x.iter().map(|&v| s.update(v, v, v)).collect();
+        assert_eq!(st, vec![None, None, Some(b[2]), Some(b[3])]);
+    }
+
+    #[test]
+    fn flat_window_is_zero() {
+        let x = [0.1 + 0.2; 10];
+        assert!(cci(&x, &x, &x, 4)[3..].iter().all(|&v| v == 0.0));
+        let z = [0.0; 5];
+        assert!(cci(&z, &z, &z, 2)[1..].iter().all(|&v| v == 0.0));
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::indicators::or_nan;
+    use crate::indicators::proptest_support::{assert_columns_agree, series};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn streaming_equals_batch(s in series(300), period in 2usize..40) {
+            let mut st = Cci::new(period);
+            let streamed: Vec<f64> = (0..s.len())
+                .map(|i| or_nan(st.update(s.high[i], s.low[i], s.close[i])))
+                .collect();
+            assert_columns_agree("cci", &streamed, &cci(&s.high, &s.low, &s.close, period));
+        }
+    }
+}
