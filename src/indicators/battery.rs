@@ -2,6 +2,12 @@
 //! (shared/INDICATORS.md), in batch over a whole series and streaming one
 //! candle at a time, with one column order for both.
 
+use crate::indicators::momentum::cci::{Cci, cci};
+use crate::indicators::momentum::macd::{Macd, MacdParams, macd};
+use crate::indicators::momentum::mfi::{Mfi, mfi};
+use crate::indicators::momentum::rsi::{Rsi, rsi};
+use crate::indicators::momentum::stochrsi::{StochRsi, StochRsiParams, stochrsi};
+use crate::indicators::momentum::willr::{WillR, willr};
 use crate::indicators::or_nan;
 use crate::indicators::trend::{ema::Ema, ema::ema, sma::Sma, sma::sma};
 use crate::indicators::volatility::atr::{Atr, atr};
@@ -159,6 +165,30 @@ pub fn compute_selected(s: &OhlcvSeries, want: ColumnSet) -> Table {
     let n = s.len();
     let mut columns: Vec<Vec<f64>> = vec![Vec::new(); COLUMN_COUNT];
     let mut put = |c: Column, v: Vec<f64>| columns[c as usize] = v;
+    let (h, l, c, v) = (&s.high, &s.low, &s.close, &s.volume);
+    if want.contains(Column::Rsi14) {
+        put(Column::Rsi14, rsi(c, 14));
+    }
+    if want.any(&[Column::StochRsiK, Column::StochRsiD]) {
+        let out = stochrsi(c, StochRsiParams::default());
+        put(Column::StochRsiK, out.k);
+        put(Column::StochRsiD, out.d);
+    }
+    if want.contains(Column::Willr14) {
+        put(Column::Willr14, willr(h, l, c, 14));
+    }
+    if want.contains(Column::Cci20) {
+        put(Column::Cci20, cci(h, l, c, 20));
+    }
+    if want.any(&[Column::Macd, Column::MacdSignal, Column::MacdHist]) {
+        let out = macd(c, MacdParams::default());
+        put(Column::Macd, out.macd);
+        put(Column::MacdSignal, out.signal);
+        put(Column::MacdHist, out.hist);
+    }
+    if want.contains(Column::Mfi14) {
+        put(Column::Mfi14, mfi(h, l, c, v, 14));
+    }
     if want.contains(Column::Ema20) {
         put(Column::Ema20, ema(&s.close, 20));
     }
@@ -182,6 +212,12 @@ pub fn compute_selected(s: &OhlcvSeries, want: ColumnSet) -> Table {
 /// The battery's streaming form: one candle in, one [`Row`] out.
 #[derive(Debug, Clone)]
 pub struct BatteryStream {
+    rsi14: Rsi,
+    stochrsi: StochRsi,
+    willr14: WillR,
+    cci20: Cci,
+    macd: Macd,
+    mfi14: Mfi,
     ema20: Ema,
     sma20: Sma,
     atr14: Atr,
@@ -198,6 +234,12 @@ impl BatteryStream {
     #[must_use]
     pub fn new() -> Self {
         Self {
+            rsi14: Rsi::new(14),
+            stochrsi: StochRsi::new(StochRsiParams::default()),
+            willr14: WillR::new(14),
+            cci20: Cci::new(20),
+            macd: Macd::new(MacdParams::default()),
+            mfi14: Mfi::new(14),
             ema20: Ema::new(20),
             sma20: Sma::new(20),
             atr14: Atr::new(14),
@@ -207,9 +249,63 @@ impl BatteryStream {
     /// Feeds one closed candle; returns every column's value at it.
     pub fn update(&mut self, c: &Candle) -> Row {
         let mut row = [f64::NAN; COLUMN_COUNT];
-        row[Column::Ema20 as usize] = or_nan(self.ema20.update(c.close));
-        row[Column::Sma20 as usize] = or_nan(self.sma20.update(c.close));
-        row[Column::Atr14 as usize] = or_nan(self.atr14.update(c.high, c.low, c.close));
+        let mut set = |col: Column, v: Option<f64>| row[col as usize] = or_nan(v);
+        set(Column::Rsi14, self.rsi14.update(c.close));
+        let srsi = self.stochrsi.update(c.close);
+        set(Column::StochRsiK, srsi.map(|x| x.k));
+        set(Column::StochRsiD, srsi.map(|x| x.d));
+        set(Column::Willr14, self.willr14.update(c.high, c.low, c.close));
+        set(Column::Cci20, self.cci20.update(c.high, c.low, c.close));
+        let m = self.macd.update(c.close);
+        set(Column::Macd, m.map(|x| x.macd));
+        set(Column::MacdSignal, m.map(|x| x.signal));
+        set(Column::MacdHist, m.map(|x| x.hist));
+        set(
+            Column::Mfi14,
+            self.mfi14.update(c.high, c.low, c.close, c.volume),
+        );
+        set(Column::Ema20, self.ema20.update(c.close));
+        set(Column::Sma20, self.sma20.update(c.close));
+        set(Column::Atr14, self.atr14.update(c.high, c.low, c.close));
         row
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::indicators::proptest_support::{assert_columns_agree, candles};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Every column: the streaming battery equals the batch battery.
+        #[test]
+        fn streaming_equals_batch(c in candles(400)) {
+            let table = compute(&OhlcvSeries::from(c.as_slice()));
+            let mut stream = BatteryStream::new();
+            let rows: Vec<Row> = c.iter().map(|k| stream.update(k)).collect();
+            for &col in Column::ALL {
+                let streamed: Vec<f64> = rows.iter().map(|r| r[col as usize]).collect();
+                assert_columns_agree(col.name(), &streamed, table.column(col));
+            }
+        }
+
+        /// A subset computes exactly those columns and leaves the rest empty.
+        #[test]
+        fn subsets_match_the_full_table(c in candles(120), mask in 0u64..(1u64 << COLUMN_COUNT)) {
+            let s = OhlcvSeries::from(c.as_slice());
+            let full = compute(&s);
+            let want = ColumnSet(mask);
+            let part = compute_selected(&s, want);
+            for &col in Column::ALL {
+                if want.contains(col) {
+                    assert_columns_agree(col.name(), part.column(col), full.column(col));
+                } else {
+                    prop_assert!(part.column(col).iter().all(|v| v.is_nan()));
+                }
+            }
+        }
     }
 }
