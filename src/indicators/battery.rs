@@ -164,7 +164,13 @@ pub fn compute(s: &OhlcvSeries) -> Table {
 pub fn compute_selected(s: &OhlcvSeries, want: ColumnSet) -> Table {
     let n = s.len();
     let mut columns: Vec<Vec<f64>> = vec![Vec::new(); COLUMN_COUNT];
-    let mut put = |c: Column, v: Vec<f64>| columns[c as usize] = v;
+    // Indicators with several outputs compute them together; keep only the
+    // wanted ones so a subset's table says exactly what was asked.
+    let mut put = |c: Column, v: Vec<f64>| {
+        if want.contains(c) {
+            columns[c as usize] = v;
+        }
+    };
     let (h, l, c, v) = (&s.high, &s.low, &s.close, &s.volume);
     if want.contains(Column::Rsi14) {
         put(Column::Rsi14, rsi(c, 14));
