@@ -14,6 +14,7 @@
 //!   model on top of the battery.
 //! - [`selection`]: universe screening, regime detection, scoring and the
 //!   diversified top five.
+//! - [`events`]: typed events and their store encoding.
 //! - [`exchange`]: venue protocol types and logic (Binance USDⓈ-M), free of I/O.
 //!
 //! No feature flags yet.
@@ -21,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod events;
 pub mod exchange;
 pub mod indicators;
 pub mod market;
