@@ -6,7 +6,9 @@
 //!    the first bad row refuses the file.
 //! 2. Pick the timeframe: `--timeframe`, else the input's own interval
 //!    ([`detect_interval`]); refuse a timeframe shorter than the input's
-//!    interval or not a multiple of it ([`check_target`]).
+//!    interval or not a multiple of it ([`check_target`]). A one-candle file
+//!    with no `--timeframe` is computed as it is; a longer one whose smallest
+//!    gap is no interval needs `--timeframe`.
 //! 3. Aggregate to that timeframe ([`aggregate`], UTC buckets).
 //! 4. Compute the battery in batch ([`compute`]).
 //! 5. Only then write anything: the CSV ([`write_table`]) to stdout or
