@@ -1,3 +1,18 @@
-//! `qtrade`: the QuantumTrade command line.
+//! # `qtrade`: the QuantumTrade command line
+//!
+//! The entry point of the node's binary. Each subcommand lives in its own
+//! module under [`cli`]; this file only hands the process over to it.
+//!
+//! Subcommands:
+//! - `indicators`: the indicator battery over a kline CSV file, as CSV
+//!   (contract in shared/INDICATORS.md).
+//!
+//! No feature flags yet.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
 
-fn main() {}
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
