@@ -9,8 +9,14 @@ use crate::indicators::momentum::rsi::{Rsi, rsi};
 use crate::indicators::momentum::stochrsi::{StochRsi, StochRsiParams, stochrsi};
 use crate::indicators::momentum::willr::{WillR, willr};
 use crate::indicators::or_nan;
+use crate::indicators::trend::supertrend::{Supertrend, SupertrendParams, supertrend_from_atr};
 use crate::indicators::trend::{ema::Ema, ema::ema, sma::Sma, sma::sma};
-use crate::indicators::volatility::atr::{Atr, atr};
+use crate::indicators::volatility::atr::{Atr, atr, natr_from_atr, natr_value};
+use crate::indicators::volatility::bollinger::{Bollinger, bollinger};
+use crate::indicators::volatility::keltner::{KeltnerParams, keltner_from};
+use crate::indicators::volume::{
+    ad::Ad, ad::ad, cmf::Cmf, cmf::cmf, obv::Obv, obv::obv, vwap::Vwap, vwap::vwap,
+};
 use crate::market::{Candle, OhlcvSeries};
 
 macro_rules! columns {
@@ -195,14 +201,77 @@ pub fn compute_selected(s: &OhlcvSeries, want: ColumnSet) -> Table {
     if want.contains(Column::Mfi14) {
         put(Column::Mfi14, mfi(h, l, c, v, 14));
     }
-    if want.contains(Column::Ema20) {
-        put(Column::Ema20, ema(&s.close, 20));
-    }
+    let kc = [Column::KcUpper, Column::KcMiddle, Column::KcLower];
+    let ema20 = want
+        .any(&[
+            Column::Ema20,
+            Column::KcUpper,
+            Column::KcMiddle,
+            Column::KcLower,
+        ])
+        .then(|| ema(c, 20));
+    let atr10 = want
+        .any(&[
+            Column::Supertrend,
+            Column::SupertrendDir,
+            Column::KcUpper,
+            Column::KcMiddle,
+            Column::KcLower,
+        ])
+        .then(|| atr(h, l, c, 10));
+    let atr14 = want
+        .any(&[Column::Atr14, Column::Natr14])
+        .then(|| atr(h, l, c, 14));
     if want.contains(Column::Sma20) {
-        put(Column::Sma20, sma(&s.close, 20));
+        put(Column::Sma20, sma(c, 20));
     }
-    if want.contains(Column::Atr14) {
-        put(Column::Atr14, atr(&s.high, &s.low, &s.close, 14));
+    if let Some(atr10) = &atr10 {
+        if want.any(&[Column::Supertrend, Column::SupertrendDir]) {
+            let st = supertrend_from_atr(h, l, c, atr10, SupertrendParams::default().multiplier);
+            put(Column::Supertrend, st.value);
+            put(Column::SupertrendDir, st.dir);
+        }
+        if let (Some(ema20), true) = (&ema20, want.any(&kc)) {
+            let k = keltner_from(ema20, atr10, KeltnerParams::default().multiplier);
+            put(Column::KcUpper, k.upper);
+            put(Column::KcMiddle, k.middle);
+            put(Column::KcLower, k.lower);
+        }
+    }
+    if want.any(&[
+        Column::BbUpper,
+        Column::BbMiddle,
+        Column::BbLower,
+        Column::BbPercentB,
+        Column::BbWidth,
+    ]) {
+        let b = bollinger(c, 20, 2.0);
+        put(Column::BbUpper, b.upper);
+        put(Column::BbMiddle, b.middle);
+        put(Column::BbLower, b.lower);
+        put(Column::BbPercentB, b.percent_b);
+        put(Column::BbWidth, b.width);
+    }
+    if let Some(atr14) = atr14 {
+        if want.contains(Column::Natr14) {
+            put(Column::Natr14, natr_from_atr(&atr14, c));
+        }
+        put(Column::Atr14, atr14);
+    }
+    if let Some(ema20) = ema20 {
+        put(Column::Ema20, ema20);
+    }
+    if want.contains(Column::Vwap) {
+        put(Column::Vwap, vwap(&s.open_time, h, l, c, v));
+    }
+    if want.contains(Column::Ad) {
+        put(Column::Ad, ad(h, l, c, v));
+    }
+    if want.contains(Column::Cmf20) {
+        put(Column::Cmf20, cmf(h, l, c, v, 20));
+    }
+    if want.contains(Column::Obv) {
+        put(Column::Obv, obv(c, v));
     }
     for col in &mut columns {
         if col.is_empty() {
@@ -226,7 +295,14 @@ pub struct BatteryStream {
     mfi14: Mfi,
     ema20: Ema,
     sma20: Sma,
+    atr10: Atr,
     atr14: Atr,
+    supertrend: Supertrend,
+    bollinger: Bollinger,
+    vwap: Vwap,
+    ad: Ad,
+    cmf20: Cmf,
+    obv: Obv,
 }
 
 impl Default for BatteryStream {
@@ -248,7 +324,14 @@ impl BatteryStream {
             mfi14: Mfi::new(14),
             ema20: Ema::new(20),
             sma20: Sma::new(20),
+            atr10: Atr::new(10),
             atr14: Atr::new(14),
+            supertrend: Supertrend::new(SupertrendParams::default()),
+            bollinger: Bollinger::new(20, 2.0),
+            vwap: Vwap::new(),
+            ad: Ad::new(),
+            cmf20: Cmf::new(20),
+            obv: Obv::new(),
         }
     }
 
@@ -270,9 +353,38 @@ impl BatteryStream {
             Column::Mfi14,
             self.mfi14.update(c.high, c.low, c.close, c.volume),
         );
-        set(Column::Ema20, self.ema20.update(c.close));
+        let ema20 = self.ema20.update(c.close);
+        set(Column::Ema20, ema20);
         set(Column::Sma20, self.sma20.update(c.close));
-        set(Column::Atr14, self.atr14.update(c.high, c.low, c.close));
+        let atr10 = self.atr10.update(c.high, c.low, c.close);
+        let st = atr10.and_then(|a| self.supertrend.update_with_atr(c.high, c.low, c.close, a));
+        set(Column::Supertrend, st.map(|x| x.value));
+        set(Column::SupertrendDir, st.map(|x| x.dir));
+        let bb = self.bollinger.update(c.close);
+        set(Column::BbUpper, bb.map(|x| x.upper));
+        set(Column::BbMiddle, bb.map(|x| x.middle));
+        set(Column::BbLower, bb.map(|x| x.lower));
+        set(Column::BbPercentB, bb.map(|x| x.percent_b));
+        set(Column::BbWidth, bb.map(|x| x.width));
+        let kc = ema20.zip(atr10);
+        let m = KeltnerParams::default().multiplier;
+        set(Column::KcUpper, kc.map(|(e, a)| e + m * a));
+        set(Column::KcMiddle, kc.map(|(e, _)| e));
+        set(Column::KcLower, kc.map(|(e, a)| e - m * a));
+        let atr14 = self.atr14.update(c.high, c.low, c.close);
+        set(Column::Atr14, atr14);
+        set(Column::Natr14, atr14.map(|a| natr_value(a, c.close)));
+        set(
+            Column::Vwap,
+            self.vwap
+                .update(c.open_time, c.high, c.low, c.close, c.volume),
+        );
+        set(Column::Ad, self.ad.update(c.high, c.low, c.close, c.volume));
+        set(
+            Column::Cmf20,
+            self.cmf20.update(c.high, c.low, c.close, c.volume),
+        );
+        set(Column::Obv, self.obv.update(c.close, c.volume));
         row
     }
 }
