@@ -12,6 +12,7 @@ via `cargo run --release --example battery_throughput`.
 Usage:  pip install ta-lib==0.8.2 numpy && python3 benches/compare_talib.py
 Prints a markdown table for BENCHMARKS.md.
 """
+import argparse
 import json
 import multiprocessing as mp
 import os
@@ -22,7 +23,7 @@ import time
 import numpy as np
 import talib
 
-SYMBOLS, CANDLES, SEED, REPEATS = 400, 10_000, 42, 5
+SEED = 42
 M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
@@ -101,7 +102,13 @@ def median_time(fn, repeats):
 
 
 def main():
-    global DATA
+    global DATA, SYMBOLS, CANDLES, REPEATS
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--symbols", type=int, default=400)
+    ap.add_argument("--candles", type=int, default=10_000)
+    ap.add_argument("--repeats", type=int, default=5)
+    a = ap.parse_args()
+    SYMBOLS, CANDLES, REPEATS = a.symbols, a.candles, a.repeats
     cores = os.cpu_count() or 1
     DATA = random_walk(SEED, SYMBOLS, CANDLES)
     checksum = float(DATA[3].sum())

@@ -15,6 +15,9 @@ use quantumtrade::market::random_walk::{random_walk, random_walk_series};
 use rayon::prelude::*;
 use std::hint::black_box;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn batch(c: &mut Criterion) {
     let mut g = c.benchmark_group("battery_batch");
     g.sample_size(10);

@@ -13,6 +13,11 @@
 
 mod cli;
 
+/// glibc hands freed indicator columns back to the OS and faults them in
+/// again on the next batch; mimalloc keeps them (a third of batch time).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::main()
 }

@@ -6,7 +6,7 @@ use crate::indicators::momentum::cci::{Cci, cci};
 use crate::indicators::momentum::macd::{Macd, MacdParams, macd};
 use crate::indicators::momentum::mfi::{Mfi, mfi};
 use crate::indicators::momentum::rsi::{Rsi, rsi};
-use crate::indicators::momentum::stochrsi::{StochRsi, StochRsiParams, stochrsi};
+use crate::indicators::momentum::stochrsi::{StochRsi, StochRsiParams, stochrsi_from_rsi};
 use crate::indicators::momentum::willr::{WillR, willr};
 use crate::indicators::or_nan;
 use crate::indicators::trend::supertrend::{Supertrend, SupertrendParams, supertrend_from_atr};
@@ -178,13 +178,14 @@ pub fn compute_selected(s: &OhlcvSeries, want: ColumnSet) -> Table {
         }
     };
     let (h, l, c, v) = (&s.high, &s.low, &s.close, &s.volume);
-    if want.contains(Column::Rsi14) {
-        put(Column::Rsi14, rsi(c, 14));
-    }
-    if want.any(&[Column::StochRsiK, Column::StochRsiD]) {
-        let out = stochrsi(c, StochRsiParams::default());
-        put(Column::StochRsiK, out.k);
-        put(Column::StochRsiD, out.d);
+    if want.any(&[Column::Rsi14, Column::StochRsiK, Column::StochRsiD]) {
+        let rsi14 = rsi(c, 14);
+        if want.any(&[Column::StochRsiK, Column::StochRsiD]) {
+            let out = stochrsi_from_rsi(&rsi14, StochRsiParams::default());
+            put(Column::StochRsiK, out.k);
+            put(Column::StochRsiD, out.d);
+        }
+        put(Column::Rsi14, rsi14);
     }
     if want.contains(Column::Willr14) {
         put(Column::Willr14, willr(h, l, c, 14));

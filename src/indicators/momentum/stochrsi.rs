@@ -169,6 +169,31 @@ pub fn stochrsi(close: &[f64], params: StochRsiParams) -> StochRsiOutput {
     StochRsiOutput { k, d }
 }
 
+/// Batch StochRSI from an RSI column already computed with
+/// `params.rsi_period` (the battery computes RSI once for both columns).
+///
+/// # Panics
+/// When the parameters are invalid.
+#[must_use]
+pub fn stochrsi_from_rsi(rsi: &[f64], params: StochRsiParams) -> StochRsiOutput {
+    params.validate();
+    let n = rsi.len();
+    let first = params.first_valid();
+    let mut k = rsi.to_vec();
+    let mut d = vec![f64::NAN; n];
+    if n > first {
+        let start = params.rsi_period;
+        fast_k_into(&k[start..], params.fastk_period, &mut d[start..]);
+        let k_src = start + params.fastk_period - 1;
+        sma_into(&d[k_src..], params.slowk_period, &mut k[k_src..]);
+        let d_src = k_src + params.slowk_period - 1;
+        sma_into(&k[d_src..], params.slowd_period, &mut d[d_src..]);
+    }
+    k[..first.min(n)].fill(f64::NAN);
+    d[..first.min(n)].fill(f64::NAN);
+    StochRsiOutput { k, d }
+}
+
 /// TA-Lib 0.8.1's STOCH fast %K with high = low = close = `x`, written to
 /// `out[fk − 1..]`. Tracks where the extremes sit so that a rescan happens
 /// only when one leaves the window (TA-Lib's loop; amortised O(1)).
@@ -320,6 +345,25 @@ mod proptests {
             let b = stochrsi(&s.close, params);
             assert_columns_agree("stochrsi_k", &k, &b.k);
             assert_columns_agree("stochrsi_d", &d, &b.d);
+        }
+    }
+}
+
+#[cfg(test)]
+mod from_rsi {
+    use super::*;
+    use crate::indicators::momentum::rsi::rsi;
+    use crate::indicators::proptest_support::{assert_columns_agree, series};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn equals_stochrsi_from_closes(s in series(200)) {
+            let p = StochRsiParams::default();
+            let a = stochrsi(&s.close, p);
+            let b = stochrsi_from_rsi(&rsi(&s.close, p.rsi_period), p);
+            assert_columns_agree("k", &b.k, &a.k);
+            assert_columns_agree("d", &b.d, &a.d);
         }
     }
 }

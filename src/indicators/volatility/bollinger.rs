@@ -7,10 +7,9 @@
 //! running-sum SMA may differ from the closes in the last bit), so the bands
 //! coincide there and %b is empty.
 //!
-//! σ is computed in two passes over the window (Σ (x − middle)² / n) rather
-//! than from a running sum of squares: at prices like 60,000 the running form
-//! cancels catastrophically, while TA-Lib 0.8.1 reports the true σ of tiny
-//! jitters (checked against it at 5e4 ± 1e-9).
+//! σ comes from shifted rolling sums (see `RollingVariance`), accurate where
+//! a running sum of squares would cancel: TA-Lib 0.8.1 reports the true σ of
+//! tiny jitters at 5e4 ± 1e-9, and so does this.
 
 use crate::indicators::trend::sma::{Sma, sma};
 use crate::indicators::window::Window;
@@ -66,25 +65,85 @@ fn value(close: f64, middle: f64, sd: f64, k: f64) -> BollingerValue {
     }
 }
 
-/// σ around `mean`; exactly 0 for a window of equal values, whatever the
-/// rounding residue of the running-sum SMA (TA-Lib 0.8.1 makes the bands
-/// coincide there, and %b is then empty).
-#[inline]
-fn population_sd(window: impl Iterator<Item = f64>, mean: f64, n: f64) -> f64 {
-    let (mut sum, mut lo, mut hi) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
-    for x in window {
-        sum += (x - mean) * (x - mean);
-        lo = lo.min(x);
-        hi = hi.max(x);
-    }
-    if lo == hi { 0.0 } else { (sum / n).sqrt() }
+/// Rolling population variance by shifted sums: S1 = Σ(x − K) and
+/// S2 = Σ(x − K)² over the window, with the shift K re-anchored to the
+/// newest value (and both sums recomputed exactly) every `period` candles.
+///
+/// Why: a running Σx² cancels catastrophically at prices like 60,000 (TA-Lib
+/// 0.8.1 reports the true σ of ±1e-9 jitters there), a two-pass σ costs
+/// O(period) per candle, and shifted sums are O(1) amortised with errors
+/// bounded by the window's own range. A window of equal closes (a run of
+/// `period` equal values) has σ = 0 exactly, so the bands coincide and %b is
+/// empty, as in TA-Lib.
+#[derive(Debug, Clone)]
+struct RollingVariance {
+    window: Window,
+    shift: f64,
+    s1: f64,
+    s2: f64,
+    seen: usize,
+    equal_run: usize,
 }
 
-/// Streaming Bollinger bands; O(period) per update.
+impl RollingVariance {
+    fn new(period: usize) -> Self {
+        Self {
+            window: Window::new(period),
+            shift: 0.0,
+            s1: 0.0,
+            s2: 0.0,
+            seen: 0,
+            equal_run: 0,
+        }
+    }
+
+    /// Adds `x`; returns σ once the window is full.
+    #[inline]
+    fn push(&mut self, x: f64) -> Option<f64> {
+        self.equal_run = if self.window.last() == Some(x) {
+            self.equal_run + 1
+        } else {
+            1
+        };
+        let old = self.window.push(x);
+        let period = self.window.capacity();
+        if self.seen % period == 0 {
+            self.shift = x;
+            self.s1 = 0.0;
+            self.s2 = 0.0;
+            for v in self.window.iter() {
+                let d = v - x;
+                self.s1 += d;
+                self.s2 += d * d;
+            }
+        } else {
+            let d = x - self.shift;
+            self.s1 += d;
+            self.s2 += d * d;
+            if let Some(o) = old {
+                let d = o - self.shift;
+                self.s1 -= d;
+                self.s2 -= d * d;
+            }
+        }
+        self.seen += 1;
+        if !self.window.is_full() {
+            return None;
+        }
+        if self.equal_run >= period {
+            return Some(0.0);
+        }
+        let n = period as f64;
+        let var = (self.s2 - self.s1 * self.s1 / n) / n;
+        Some(if var > 0.0 { var.sqrt() } else { 0.0 })
+    }
+}
+
+/// Streaming Bollinger bands; O(1) amortised per update.
 #[derive(Debug, Clone)]
 pub struct Bollinger {
     sma: Sma,
-    window: Window,
+    variance: RollingVariance,
     k: f64,
 }
 
@@ -97,7 +156,7 @@ impl Bollinger {
     pub fn new(period: usize, k: f64) -> Self {
         Self {
             sma: Sma::new(period),
-            window: Window::new(period),
+            variance: RollingVariance::new(period),
             k,
         }
     }
@@ -105,10 +164,9 @@ impl Bollinger {
     /// Feeds one close.
     #[inline]
     pub fn update(&mut self, close: f64) -> Option<BollingerValue> {
-        self.window.push(close);
+        let sd = self.variance.push(close);
         let middle = self.sma.update(close)?;
-        let sd = population_sd(self.window.iter(), middle, self.window.len() as f64);
-        Some(value(close, middle, sd, self.k))
+        Some(value(close, middle, sd?, self.k))
     }
 }
 
@@ -121,24 +179,33 @@ pub fn bollinger(close: &[f64], period: usize, k: f64) -> BollingerOutput {
     let n = close.len();
     let middle = sma(close, period);
     let mut out = BollingerOutput {
-        upper: vec![f64::NAN; n],
-        middle: vec![f64::NAN; n],
-        lower: vec![f64::NAN; n],
-        percent_b: vec![f64::NAN; n],
-        width: vec![f64::NAN; n],
+        upper: Vec::with_capacity(n),
+        middle,
+        lower: Vec::with_capacity(n),
+        percent_b: Vec::with_capacity(n),
+        width: Vec::with_capacity(n),
     };
-    for t in period.saturating_sub(1)..n {
-        let m = middle[t];
-        let sd = population_sd(close[t + 1 - period..=t].iter().copied(), m, period as f64);
-        let v = value(close[t], m, sd, k);
-        out.upper[t] = v.upper;
-        out.middle[t] = v.middle;
-        out.lower[t] = v.lower;
-        out.percent_b[t] = v.percent_b;
-        out.width[t] = v.width;
+    let mut variance = RollingVariance::new(period);
+    for (t, &c) in close.iter().enumerate() {
+        let v = variance
+            .push(c)
+            .map_or(EMPTY, |sd| value(c, out.middle[t], sd, k));
+        out.upper.push(v.upper);
+        out.lower.push(v.lower);
+        out.percent_b.push(v.percent_b);
+        out.width.push(v.width);
     }
     out
 }
+
+/// The all-empty value of a warm-up candle.
+const EMPTY: BollingerValue = BollingerValue {
+    upper: f64::NAN,
+    middle: f64::NAN,
+    lower: f64::NAN,
+    percent_b: f64::NAN,
+    width: f64::NAN,
+};
 
 #[cfg(test)]
 mod tests {
@@ -152,6 +219,18 @@ mod tests {
         assert_eq!(out.lower[19], 5.0);
         assert!(out.percent_b[19].is_nan());
         assert_eq!(out.width[19], 0.0);
+    }
+
+    #[test]
+    fn tiny_jitter_at_a_high_price_keeps_its_true_width() {
+        // talib.BBANDS of 50000 + (i % 3)·1e-9: upper − lower = 3.21597327e-09
+        // at index 19 (a running sum of squares would give noise or 0).
+        let c: Vec<f64> = (0..30)
+            .map(|i| 50_000.0 + f64::from(i % 3) * 1e-9)
+            .collect();
+        let out = bollinger(&c, 20, 2.0);
+        let width = out.upper[19] - out.lower[19];
+        assert!((width / 3.215_973_27e-9 - 1.0).abs() < 1e-3, "{width}");
     }
 
     #[test]
