@@ -107,7 +107,7 @@ impl RollingVariance {
         };
         let old = self.window.push(x);
         let period = self.window.capacity();
-        if self.seen % period == 0 {
+        if self.seen.is_multiple_of(period) {
             self.shift = x;
             self.s1 = 0.0;
             self.s2 = 0.0;
