@@ -15,6 +15,7 @@
 //! - [`selection`]: universe screening, regime detection, scoring and the
 //!   diversified top five.
 //! - [`events`]: typed events and their store encoding.
+//! - [`float_text`]: numbers as the shortest text that reads back exactly.
 //! - [`exchange`]: venue protocol types and logic (Binance USDⓈ-M), free of I/O.
 //!
 //! No feature flags yet.
@@ -24,6 +25,7 @@
 pub mod analysis;
 pub mod events;
 pub mod exchange;
+pub mod float_text;
 pub mod indicators;
 pub mod market;
 pub mod selection;

@@ -8,8 +8,10 @@
 //! computes on part of a file.
 
 use super::{Candle, Interval};
+use crate::float_text::push_value;
 use flate2::read::MultiGzDecoder;
 use std::fmt;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -328,22 +330,22 @@ pub fn parse_row(line: &str) -> Result<Candle, RowProblem> {
 /// Any I/O error of `w`.
 pub fn write_klines<W: Write>(mut w: W, candles: &[Candle], interval: Interval) -> io::Result<()> {
     writeln!(w, "{HEADER}")?;
+    let mut line = String::with_capacity(160);
     for c in candles {
-        writeln!(
-            w,
-            "{},{},{},{},{},{},{},{},{},{},{},0",
-            c.open_time,
-            c.open,
-            c.high,
-            c.low,
-            c.close,
-            c.volume,
-            c.open_time + interval.millis() - 1,
-            c.quote_volume,
-            c.trades,
-            c.taker_buy_volume,
-            c.taker_buy_quote_volume,
-        )?;
+        line.clear();
+        let _ = write!(line, "{},", c.open_time);
+        for v in [c.open, c.high, c.low, c.close, c.volume] {
+            push_value(&mut line, v);
+            line.push(',');
+        }
+        let _ = write!(line, "{},", c.open_time + interval.millis() - 1);
+        push_value(&mut line, c.quote_volume);
+        let _ = write!(line, ",{},", c.trades);
+        push_value(&mut line, c.taker_buy_volume);
+        line.push(',');
+        push_value(&mut line, c.taker_buy_quote_volume);
+        line.push_str(",0\n");
+        w.write_all(line.as_bytes())?;
     }
     Ok(())
 }
