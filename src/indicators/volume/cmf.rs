@@ -3,10 +3,12 @@
 //! high = low. Defined from index `period − 1`; empty when the window's
 //! volume sums to 0.
 //!
-//! Both sums are taken over the window afresh each candle (oldest first),
-//! not as running totals: a running total left a residue like 1e-13 after a
-//! zero-volume stretch and would print a value where the definition says
-//! empty.
+//! Both sums are running totals, recomputed exactly from the window every
+//! `period` candles so rounding cannot drift, and "empty" is decided by a
+//! count of non-zero volumes in the window, not by the running total: a total
+//! can keep a residue like 1e-13 after a zero-volume stretch, and would print
+//! a value where the definition says empty. O(1) amortised per candle in both
+//! forms, which share one rolling state and so agree exactly.
 
 use crate::indicators::window::Window;
 
@@ -20,11 +22,54 @@ fn mfv(high: f64, low: f64, close: f64, volume: f64) -> f64 {
     }
 }
 
-/// Streaming CMF; O(period) per update.
+/// The rolling state behind both forms.
 #[derive(Debug, Clone)]
-pub struct Cmf {
+struct CmfState {
     mfv: Window,
     volume: Window,
+    mfv_sum: f64,
+    volume_sum: f64,
+    nonzero: usize,
+    seen: usize,
+}
+
+impl CmfState {
+    fn new(period: usize) -> Self {
+        Self {
+            mfv: Window::new(period),
+            volume: Window::new(period),
+            mfv_sum: 0.0,
+            volume_sum: 0.0,
+            nonzero: 0,
+            seen: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, high: f64, low: f64, close: f64, volume: f64) -> Option<f64> {
+        let flow = mfv(high, low, close, volume);
+        let old_flow = self.mfv.push(flow);
+        let old_volume = self.volume.push(volume);
+        self.nonzero += usize::from(volume != 0.0);
+        if let Some(v) = old_volume {
+            self.nonzero -= usize::from(v != 0.0);
+        }
+        self.seen += 1;
+        if self.seen.is_multiple_of(self.volume.capacity()) {
+            self.mfv_sum = self.mfv.iter().sum();
+            self.volume_sum = self.volume.iter().sum();
+        } else {
+            self.mfv_sum += flow - old_flow.unwrap_or(0.0);
+            self.volume_sum += volume - old_volume.unwrap_or(0.0);
+        }
+        (self.volume.is_full() && self.nonzero > 0).then(|| self.mfv_sum / self.volume_sum)
+    }
+}
+
+/// Streaming CMF; O(1) amortised per update.
+#[derive(Debug, Clone)]
+pub struct Cmf {
+    state: CmfState,
 }
 
 impl Cmf {
@@ -35,20 +80,14 @@ impl Cmf {
     #[must_use]
     pub fn new(period: usize) -> Self {
         Self {
-            mfv: Window::new(period),
-            volume: Window::new(period),
+            state: CmfState::new(period),
         }
     }
 
     /// Feeds one candle.
+    #[inline]
     pub fn update(&mut self, high: f64, low: f64, close: f64, volume: f64) -> Option<f64> {
-        self.mfv.push(mfv(high, low, close, volume));
-        self.volume.push(volume);
-        if !self.volume.is_full() {
-            return None;
-        }
-        let vol: f64 = self.volume.iter().sum();
-        (vol != 0.0).then(|| self.mfv.iter().sum::<f64>() / vol)
+        self.state.push(high, low, close, volume)
     }
 }
 
@@ -60,19 +99,14 @@ impl Cmf {
 pub fn cmf(high: &[f64], low: &[f64], close: &[f64], volume: &[f64], period: usize) -> Vec<f64> {
     assert!(period > 0, "period must be positive");
     assert!(high.len() == low.len() && low.len() == close.len() && close.len() == volume.len());
-    let n = close.len();
-    let flows: Vec<f64> = (0..n)
-        .map(|i| mfv(high[i], low[i], close[i], volume[i]))
-        .collect();
-    let mut out = vec![f64::NAN; n];
-    for t in period.saturating_sub(1)..n {
-        let lo = t + 1 - period;
-        let vol: f64 = volume[lo..=t].iter().sum();
-        if vol != 0.0 {
-            out[t] = flows[lo..=t].iter().sum::<f64>() / vol;
-        }
-    }
-    out
+    let mut state = CmfState::new(period);
+    (0..close.len())
+        .map(|i| {
+            state
+                .push(high[i], low[i], close[i], volume[i])
+                .unwrap_or(f64::NAN)
+        })
+        .collect()
 }
 
 #[cfg(test)]
