@@ -9,7 +9,12 @@ use crate::indicators::momentum::rsi::{Rsi, rsi};
 use crate::indicators::momentum::stochrsi::{StochRsi, StochRsiParams, stochrsi_from_rsi};
 use crate::indicators::momentum::willr::{WillR, willr};
 use crate::indicators::or_nan;
+use crate::indicators::trend::alma::{Alma, alma};
+use crate::indicators::trend::dmi::{Dmi, dmi};
+use crate::indicators::trend::psar::{Psar, psar};
 use crate::indicators::trend::supertrend::{Supertrend, SupertrendParams, supertrend_from_atr};
+use crate::indicators::trend::t3::{T3, t3};
+use crate::indicators::trend::vidya::{Vidya, vidya};
 use crate::indicators::trend::{ema::Ema, ema::ema, sma::Sma, sma::sma};
 use crate::indicators::volatility::atr::{Atr, atr, natr_from_atr, natr_value};
 use crate::indicators::volatility::bollinger::{Bollinger, bollinger};
@@ -226,6 +231,24 @@ pub fn compute_selected(s: &OhlcvSeries, want: ColumnSet) -> Table {
     if want.contains(Column::Sma20) {
         put(Column::Sma20, sma(c, 20));
     }
+    if want.contains(Column::Alma9) {
+        put(Column::Alma9, alma(c, 9, 0.85, 6.0));
+    }
+    if want.contains(Column::Vidya14) {
+        put(Column::Vidya14, vidya(c, 14, 9));
+    }
+    if want.contains(Column::T35) {
+        put(Column::T35, t3(c, 5, 0.7));
+    }
+    if want.contains(Column::Psar) {
+        put(Column::Psar, psar(h, l, 0.02, 0.2));
+    }
+    if want.any(&[Column::PlusDi14, Column::MinusDi14, Column::Adx14]) {
+        let d = dmi(h, l, c, 14);
+        put(Column::PlusDi14, d.plus_di);
+        put(Column::MinusDi14, d.minus_di);
+        put(Column::Adx14, d.adx);
+    }
     if let Some(atr10) = &atr10 {
         if want.any(&[Column::Supertrend, Column::SupertrendDir]) {
             let st = supertrend_from_atr(h, l, c, atr10, SupertrendParams::default().multiplier);
@@ -296,6 +319,11 @@ pub struct BatteryStream {
     mfi14: Mfi,
     ema20: Ema,
     sma20: Sma,
+    alma9: Alma,
+    vidya14: Vidya,
+    t3: T3,
+    psar: Psar,
+    dmi14: Dmi,
     atr10: Atr,
     atr14: Atr,
     supertrend: Supertrend,
@@ -325,6 +353,11 @@ impl BatteryStream {
             mfi14: Mfi::new(14),
             ema20: Ema::new(20),
             sma20: Sma::new(20),
+            alma9: Alma::new(9, 0.85, 6.0),
+            vidya14: Vidya::new(14, 9),
+            t3: T3::new(5, 0.7),
+            psar: Psar::new(0.02, 0.2),
+            dmi14: Dmi::new(14),
             atr10: Atr::new(10),
             atr14: Atr::new(14),
             supertrend: Supertrend::new(SupertrendParams::default()),
@@ -357,6 +390,14 @@ impl BatteryStream {
         let ema20 = self.ema20.update(c.close);
         set(Column::Ema20, ema20);
         set(Column::Sma20, self.sma20.update(c.close));
+        set(Column::Alma9, self.alma9.update(c.close));
+        set(Column::Vidya14, self.vidya14.update(c.close));
+        set(Column::T35, self.t3.update(c.close));
+        set(Column::Psar, self.psar.update(c.high, c.low));
+        let d = self.dmi14.update(c.high, c.low, c.close);
+        set(Column::PlusDi14, d.map(|x| x.plus_di));
+        set(Column::MinusDi14, d.map(|x| x.minus_di));
+        set(Column::Adx14, d.and_then(|x| x.adx));
         let atr10 = self.atr10.update(c.high, c.low, c.close);
         let st = atr10.and_then(|a| self.supertrend.update_with_atr(c.high, c.low, c.close, a));
         set(Column::Supertrend, st.map(|x| x.value));

@@ -1,1 +1,181 @@
-//! (placeholder: not yet written)
+//! Parabolic SAR, as TA-Lib's `SAR(acceleration, maximum)`.
+//!
+//! TA-Lib's rules, kept as they are:
+//! 1. The first direction comes from the −DM of candle 1: short when
+//!    low[0] − low[1] is positive and larger than high[1] − high[0].
+//! 2. The first SAR (output at index 1) is low[0] when long, high[0] when
+//!    short; the extreme point starts at candle 1's high (long) or low (short).
+//! 3. Each candle: a low at or under the SAR (long), or a high at or over it
+//!    (short), reverses: the SAR jumps to the extreme point, clamped to the
+//!    previous and current candle's range, and the acceleration restarts.
+//! 4. Otherwise the SAR is output, the extreme point and acceleration
+//!    advance on a new extreme, and the next SAR moves by af·(ep − sar),
+//!    never beyond the previous or current candle's low (long) or high (short).
+
+/// One step's state.
+#[derive(Debug, Clone, Copy)]
+struct SarState {
+    long: bool,
+    sar: f64,
+    ep: f64,
+    af: f64,
+    prev_high: f64,
+    prev_low: f64,
+}
+
+/// The SAR machine shared by both forms.
+#[derive(Debug, Clone)]
+struct SarMachine {
+    acceleration: f64,
+    maximum: f64,
+    first: Option<(f64, f64)>,
+    state: Option<SarState>,
+}
+
+impl SarMachine {
+    fn new(acceleration: f64, maximum: f64) -> Self {
+        let acceleration = acceleration.min(maximum);
+        Self {
+            acceleration,
+            maximum,
+            first: None,
+            state: None,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, high: f64, low: f64) -> Option<f64> {
+        let mut st = match self.state {
+            Some(st) => st,
+            None => {
+                let Some((h0, l0)) = self.first else {
+                    self.first = Some((high, low));
+                    return None;
+                };
+                let (diff_p, diff_m) = (high - h0, l0 - low);
+                let long = !(diff_m > 0.0 && diff_p < diff_m);
+                // TA-Lib's "cheat": the first iteration sees candle 1 as both
+                // the previous and the current candle.
+                SarState {
+                    long,
+                    sar: if long { l0 } else { h0 },
+                    ep: if long { high } else { low },
+                    af: self.acceleration,
+                    prev_high: high,
+                    prev_low: low,
+                }
+            }
+        };
+        let (prev_high, prev_low) = if self.state.is_some() {
+            (st.prev_high, st.prev_low)
+        } else {
+            (high, low)
+        };
+        let (acc, max) = (self.acceleration, self.maximum);
+        let out;
+        if st.long {
+            if low <= st.sar {
+                st.long = false;
+                st.sar = st.ep.max(prev_high).max(high);
+                out = st.sar;
+                st.af = acc;
+                st.ep = low;
+                st.sar += st.af * (st.ep - st.sar);
+                st.sar = st.sar.max(prev_high).max(high);
+            } else {
+                out = st.sar;
+                if high > st.ep {
+                    st.ep = high;
+                    st.af = (st.af + acc).min(max);
+                }
+                st.sar += st.af * (st.ep - st.sar);
+                st.sar = st.sar.min(prev_low).min(low);
+            }
+        } else if high >= st.sar {
+            st.long = true;
+            st.sar = st.ep.min(prev_low).min(low);
+            out = st.sar;
+            st.af = acc;
+            st.ep = high;
+            st.sar += st.af * (st.ep - st.sar);
+            st.sar = st.sar.min(prev_low).min(low);
+        } else {
+            out = st.sar;
+            if low < st.ep {
+                st.ep = low;
+                st.af = (st.af + acc).min(max);
+            }
+            st.sar += st.af * (st.ep - st.sar);
+            st.sar = st.sar.max(prev_high).max(high);
+        }
+        st.prev_high = high;
+        st.prev_low = low;
+        self.state = Some(st);
+        Some(out)
+    }
+}
+
+/// Streaming Parabolic SAR.
+#[derive(Debug, Clone)]
+pub struct Psar {
+    machine: SarMachine,
+}
+
+impl Psar {
+    /// SAR with `acceleration` step and `maximum` factor (0.02, 0.2 in the node).
+    #[must_use]
+    pub fn new(acceleration: f64, maximum: f64) -> Self {
+        Self {
+            machine: SarMachine::new(acceleration, maximum),
+        }
+    }
+
+    /// Feeds one candle's high and low.
+    #[inline]
+    pub fn update(&mut self, high: f64, low: f64) -> Option<f64> {
+        self.machine.push(high, low)
+    }
+}
+
+/// Batch Parabolic SAR (NaN at index 0).
+///
+/// # Panics
+/// When the slices differ in length.
+#[must_use]
+pub fn psar(high: &[f64], low: &[f64], acceleration: f64, maximum: f64) -> Vec<f64> {
+    assert_eq!(high.len(), low.len());
+    let mut m = SarMachine::new(acceleration, maximum);
+    high.iter()
+        .zip(low)
+        .map(|(&h, &l)| m.push(h, l).unwrap_or(f64::NAN))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::indicators::or_nan;
+    use crate::indicators::proptest_support::{assert_columns_agree, series};
+    use proptest::prelude::*;
+
+    #[test]
+    fn rising_market_trails_below_the_lows() {
+        let h: Vec<f64> = (0..20).map(|i| 10.0 + f64::from(i)).collect();
+        let l: Vec<f64> = h.iter().map(|x| x - 1.0).collect();
+        let out = psar(&h, &l, 0.02, 0.2);
+        assert!(out[0].is_nan());
+        assert_eq!(out[1], l[0]);
+        for i in 1..20 {
+            assert!(out[i] <= l[i], "{i}: {} > {}", out[i], l[i]);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn streaming_equals_batch(s in series(200)) {
+            let mut st = Psar::new(0.02, 0.2);
+            let streamed: Vec<f64> = (0..s.len()).map(|i| or_nan(st.update(s.high[i], s.low[i]))).collect();
+            assert_columns_agree("psar", &streamed, &psar(&s.high, &s.low, 0.02, 0.2));
+        }
+    }
+}
