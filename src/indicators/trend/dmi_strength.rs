@@ -130,9 +130,9 @@ mod tests {
             let b = dmi(&s.high, &s.low, &s.close, 14);
             let batch = dmi_strength(&b.plus_di, &b.minus_di, &b.adx, t);
             let mut st = Dmi::new(14);
-            for i in 0..s.len() {
+            for (i, want) in batch.iter().enumerate() {
                 let streamed = st.update(s.high[i], s.low[i], s.close[i]).and_then(|v| t.classify_value(&v));
-                prop_assert_eq!(streamed, batch[i]);
+                prop_assert_eq!(&streamed, want);
             }
         }
     }
