@@ -270,10 +270,16 @@ mod tests {
         let b = atr_percentile(&[5.0, 1.0], p);
         assert_eq!((b.percentile[0], b.score[0]), (100.0, 50.0));
         assert_eq!((b.percentile[1], b.score[1]), (50.0, 0.0));
-        assert_eq!(AtrPercentileParams::for_interval(Interval::M1).window, 43_200);
+        assert_eq!(
+            AtrPercentileParams::for_interval(Interval::M1).window,
+            43_200
+        );
         assert_eq!(AtrPercentileParams::for_interval(Interval::H1).window, 720);
         assert_eq!(AtrPercentileParams::for_interval(Interval::D1).window, 30);
-        assert_eq!(AtrPercentile::for_interval(Interval::M5).ring.capacity(), 8_640);
+        assert_eq!(
+            AtrPercentile::for_interval(Interval::M5).ring.capacity(),
+            8_640
+        );
     }
 
     /// A seeded pseudo-random ATR-like series (positive, with repeats).
@@ -356,7 +362,11 @@ mod proptests {
             out.percentile[t] = 100.0 * (le as f64 / h.len() as f64);
             let lo = h.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = h.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            out.score[t] = if hi == lo { 50.0 } else { 100.0 * ((a - lo) / (hi - lo)) };
+            out.score[t] = if hi == lo {
+                50.0
+            } else {
+                100.0 * ((a - lo) / (hi - lo))
+            };
         }
         out
     }

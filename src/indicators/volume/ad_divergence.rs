@@ -148,7 +148,11 @@ pub fn ad_divergence(
     params: AdDivergenceParams,
 ) -> Vec<Option<AdDivergenceValue>> {
     params.validate();
-    assert_eq!(close.len(), ad.len(), "close and A/D columns differ in length");
+    assert_eq!(
+        close.len(),
+        ad.len(),
+        "close and A/D columns differ in length"
+    );
     let p = params.period;
     (0..close.len())
         .map(|t| {
@@ -200,7 +204,10 @@ mod tests {
         assert_eq!(v.divergence, Some(Divergence::Bearish));
         assert_eq!(v.score, -1.0);
         let flat = ad_divergence(&[2.0; 3], &[7.0; 3], P3)[2].unwrap();
-        assert_eq!((flat.price_slope, flat.ad_slope, flat.score), (0.0, 0.0, 0.0));
+        assert_eq!(
+            (flat.price_slope, flat.ad_slope, flat.score),
+            (0.0, 0.0, 0.0)
+        );
         assert_eq!(flat.divergence, None);
     }
 }

@@ -175,7 +175,10 @@ mod tests {
         }
         let states: Vec<CmfTrendState> = b[3..].iter().map(|v| v.unwrap().state).collect();
         use CmfTrendState::*;
-        assert_eq!(states, vec![Accumulating, Neutral, Distributing, Distributing]);
+        assert_eq!(
+            states,
+            vec![Accumulating, Neutral, Distributing, Distributing]
+        );
         let mut s = CmfTrend::new(p3());
         let st: Vec<_> = x.iter().map(|&v| s.update(v)).collect();
         assert_eq!(st, b);

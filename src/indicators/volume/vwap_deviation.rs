@@ -108,7 +108,11 @@ impl VwapDeviation {
 #[must_use]
 pub fn vwap_deviation(close: &[f64], vwap: &[f64], period: usize) -> VwapDeviationOutput {
     assert!(period >= 2, "VWAP deviation period must be at least 2");
-    assert_eq!(close.len(), vwap.len(), "close and VWAP columns differ in length");
+    assert_eq!(
+        close.len(),
+        vwap.len(),
+        "close and VWAP columns differ in length"
+    );
     let n = close.len();
     let mut out = VwapDeviationOutput {
         deviation: vec![f64::NAN; n],
