@@ -19,6 +19,7 @@ pub mod battery;
 pub mod momentum;
 #[cfg(test)]
 pub(crate) mod proptest_support;
+pub mod regression;
 pub mod table_csv;
 pub mod talib_compat;
 pub mod trend;
