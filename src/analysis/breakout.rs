@@ -172,7 +172,7 @@ impl BreakoutTracker {
 
 /// Builds a training set from one symbol's candles and its battery ATR and
 /// Bollinger width columns: the features at t, labelled true when
-/// |close[t + horizon] − close[t]| ≥ `move_atrs`·ATR[t]. Candles without a
+/// `|close[t + horizon] − close[t]| ≥ move_atrs·ATR[t]`. Candles without a
 /// full horizon ahead are not labelled.
 ///
 /// # Panics

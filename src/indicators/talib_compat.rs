@@ -1,19 +1,10 @@
 //! TA-Lib's floating-point edge rules, shared by every port of a TA-Lib
 //! function so that flat stretches and tiny prices decide rows the same way.
-
-/// TA-Lib's `TA_IS_ZERO`: |v| < 1e-8.
-#[inline]
-#[must_use]
-pub fn is_zero(v: f64) -> bool {
-    -0.000_000_01 < v && v < 0.000_000_01
-}
-
-/// TA-Lib's `TA_IS_ZERO_OR_NEG`: v < 1e-8.
-#[inline]
-#[must_use]
-pub fn is_zero_or_neg(v: f64) -> bool {
-    v < 0.000_000_01
-}
+//!
+//! Measured against the TA-Lib 0.8.1 of the PyPI `ta-lib==0.8.2` wheel (the
+//! contract's reference), not taken from older sources: 0.8.1 has no 1e-8
+//! `TA_IS_ZERO` band (RSI, DI, NATR still compute at prices of 1e-10);
+//! where it tests for zero it tests exactly, or with the scaled test below.
 
 /// TA-Lib's true range at a candle with a previous close:
 /// max(high − low, |prev_close − high|, |prev_close − low|), compared in

@@ -1,7 +1,7 @@
 //! Directional movement, as TA-Lib's `PLUS_DI`, `MINUS_DI` and `ADX` (all
 //! over the same period n, 14 in the node).
 //!
-//! Per candle t ≥ 1: diffP = high[t] − high[t−1], diffM = low[t−1] − low[t];
+//! Per candle t ≥ 1: `diffP = high[t] − high[t−1]`, `diffM = low[t−1] − low[t]`;
 //! +DM = diffP when diffP > 0 and diffP > diffM, else 0; −DM = diffM when
 //! diffM > 0 and diffM > diffP, else 0; TR = TA-Lib's true range.
 //! - Seed: +DM, −DM and TR summed over candles 1..n−1; from candle n on,

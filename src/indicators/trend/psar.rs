@@ -2,8 +2,8 @@
 //!
 //! TA-Lib's rules, kept as they are:
 //! 1. The first direction comes from the −DM of candle 1: short when
-//!    low[0] − low[1] is positive and larger than high[1] − high[0].
-//! 2. The first SAR (output at index 1) is low[0] when long, high[0] when
+//!    `low[0] − low[1]` is positive and larger than `high[1] − high[0]`.
+//! 2. The first SAR (output at index 1) is `low[0]` when long, `high[0]` when
 //!    short; the extreme point starts at candle 1's high (long) or low (short).
 //! 3. Each candle: a low at or under the SAR (long), or a high at or over it
 //!    (short), reverses: the SAR jumps to the extreme point, clamped to the

@@ -1,8 +1,8 @@
 //! Chande's variable index dynamic average, as shared/INDICATORS.md defines
 //! it: α = 2/(n + 1); k_t = |CMO_c| = |U − D| / (U + D), U and D the sums of
 //! the positive and negative parts of the last c close-to-close changes
-//! (k_t = 0 when U + D = 0); vidya[c] = close[c]; after that
-//! vidya[t] = α·k_t·close[t] + (1 − α·k_t)·vidya[t − 1]. The node uses
+//! (k_t = 0 when U + D = 0); `vidya[c] = close[c]`; after that
+//! `vidya[t] = α·k_t·close[t] + (1 − α·k_t)·vidya[t − 1]`. The node uses
 //! n = 14, c = 9, so the first value is at index 9.
 //!
 //! U and D are summed over the window afresh (O(c)) rather than kept as
