@@ -66,8 +66,10 @@ fn cci_value(ring: &[f64], last: f64) -> f64 {
 #[derive(Debug, Clone)]
 pub struct Cci {
     ring: Box<[f64]>,
-    /// Candles seen; the next typical price goes in slot `seen % period`.
+    /// Candles seen.
     seen: usize,
+    /// Where the next typical price goes: `seen mod period`.
+    slot: usize,
 }
 
 impl Cci {
@@ -81,6 +83,7 @@ impl Cci {
         Self {
             ring: vec![0.0; period].into_boxed_slice(),
             seen: 0,
+            slot: 0,
         }
     }
 
@@ -89,7 +92,12 @@ impl Cci {
     pub fn update(&mut self, high: f64, low: f64, close: f64) -> Option<f64> {
         let n = self.ring.len();
         let tp = typical(high, low, close);
-        self.ring[self.seen % n] = tp;
+        // Slot `seen mod n`, kept without a division per candle.
+        self.ring[self.slot] = tp;
+        self.slot += 1;
+        if self.slot == n {
+            self.slot = 0;
+        }
         self.seen += 1;
         (self.seen >= n).then(|| cci_value(&self.ring, tp))
     }

@@ -14,12 +14,11 @@ use crate::indicators::window::Window;
 #[inline]
 fn cmo_abs(changes: impl Iterator<Item = f64>) -> f64 {
     let (mut up, mut down) = (0.0, 0.0);
+    // Branch-free: the sign of a price change is a coin flip, and a
+    // mispredicted branch per change cost more than the sums themselves.
     for d in changes {
-        if d > 0.0 {
-            up += d;
-        } else {
-            down -= d;
-        }
+        up += d.max(0.0);
+        down += (-d).max(0.0);
     }
     let total = up + down;
     if total == 0.0 {
