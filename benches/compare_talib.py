@@ -93,12 +93,15 @@ def run_range(bounds):
 
 
 def median_time(fn, repeats):
-    times = []
+    """Median wall seconds and median CPU seconds of this process."""
+    wall, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2]
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    mid = len(wall) // 2
+    return sorted(wall)[mid], sorted(cpu)[mid]
 
 
 def main():
@@ -112,11 +115,11 @@ def main():
     cores = os.cpu_count() or 1
     DATA = random_walk(SEED, SYMBOLS, CANDLES)
     checksum = float(DATA[3].sum())
-    single = median_time(lambda: run_range((0, SYMBOLS)), REPEATS)
+    single, single_cpu = median_time(lambda: run_range((0, SYMBOLS)), REPEATS)
     chunks = [(i * SYMBOLS // cores, (i + 1) * SYMBOLS // cores) for i in range(cores)]
     with mp.get_context("fork").Pool(cores) as pool:
         pool.map(run_range, [(0, 1)] * cores)  # warm the workers
-        multi = median_time(lambda: pool.map(run_range, chunks), REPEATS)
+        multi, _ = median_time(lambda: pool.map(run_range, chunks), REPEATS)
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = subprocess.run(
@@ -130,19 +133,28 @@ def main():
         sys.exit(f"data differ: rust checksum {rust['checksum']} vs python {checksum}")
 
     rows = [
-        ("TA-Lib, 18 functions, 1 process", single, None),
-        (f"TA-Lib, 18 functions, {cores} processes", multi, None),
-        (f"QuantumTrade, same 18 columns, rayon on {rust['threads']} threads", rust["talib18_s"], True),
-        (f"QuantumTrade, all 34 columns, rayon on {rust['threads']} threads", rust["battery34_s"], True),
+        ("TA-Lib, 18 functions, 1 process", single, single_cpu, None),
+        (f"TA-Lib, 18 functions, {cores} processes", multi, None, None),
+        (f"QuantumTrade, same 18 columns, rayon on {rust['threads']} threads",
+         rust["talib18_s"], rust["talib18_1t_cpu_s"], True),
+        (f"QuantumTrade, all 34 columns, rayon on {rust['threads']} threads",
+         rust["battery34_s"], rust["battery34_1t_cpu_s"], True),
     ]
+    load = os.getloadavg()[0]
     print(f"{SYMBOLS} symbols x {CANDLES} candles, median of {REPEATS}, {cores} cores, "
-          f"TA-Lib {talib.__version__}, checksum {checksum:.6f} (equal on both sides)\n")
-    print("| run | seconds | vs TA-Lib 1 process | vs TA-Lib all cores |")
-    print("|---|---|---|---|")
-    for name, secs, ours in rows:
+          f"load average {load:.2f} at the end, TA-Lib {talib.__version__}, "
+          f"checksum {checksum:.6f} (equal on both sides)\n")
+    print("CPU s: process CPU time of the work done on one thread (TA-Lib: its one process;"
+          " QuantumTrade: the same symbols in a plain loop), so the last column compares"
+          " work per core whatever else the machine is running.\n")
+    print("| run | wall s | CPU s (1 thread) | wall vs TA-Lib 1 process | wall vs TA-Lib all cores | per-core vs TA-Lib |")
+    print("|---|---|---|---|---|---|")
+    for name, secs, cpu, ours in rows:
         r1 = f"{single / secs:.2f}x" if ours else ""
         rn = f"{multi / secs:.2f}x" if ours else ""
-        print(f"| {name} | {secs:.3f} | {r1} | {rn} |")
+        rc = f"{single_cpu / cpu:.2f}x" if ours else ""
+        cpu_cell = f"{cpu:.3f}" if cpu is not None else ""
+        print(f"| {name} | {secs:.3f} | {cpu_cell} | {r1} | {rn} | {rc} |")
     print(f"\nstreaming, one candle through all 34 columns: median {rust['stream_median_ns']:.0f} ns, "
           f"p99 {rust['stream_p99_ns']:.0f} ns; indicator state per symbol: {rust['state_bytes']} bytes")
 

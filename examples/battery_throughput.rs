@@ -73,6 +73,21 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
         .map_or(default, |v| v.parse().expect("numeric argument"))
 }
 
+/// CPU seconds used by this process so far (user + system, all threads).
+/// Wall time on a shared machine counts other processes' time slices; CPU
+/// time does not, so it is what the TA-Lib comparison divides.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    #[allow(unsafe_code)]
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &raw mut u);
+        u
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -91,26 +106,38 @@ fn main() {
     let checksum: f64 = universe.iter().map(|s| s.close.iter().sum::<f64>()).sum();
 
     let subset = ColumnSet::from_columns(TALIB_COLUMNS);
+    // (median wall seconds, median CPU seconds) over the repeats.
     let time = |f: &dyn Fn()| {
-        median(
-            (0..repeats)
-                .map(|_| {
-                    let t0 = Instant::now();
-                    f();
-                    t0.elapsed().as_secs_f64()
-                })
-                .collect(),
-        )
+        let (wall, cpu): (Vec<f64>, Vec<f64>) = (0..repeats)
+            .map(|_| {
+                let (t0, c0) = (Instant::now(), cpu_seconds());
+                f();
+                (t0.elapsed().as_secs_f64(), cpu_seconds() - c0)
+            })
+            .unzip();
+        (median(wall), median(cpu))
     };
-    let talib18 = time(&|| {
+    let (talib18, talib18_cpu) = time(&|| {
         universe.par_iter().for_each(|s| {
             black_box(compute_selected(s, subset));
         });
     });
-    let battery34 = time(&|| {
+    let (battery34, battery34_cpu) = time(&|| {
         universe.par_iter().for_each(|s| {
             black_box(compute(s));
         });
+    });
+    // The same work on one thread: the per-core comparison with TA-Lib,
+    // free of rayon's idle spinning, which counts as CPU time.
+    let (_, talib18_1t_cpu) = time(&|| {
+        for s in &universe {
+            black_box(compute_selected(s, subset));
+        }
+    });
+    let (_, battery34_1t_cpu) = time(&|| {
+        for s in &universe {
+            black_box(compute(s));
+        }
     });
 
     // Streaming: per-candle latency on a warmed battery.
@@ -136,7 +163,7 @@ fn main() {
     drop(many);
 
     println!(
-        "{{\"symbols\":{symbols},\"candles\":{candles},\"threads\":{},\"checksum\":{checksum},\"talib18_s\":{talib18},\"battery34_s\":{battery34},\"stream_median_ns\":{},\"stream_p99_ns\":{},\"state_bytes\":{state_bytes}}}",
+        "{{\"symbols\":{symbols},\"candles\":{candles},\"threads\":{},\"checksum\":{checksum},\"talib18_s\":{talib18},\"talib18_cpu_s\":{talib18_cpu},\"battery34_s\":{battery34},\"battery34_cpu_s\":{battery34_cpu},\"talib18_1t_cpu_s\":{talib18_1t_cpu},\"battery34_1t_cpu_s\":{battery34_1t_cpu},\"stream_median_ns\":{},\"stream_p99_ns\":{},\"state_bytes\":{state_bytes}}}",
         rayon::current_num_threads(),
         p(0.5),
         p(0.99),
