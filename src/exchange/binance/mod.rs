@@ -17,6 +17,7 @@
 //! - [`sign`]: HMAC-SHA256 request signing.
 //! - [`filters`]: symbol filters and the order checks they imply.
 //! - [`parse`]: the total WebSocket frame parser and its malformed counter.
+//! - [`request`]: endpoints and typed order / algo-order request parameters.
 //! - [`depth_book`]: the local order book and its diff-stream sequencer.
 
 pub mod decimal;
@@ -25,6 +26,7 @@ pub mod error;
 pub mod filters;
 pub mod order;
 pub mod parse;
+pub mod request;
 pub mod rest;
 pub mod sign;
 pub mod stream_name;

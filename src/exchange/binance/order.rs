@@ -126,6 +126,17 @@ pub enum Side {
     Sell,
 }
 
+impl Side {
+    /// The wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Buy => "BUY",
+            Self::Sell => "SELL",
+        }
+    }
+}
+
 /// Position side: `BOTH` in one-way mode, `LONG`/`SHORT` in hedge mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -136,6 +147,18 @@ pub enum PositionSide {
     Long,
     /// Hedge-mode short leg.
     Short,
+}
+
+impl PositionSide {
+    /// The wire name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Both => "BOTH",
+            Self::Long => "LONG",
+            Self::Short => "SHORT",
+        }
+    }
 }
 
 /// Order type (PROTOCOL.md §1, §7.3). Since 2025-12-09 only `LIMIT` and
