@@ -1,2 +1,7 @@
 //! Venue protocol types and logic, free of I/O: what is sent and received,
 //! parsed and validated, so the actors only move bytes.
+//!
+//! - [`binance`]: Binance USDⓈ-M perpetual futures (REST, WebSocket market
+//!   and user streams, signing, filters, order-book sequencing).
+
+pub mod binance;
