@@ -118,17 +118,37 @@ impl T3 {
     }
 }
 
-/// Batch T3.
+/// Batch T3: the cascade seeds itself as in streaming, then the steady
+/// state runs with the six EMAs in locals (the OoO core overlaps the six
+/// recurrences across candles; through the struct it could not).
 ///
 /// # Panics
 /// When `n < 2`.
 #[must_use]
 pub fn t3(close: &[f64], n: usize, vfactor: f64) -> Vec<f64> {
     let mut cascade = Cascade::new(n, vfactor);
-    close
-        .iter()
-        .map(|&x| cascade.push(x).unwrap_or(f64::NAN))
-        .collect()
+    let mut out = vec![f64::NAN; close.len()];
+    let mut t = 0;
+    while t < close.len() {
+        let v = cascade.push(close[t]);
+        t += 1;
+        if let Some(v) = v {
+            out[t - 1] = v;
+            break;
+        }
+    }
+    let (k, omk, c) = (cascade.k, cascade.one_minus_k, cascade.c);
+    let [mut e1, mut e2, mut e3, mut e4, mut e5, mut e6] = cascade.e;
+    for (o, &x) in out[t..].iter_mut().zip(&close[t..]) {
+        e1 = k * x + omk * e1;
+        e2 = k * e1 + omk * e2;
+        e3 = k * e2 + omk * e3;
+        e4 = k * e3 + omk * e4;
+        e5 = k * e4 + omk * e5;
+        e6 = k * e5 + omk * e6;
+        *o = c[0] * e6 + c[1] * e5 + c[2] * e4 + c[3] * e3;
+    }
+    out
 }
 
 #[cfg(test)]
