@@ -38,7 +38,9 @@ fn main() {
             .fold(f64::INFINITY, f64::min)
     };
     let base = per_candle(ColumnSet::default());
-    println!("ns per candle, 1 thread, best of 5, {symbols} x {candles}; columns net of an empty table ({base:.2} ns)");
+    println!(
+        "ns per candle, 1 thread, best of 5, {symbols} x {candles}; columns net of an empty table ({base:.2} ns)"
+    );
     for &c in Column::ALL {
         let net = per_candle(ColumnSet::from_columns(&[c])) - base;
         println!("{:<16} {net:>7.2}", c.name());

@@ -23,7 +23,70 @@ struct SarState {
     prev_low: f64,
 }
 
-/// The SAR machine shared by both forms.
+impl SarState {
+    /// The state at candle 1 from candles 0 and 1 (rules 1 and 2).
+    fn start(h0: f64, l0: f64, h1: f64, l1: f64, acceleration: f64) -> Self {
+        let (diff_p, diff_m) = (h1 - h0, l0 - l1);
+        let long = !(diff_m > 0.0 && diff_p < diff_m);
+        // TA-Lib's "cheat": the first step sees candle 1 as both the
+        // previous and the current candle.
+        Self {
+            long,
+            sar: if long { l0 } else { h0 },
+            ep: if long { h1 } else { l1 },
+            af: acceleration,
+            prev_high: h1,
+            prev_low: l1,
+        }
+    }
+
+    /// One candle (rules 3 and 4); returns the SAR output for it.
+    #[inline]
+    fn step(&mut self, high: f64, low: f64, acc: f64, max: f64) -> f64 {
+        let (prev_high, prev_low) = (self.prev_high, self.prev_low);
+        let out;
+        if self.long {
+            if low <= self.sar {
+                self.long = false;
+                self.sar = self.ep.max(prev_high).max(high);
+                out = self.sar;
+                self.af = acc;
+                self.ep = low;
+                self.sar += self.af * (self.ep - self.sar);
+                self.sar = self.sar.max(prev_high).max(high);
+            } else {
+                out = self.sar;
+                if high > self.ep {
+                    self.ep = high;
+                    self.af = (self.af + acc).min(max);
+                }
+                self.sar += self.af * (self.ep - self.sar);
+                self.sar = self.sar.min(prev_low).min(low);
+            }
+        } else if high >= self.sar {
+            self.long = true;
+            self.sar = self.ep.min(prev_low).min(low);
+            out = self.sar;
+            self.af = acc;
+            self.ep = high;
+            self.sar += self.af * (self.ep - self.sar);
+            self.sar = self.sar.min(prev_low).min(low);
+        } else {
+            out = self.sar;
+            if low < self.ep {
+                self.ep = low;
+                self.af = (self.af + acc).min(max);
+            }
+            self.sar += self.af * (self.ep - self.sar);
+            self.sar = self.sar.max(prev_high).max(high);
+        }
+        self.prev_high = high;
+        self.prev_low = low;
+        out
+    }
+}
+
+/// The SAR machine of the streaming form.
 #[derive(Debug, Clone)]
 struct SarMachine {
     acceleration: f64,
@@ -34,9 +97,8 @@ struct SarMachine {
 
 impl SarMachine {
     fn new(acceleration: f64, maximum: f64) -> Self {
-        let acceleration = acceleration.min(maximum);
         Self {
-            acceleration,
+            acceleration: acceleration.min(maximum),
             maximum,
             first: None,
             state: None,
@@ -45,73 +107,18 @@ impl SarMachine {
 
     #[inline]
     fn push(&mut self, high: f64, low: f64) -> Option<f64> {
-        let mut st = match self.state {
+        let (acc, max) = (self.acceleration, self.maximum);
+        let st = match &mut self.state {
             Some(st) => st,
             None => {
                 let Some((h0, l0)) = self.first else {
                     self.first = Some((high, low));
                     return None;
                 };
-                let (diff_p, diff_m) = (high - h0, l0 - low);
-                let long = !(diff_m > 0.0 && diff_p < diff_m);
-                // TA-Lib's "cheat": the first iteration sees candle 1 as both
-                // the previous and the current candle.
-                SarState {
-                    long,
-                    sar: if long { l0 } else { h0 },
-                    ep: if long { high } else { low },
-                    af: self.acceleration,
-                    prev_high: high,
-                    prev_low: low,
-                }
+                self.state.insert(SarState::start(h0, l0, high, low, acc))
             }
         };
-        let (prev_high, prev_low) = if self.state.is_some() {
-            (st.prev_high, st.prev_low)
-        } else {
-            (high, low)
-        };
-        let (acc, max) = (self.acceleration, self.maximum);
-        let out;
-        if st.long {
-            if low <= st.sar {
-                st.long = false;
-                st.sar = st.ep.max(prev_high).max(high);
-                out = st.sar;
-                st.af = acc;
-                st.ep = low;
-                st.sar += st.af * (st.ep - st.sar);
-                st.sar = st.sar.max(prev_high).max(high);
-            } else {
-                out = st.sar;
-                if high > st.ep {
-                    st.ep = high;
-                    st.af = (st.af + acc).min(max);
-                }
-                st.sar += st.af * (st.ep - st.sar);
-                st.sar = st.sar.min(prev_low).min(low);
-            }
-        } else if high >= st.sar {
-            st.long = true;
-            st.sar = st.ep.min(prev_low).min(low);
-            out = st.sar;
-            st.af = acc;
-            st.ep = high;
-            st.sar += st.af * (st.ep - st.sar);
-            st.sar = st.sar.min(prev_low).min(low);
-        } else {
-            out = st.sar;
-            if low < st.ep {
-                st.ep = low;
-                st.af = (st.af + acc).min(max);
-            }
-            st.sar += st.af * (st.ep - st.sar);
-            st.sar = st.sar.max(prev_high).max(high);
-        }
-        st.prev_high = high;
-        st.prev_low = low;
-        self.state = Some(st);
-        Some(out)
+        Some(st.step(high, low, acc, max))
     }
 }
 
@@ -137,18 +144,24 @@ impl Psar {
     }
 }
 
-/// Batch Parabolic SAR (NaN at index 0).
+/// Batch Parabolic SAR (NaN at index 0): the streaming step in a loop with
+/// the state in locals.
 ///
 /// # Panics
 /// When the slices differ in length.
 #[must_use]
 pub fn psar(high: &[f64], low: &[f64], acceleration: f64, maximum: f64) -> Vec<f64> {
     assert_eq!(high.len(), low.len());
-    let mut m = SarMachine::new(acceleration, maximum);
-    high.iter()
-        .zip(low)
-        .map(|(&h, &l)| m.push(h, l).unwrap_or(f64::NAN))
-        .collect()
+    let mut out = vec![f64::NAN; high.len()];
+    if high.len() < 2 {
+        return out;
+    }
+    let acc = acceleration.min(maximum);
+    let mut st = SarState::start(high[0], low[0], high[1], low[1], acc);
+    for i in 1..high.len() {
+        out[i] = st.step(high[i], low[i], acc, maximum);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -200,7 +200,11 @@ pub fn bollinger(close: &[f64], period: usize, k: f64) -> BollingerOutput {
     let (mut shift, mut s1, mut s2, mut equal_run) = (0.0, 0.0, 0.0, 0usize);
     for t in 0..n {
         let x = close[t];
-        equal_run = if t > 0 && close[t - 1] == x { equal_run + 1 } else { 1 };
+        equal_run = if t > 0 && close[t - 1] == x {
+            equal_run + 1
+        } else {
+            1
+        };
         if t.is_multiple_of(period) {
             shift = x;
             s1 = 0.0;
@@ -230,7 +234,6 @@ pub fn bollinger(close: &[f64], period: usize, k: f64) -> BollingerOutput {
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests {
