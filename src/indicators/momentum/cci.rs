@@ -116,18 +116,13 @@ pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> 
     if len < period {
         return out;
     }
-    let mut ring = vec![0.0; period];
-    let mut slot = 0;
-    for i in 0..len {
-        let tp = typical(high[i], low[i], close[i]);
-        ring[slot] = tp;
-        slot += 1;
-        if slot == period {
-            slot = 0;
-        }
-        if i + 1 >= period {
-            out[i] = cci_value(&ring, tp);
-        }
+    // Typical prices once, contiguous: each window is then a plain slice the
+    // split-accumulator sums can stream through.
+    let tp: Vec<f64> = (0..len)
+        .map(|i| typical(high[i], low[i], close[i]))
+        .collect();
+    for t in period - 1..len {
+        out[t] = cci_value(&tp[t + 1 - period..=t], tp[t]);
     }
     out
 }

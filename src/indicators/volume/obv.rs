@@ -43,11 +43,10 @@ pub fn obv(close: &[f64], volume: &[f64]) -> Vec<f64> {
     let (mut prev, mut acc) = (c0, v0);
     out.push(acc);
     for (&c, &v) in close[1..].iter().zip(&volume[1..]) {
-        if c > prev {
-            acc += v;
-        } else if c < prev {
-            acc -= v;
-        }
+        // Branch-free: up or down is a coin flip on market data. ±v and
+        // adding −v are exact, so this equals TA-Lib's add/subtract.
+        let sign = f64::from(i8::from(c > prev) - i8::from(c < prev));
+        acc += v * sign;
         out.push(acc);
         prev = c;
     }
