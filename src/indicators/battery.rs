@@ -17,7 +17,7 @@ use crate::indicators::trend::t3::{T3, t3};
 use crate::indicators::trend::vidya::{Vidya, vidya};
 use crate::indicators::trend::{ema::Ema, ema::ema, sma::Sma, sma::sma};
 use crate::indicators::volatility::atr::{Atr, atr, natr_from_atr, natr_value};
-use crate::indicators::volatility::bollinger::{Bollinger, bollinger};
+use crate::indicators::volatility::bollinger::{Bollinger, bollinger, bollinger_bands};
 use crate::indicators::volatility::keltner::{KeltnerParams, keltner_from};
 use crate::indicators::volume::{
     ad::Ad, ad::ad, cmf::Cmf, cmf::cmf, obv::Obv, obv::obv, vwap::Vwap, vwap::vwap,
@@ -262,19 +262,19 @@ pub fn compute_selected(s: &OhlcvSeries, want: ColumnSet) -> Table {
             put(Column::KcLower, k.lower);
         }
     }
-    if want.any(&[
-        Column::BbUpper,
-        Column::BbMiddle,
-        Column::BbLower,
-        Column::BbPercentB,
-        Column::BbWidth,
-    ]) {
+    if want.any(&[Column::BbPercentB, Column::BbWidth]) {
         let b = bollinger(c, 20, 2.0);
         put(Column::BbUpper, b.upper);
         put(Column::BbMiddle, b.middle);
         put(Column::BbLower, b.lower);
         put(Column::BbPercentB, b.percent_b);
         put(Column::BbWidth, b.width);
+    } else if want.any(&[Column::BbUpper, Column::BbMiddle, Column::BbLower]) {
+        // Bands alone skip two divisions per candle.
+        let b = bollinger_bands(c, 20, 2.0);
+        put(Column::BbUpper, b.upper);
+        put(Column::BbMiddle, b.middle);
+        put(Column::BbLower, b.lower);
     }
     if let Some(atr14) = atr14 {
         if want.contains(Column::Natr14) {

@@ -52,16 +52,28 @@ fn value(close: f64, middle: f64, sd: f64, k: f64) -> BollingerValue {
         upper,
         middle,
         lower,
-        percent_b: if upper == lower {
-            f64::NAN
-        } else {
-            (close - lower) / (upper - lower)
-        },
-        width: if middle == 0.0 {
-            f64::NAN
-        } else {
-            (upper - lower) / middle
-        },
+        percent_b: ratio_b(close, upper, lower),
+        width: ratio_width(upper, middle, lower),
+    }
+}
+
+/// %b: (close − lower) / (upper − lower); NaN when the bands coincide.
+#[inline]
+fn ratio_b(close: f64, upper: f64, lower: f64) -> f64 {
+    if upper == lower {
+        f64::NAN
+    } else {
+        (close - lower) / (upper - lower)
+    }
+}
+
+/// Width: (upper − lower) / middle; NaN when middle = 0.
+#[inline]
+fn ratio_width(upper: f64, middle: f64, lower: f64) -> f64 {
+    if middle == 0.0 {
+        f64::NAN
+    } else {
+        (upper - lower) / middle
     }
 }
 
@@ -179,23 +191,31 @@ impl Bollinger {
     }
 }
 
-/// Batch Bollinger bands: the streaming arithmetic (same shift, same
+/// The three bands alone, for callers that need neither %b nor width.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bands {
+    /// Upper band.
+    pub upper: Vec<f64>,
+    /// Middle band (SMA).
+    pub middle: Vec<f64>,
+    /// Lower band.
+    pub lower: Vec<f64>,
+}
+
+/// Batch bands only: the streaming arithmetic (same shift, same
 /// re-anchoring points, same order of operations) in a loop over the slice,
-/// so both forms agree exactly at a quarter of the cost.
+/// so both forms agree exactly.
 ///
 /// # Panics
 /// When `period` is 0.
 #[must_use]
-pub fn bollinger(close: &[f64], period: usize, k: f64) -> BollingerOutput {
+pub fn bollinger_bands(close: &[f64], period: usize, k: f64) -> Bands {
     assert!(period > 0, "period must be positive");
     let n = close.len();
-    let middle = sma(close, period);
-    let mut out = BollingerOutput {
+    let mut out = Bands {
         upper: vec![f64::NAN; n],
-        middle,
+        middle: sma(close, period),
         lower: vec![f64::NAN; n],
-        percent_b: vec![f64::NAN; n],
-        width: vec![f64::NAN; n],
     };
     let (mut shift, mut s1, mut s2, mut equal_run) = (0.0, 0.0, 0.0, 0usize);
     for t in 0..n {
@@ -228,11 +248,37 @@ pub fn bollinger(close: &[f64], period: usize, k: f64) -> BollingerOutput {
             let v = value(x, out.middle[t], shifted_sd(s1, s2, period, equal_run), k);
             out.upper[t] = v.upper;
             out.lower[t] = v.lower;
-            out.percent_b[t] = v.percent_b;
-            out.width[t] = v.width;
         }
     }
     out
+}
+
+/// Batch Bollinger bands with %b and width.
+///
+/// # Panics
+/// When `period` is 0.
+#[must_use]
+pub fn bollinger(close: &[f64], period: usize, k: f64) -> BollingerOutput {
+    let Bands {
+        upper,
+        middle,
+        lower,
+    } = bollinger_bands(close, period, k);
+    let n = close.len();
+    let (mut percent_b, mut width) = (vec![f64::NAN; n], vec![f64::NAN; n]);
+    for t in 0..n {
+        if !upper[t].is_nan() {
+            percent_b[t] = ratio_b(close[t], upper[t], lower[t]);
+            width[t] = ratio_width(upper[t], middle[t], lower[t]);
+        }
+    }
+    BollingerOutput {
+        upper,
+        middle,
+        lower,
+        percent_b,
+        width,
+    }
 }
 
 #[cfg(test)]
