@@ -14,6 +14,7 @@
 //!   model on top of the battery.
 //! - [`selection`]: universe screening, regime detection, scoring and the
 //!   diversified top five.
+//! - [`backtest`]: strategies replayed over candles; the `ema_cross` reference.
 //! - [`events`]: typed events and their store encoding.
 //! - [`float_text`]: numbers as the shortest text that reads back exactly.
 //! - [`exchange`]: venue protocol types and logic (Binance USDⓈ-M), free of I/O.
@@ -23,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod backtest;
 pub mod events;
 pub mod exchange;
 pub mod float_text;
