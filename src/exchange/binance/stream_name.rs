@@ -75,25 +75,18 @@ pub enum KlineInterval {
 }
 
 impl KlineInterval {
-    /// The wire name (`1m`, `1M`, ...).
+    /// The wire name (`1m`, `1M`, ...): the core's name where the core has
+    /// the interval.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
-            Self::M1 => "1m",
-            Self::M3 => "3m",
-            Self::M5 => "5m",
-            Self::M15 => "15m",
-            Self::M30 => "30m",
-            Self::H1 => "1h",
-            Self::H2 => "2h",
-            Self::H4 => "4h",
-            Self::H6 => "6h",
-            Self::H8 => "8h",
-            Self::H12 => "12h",
-            Self::D1 => "1d",
             Self::D3 => "3d",
             Self::W1 => "1w",
             Self::Month1 => "1M",
+            other => match other.to_market() {
+                Some(i) => i.as_str(),
+                None => "",
+            },
         }
     }
 
