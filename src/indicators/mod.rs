@@ -26,6 +26,7 @@ pub mod trend;
 pub mod volatility;
 pub mod volume;
 pub mod window;
+pub mod window_extremes;
 
 /// Turns a streaming result into the batch convention (NaN = empty).
 #[inline]

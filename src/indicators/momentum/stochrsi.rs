@@ -18,10 +18,10 @@
 //! wherever `k` is defined.
 
 use crate::indicators::momentum::rsi::{Rsi, rsi_into};
-use crate::indicators::momentum::willr::{highest_in, lowest_in};
 use crate::indicators::talib_compat::is_zero_scaled;
 use crate::indicators::trend::sma::Sma;
 use crate::indicators::window::Window;
+use crate::indicators::window_extremes::{rolling_max, rolling_min};
 
 /// Periods of the stochastic RSI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,28 +198,11 @@ pub fn stochrsi_from_rsi(rsi: &[f64], params: StochRsiParams) -> StochRsiOutput 
 /// `out[fk − 1..]`. Tracks where the extremes sit so that a rescan happens
 /// only when one leaves the window (TA-Lib's loop; amortised O(1)).
 fn fast_k_into(x: &[f64], fk: usize, out: &mut [f64]) {
-    let (mut lowest_idx, mut highest_idx) = (None::<usize>, None::<usize>);
-    let (mut lowest, mut highest) = (0.0, 0.0);
+    // Window extremes by van Herk / Gil-Werman: exact, so the values equal
+    // TA-Lib's tracker's, without its data-dependent rescans.
+    let (highest, lowest) = (rolling_max(x, fk), rolling_min(x, fk));
     for today in fk - 1..x.len() {
-        let trailing = today + 1 - fk;
-        let tmp = x[today];
-        if lowest_idx.is_none_or(|i| i < trailing) {
-            let (idx, v) = lowest_in(&x[trailing..=today]);
-            lowest = v;
-            lowest_idx = Some(trailing + idx);
-        } else if tmp <= lowest {
-            lowest_idx = Some(today);
-            lowest = tmp;
-        }
-        if highest_idx.is_none_or(|i| i < trailing) {
-            let (idx, v) = highest_in(&x[trailing..=today]);
-            highest = v;
-            highest_idx = Some(trailing + idx);
-        } else if tmp >= highest {
-            highest_idx = Some(today);
-            highest = tmp;
-        }
-        out[today] = fast_k(tmp, lowest, highest);
+        out[today] = fast_k(x[today], lowest[today], highest[today]);
     }
 }
 
