@@ -90,9 +90,12 @@ impl DmiMachine {
             return None;
         }
         let n = self.n;
-        self.plus_dm = self.plus_dm - self.plus_dm / n + plus;
-        self.minus_dm = self.minus_dm - self.minus_dm / n + minus;
-        self.tr = self.tr - self.tr / n + tr;
+        // Wilder's `s − s/n + x` as `s·(1 − 1/n) + x`: no division on the
+        // recurrences' critical path; zero stays exactly zero either way.
+        let keep = 1.0 - 1.0 / n;
+        self.plus_dm = self.plus_dm * keep + plus;
+        self.minus_dm = self.minus_dm * keep + minus;
+        self.tr = self.tr * keep + tr;
         let (plus_di, minus_di) = if self.tr != 0.0 {
             (
                 100.0 * (self.plus_dm / self.tr),
