@@ -47,7 +47,13 @@ fn sum4(ring: &[f64], f: impl Fn(f64) -> f64) -> f64 {
 fn cci_value(ring: &[f64], last: f64) -> f64 {
     let n = ring.len() as f64;
     let avg = sum4(ring, |v| v) / n;
-    let dev = sum4(ring, |v| (v - avg).abs());
+    cci_from(avg, sum4(ring, |v| (v - avg).abs()), last, n)
+}
+
+/// CCI from the window's mean, its summed absolute deviation and the newest
+/// typical price, with TA-Lib 0.8.1's scaled zero tests.
+#[inline]
+fn cci_from(avg: f64, dev: f64, last: f64, n: f64) -> f64 {
     let num = last - avg;
     let scale = avg.abs();
     if is_zero_scaled(num, scale) {
@@ -116,13 +122,41 @@ pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> 
     if len < period {
         return out;
     }
-    // Typical prices once, contiguous: each window is then a plain slice the
-    // split-accumulator sums can stream through.
+    // Typical prices once, contiguous: each window is then a plain slice.
     let tp: Vec<f64> = (0..len)
         .map(|i| typical(high[i], low[i], close[i]))
         .collect();
-    for t in period - 1..len {
-        out[t] = cci_value(&tp[t + 1 - period..=t], tp[t]);
+    let n = period as f64;
+    // The window's sum runs (add the new, drop the oldest) and is recomputed
+    // exactly every `period` candles so rounding cannot drift; a window of
+    // equal prices is caught by its run length, not by the sum, and gives 0
+    // exactly as TA-Lib's zero test does. Only the deviation still needs the
+    // O(period) pass.
+    let (mut sum, mut equal_run) = (0.0, 0usize);
+    for t in 0..len {
+        equal_run = if t > 0 && tp[t - 1] == tp[t] {
+            equal_run + 1
+        } else {
+            1
+        };
+        if t.is_multiple_of(period) {
+            sum = tp[(t + 1).saturating_sub(period)..=t].iter().sum();
+        } else {
+            sum += tp[t];
+            if t >= period {
+                sum -= tp[t - period];
+            }
+        }
+        if t + 1 < period {
+            continue;
+        }
+        if equal_run >= period {
+            out[t] = 0.0;
+            continue;
+        }
+        let avg = sum / n;
+        let window = &tp[t + 1 - period..=t];
+        out[t] = cci_from(avg, sum4(window, |v| (v - avg).abs()), tp[t], n);
     }
     out
 }
