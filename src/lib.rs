@@ -15,6 +15,8 @@
 //! - [`selection`]: universe screening, regime detection, scoring and the
 //!   diversified top five.
 //! - [`events`]: typed events and their store encoding.
+//! - [`node`]: the pure logic each node actor wraps (symbol analysis,
+//!   universe changes).
 //! - [`float_text`]: numbers as the shortest text that reads back exactly.
 //! - [`exchange`]: venue protocol types and logic (Binance USDⓈ-M), free of I/O.
 //!
@@ -28,4 +30,5 @@ pub mod exchange;
 pub mod float_text;
 pub mod indicators;
 pub mod market;
+pub mod node;
 pub mod selection;
