@@ -16,6 +16,8 @@
 //!   diversified top five.
 //! - [`backtest`]: strategies replayed over candles; the `ema_cross` reference.
 //! - [`events`]: typed events and their store encoding.
+//! - [`node`]: the pure logic each node actor wraps (symbol analysis,
+//!   universe changes).
 //! - [`float_text`]: numbers as the shortest text that reads back exactly.
 //! - [`exchange`]: venue protocol types and logic (Binance USDⓈ-M), free of I/O.
 //!
@@ -30,4 +32,5 @@ pub mod exchange;
 pub mod float_text;
 pub mod indicators;
 pub mod market;
+pub mod node;
 pub mod selection;
