@@ -3,5 +3,9 @@
 //!
 //! - [`binance`]: Binance USDⓈ-M perpetual futures (REST, WebSocket market
 //!   and user streams, signing, filters, order-book sequencing).
+//! - [`sim`]: the pure core of the simulated Binance exchange that
+//!   `qtrade sim-exchange` serves (market state, REST answers, stream
+//!   sessions, weight accounting).
 
 pub mod binance;
+pub mod sim;

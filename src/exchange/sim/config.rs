@@ -1,0 +1,114 @@
+//! Settings of the simulated exchange, as the `--config` TOML file gives
+//! them. Every key has a default; unknown keys are rejected and every
+//! invalid value is reported at once by [`SimConfig::validate`].
+
+use serde::Deserialize;
+
+/// Settings of the simulated exchange.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {
+    /// Seed of the synthetic market: the same seed gives the same market.
+    pub seed: u64,
+    /// Number of contracts (`SYN000USDT`, `SYN001USDT`, ...).
+    pub symbols: usize,
+    /// Number of sectors (factor groups) of the synthetic market.
+    pub sectors: usize,
+    /// Trades generated per symbol per minute.
+    pub trades_per_minute: usize,
+    /// Market speed: simulated seconds per wall-clock second (60 = one
+    /// one-minute candle per second).
+    pub speed: f64,
+    /// One-minute candles generated before the server starts, so that
+    /// `/fapi/v1/klines` answers at once. History starts at a UTC midnight,
+    /// so it may hold up to a day more than this.
+    pub history_minutes: usize,
+    /// Most one-minute candles kept per symbol; older days are dropped.
+    pub max_history_minutes: usize,
+    /// IP request weight allowed per minute (`REQUEST_WEIGHT`, §8.2).
+    pub weight_limit_per_minute: u32,
+    /// Order count allowed per minute, as `exchangeInfo` reports it.
+    pub order_limit_per_minute: u32,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            seed: 7,
+            symbols: 150,
+            sectors: 8,
+            trades_per_minute: 8,
+            speed: 60.0,
+            history_minutes: 2 * 1440,
+            max_history_minutes: 4 * 1440,
+            weight_limit_per_minute: 2400,
+            order_limit_per_minute: 1200,
+        }
+    }
+}
+
+/// Why a [`SimConfig`] cannot be used: every problem found, one per line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid sim-exchange config: {}", .0.join("; "))]
+pub struct InvalidSimConfig(pub Vec<String>);
+
+impl SimConfig {
+    /// Checks every value and reports all problems at once.
+    ///
+    /// # Errors
+    /// [`InvalidSimConfig`] listing each invalid key.
+    pub fn validate(&self) -> Result<(), InvalidSimConfig> {
+        let mut errs = Vec::new();
+        if self.symbols == 0 || self.symbols > 1000 {
+            errs.push(format!("symbols must be 1..=1000, got {}", self.symbols));
+        }
+        if self.sectors == 0 {
+            errs.push("sectors must be at least 1".to_string());
+        }
+        if self.trades_per_minute == 0 {
+            errs.push("trades_per_minute must be at least 1".to_string());
+        }
+        if !(self.speed.is_finite() && self.speed > 0.0 && self.speed <= 100_000.0) {
+            errs.push(format!("speed must be in (0, 100000], got {}", self.speed));
+        }
+        if self.history_minutes == 0 {
+            errs.push("history_minutes must be at least 1".to_string());
+        }
+        if self.max_history_minutes < self.history_minutes + 1440 {
+            errs.push(format!(
+                "max_history_minutes ({}) must be at least history_minutes + 1440 ({})",
+                self.max_history_minutes,
+                self.history_minutes + 1440
+            ));
+        }
+        if self.weight_limit_per_minute == 0 {
+            errs.push("weight_limit_per_minute must be at least 1".to_string());
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(InvalidSimConfig(errs))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid() {
+        assert_eq!(SimConfig::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn all_errors_are_reported() {
+        let c = SimConfig {
+            symbols: 0,
+            speed: -1.0,
+            ..SimConfig::default()
+        };
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.0.len(), 2, "{e}");
+    }
+}

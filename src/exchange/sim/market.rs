@@ -1,0 +1,465 @@
+//! The simulated exchange's market: the synthetic market stepped minute by
+//! minute, one-minute history per symbol for `/fapi/v1/klines`, trade and
+//! book update ids, and the stream events each closed minute produces.
+
+use super::config::SimConfig;
+use super::stream::{self, StreamEvent};
+use crate::market::aggregate::aggregate;
+use crate::market::synthetic::{
+    BookTicker, SymbolProfile, SyntheticConfig, SyntheticMarket, SyntheticTrade,
+};
+use crate::market::{Candle, Interval};
+use std::collections::BTreeMap;
+
+/// One minute in milliseconds.
+pub const MINUTE_MS: i64 = 60_000;
+/// One day in minutes.
+const DAY_MINUTES: usize = 1440;
+
+/// A closed kline of any interval, with the trade ids it spans.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SimKline {
+    /// The candle (open time = bucket start).
+    pub candle: Candle,
+    /// Close time: open time + interval − 1 ms.
+    pub close_time: i64,
+    /// First trade id in the kline.
+    pub first_trade_id: i64,
+    /// Last trade id in the kline.
+    pub last_trade_id: i64,
+}
+
+/// Per-symbol state the synthetic market does not keep.
+#[derive(Debug, Clone)]
+struct SymbolState {
+    /// Closed one-minute candles, contiguous, the first at a UTC midnight.
+    candles: Vec<Candle>,
+    /// First and last trade id of each candle in `candles`.
+    trade_ids: Vec<(i64, i64)>,
+    book: BookTicker,
+    book_update_id: i64,
+    next_trade_id: i64,
+    next_agg_id: i64,
+    last_trade: Option<SyntheticTrade>,
+    price_decimals: usize,
+    qty_decimals: usize,
+}
+
+/// The market the simulated exchange serves.
+#[derive(Debug, Clone)]
+pub struct SimMarket {
+    synthetic: SyntheticMarket,
+    states: Vec<SymbolState>,
+    by_name: BTreeMap<String, usize>,
+    max_history: usize,
+    onboard_ms: i64,
+}
+
+/// Decimals needed to write multiples of `step` (`0.001` → 3, `1` → 0).
+#[must_use]
+pub fn decimals_of(step: f64) -> usize {
+    if !(step.is_finite() && step > 0.0) || step >= 1.0 {
+        return 0;
+    }
+    // Steps are powers of ten; rounding absorbs the float error of log10.
+    usize::try_from((-step.log10()).round() as i64)
+        .unwrap_or(0)
+        .min(12)
+}
+
+/// `x` written with `decimals` decimals, as Binance writes decimals.
+#[must_use]
+pub fn fixed(x: f64, decimals: usize) -> String {
+    format!("{x:.decimals$}")
+}
+
+impl SimMarket {
+    /// A market whose one-minute history runs from a UTC midnight at least
+    /// `config.history_minutes` before `now_ms` up to the last minute closed
+    /// at `now_ms` (simulated time).
+    ///
+    /// # Panics
+    /// When `config` is invalid (see [`SimConfig::validate`]).
+    #[must_use]
+    pub fn new(config: &SimConfig, now_ms: i64) -> Self {
+        let history_ms = i64::try_from(config.history_minutes).unwrap_or(i64::MAX / 2) * MINUTE_MS;
+        let start_ms = Interval::D1.bucket_start(now_ms - history_ms);
+        let synthetic = SyntheticMarket::new(SyntheticConfig {
+            seed: config.seed,
+            symbols: config.symbols,
+            sectors: config.sectors,
+            start_ms,
+            trades_per_minute: config.trades_per_minute,
+        });
+        let mut by_name = BTreeMap::new();
+        let states = synthetic
+            .profiles()
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                by_name.insert(p.instrument.symbol.as_str().to_string(), i);
+                SymbolState {
+                    candles: Vec::new(),
+                    trade_ids: Vec::new(),
+                    book: BookTicker {
+                        bid: 0.0,
+                        bid_qty: 0.0,
+                        ask: 0.0,
+                        ask_qty: 0.0,
+                    },
+                    book_update_id: 1_000_000,
+                    next_trade_id: 1,
+                    next_agg_id: 1,
+                    last_trade: None,
+                    price_decimals: decimals_of(p.instrument.tick_size),
+                    qty_decimals: decimals_of(p.instrument.step_size),
+                }
+            })
+            .collect();
+        let mut market = Self {
+            synthetic,
+            states,
+            by_name,
+            max_history: config.max_history_minutes,
+            onboard_ms: start_ms,
+        };
+        market.advance_to(now_ms, false);
+        market
+    }
+
+    /// The universe, in symbol order.
+    #[must_use]
+    pub fn profiles(&self) -> &[SymbolProfile] {
+        self.synthetic.profiles()
+    }
+
+    /// Index of an upper-case symbol.
+    #[must_use]
+    pub fn index_of(&self, symbol: &str) -> Option<usize> {
+        self.by_name.get(symbol).copied()
+    }
+
+    /// Listing time reported in `exchangeInfo` (the first history minute).
+    #[must_use]
+    pub fn onboard_ms(&self) -> i64 {
+        self.onboard_ms
+    }
+
+    /// Every minute before this time (ms) is closed and in the history.
+    #[must_use]
+    pub fn closed_until_ms(&self) -> i64 {
+        self.synthetic.next_open_time()
+    }
+
+    /// Decimals of symbol `i`'s prices.
+    #[must_use]
+    pub fn price_decimals(&self, i: usize) -> usize {
+        self.states[i].price_decimals
+    }
+
+    /// Decimals of symbol `i`'s quantities.
+    #[must_use]
+    pub fn qty_decimals(&self, i: usize) -> usize {
+        self.states[i].qty_decimals
+    }
+
+    /// Closes every minute that ends at or before `now_ms` (simulated time).
+    /// With `emit`, returns the stream events of those minutes in time
+    /// order: per symbol its aggTrades, its bookTicker, then a kline event
+    /// per interval (closed, `x: true`, when the minute ends the interval's
+    /// bar; the forming bar, `x: false`, otherwise).
+    pub fn advance_to(&mut self, now_ms: i64, emit: bool) -> Vec<StreamEvent> {
+        let mut events = Vec::new();
+        while self.synthetic.next_open_time() + MINUTE_MS <= now_ms {
+            let minutes = self.synthetic.step();
+            for m in minutes {
+                let st = &mut self.states[m.index];
+                let first = st.next_trade_id;
+                let n = i64::try_from(m.trades.len()).unwrap_or(0);
+                st.next_trade_id += n;
+                st.candles.push(m.kline);
+                st.trade_ids.push((first, first + n - 1));
+                st.book = m.book;
+                st.book_update_id += 1;
+                st.last_trade = m.trades.last().copied().or(st.last_trade);
+                if st.candles.len() > self.max_history + DAY_MINUTES {
+                    // Whole days, so the history still starts at midnight.
+                    st.candles.drain(..DAY_MINUTES);
+                    st.trade_ids.drain(..DAY_MINUTES);
+                }
+                if emit {
+                    self.emit_minute(m.index, &m.trades, first, &mut events);
+                } else {
+                    self.states[m.index].next_agg_id += n;
+                }
+            }
+        }
+        events
+    }
+
+    fn emit_minute(
+        &mut self,
+        i: usize,
+        trades: &[SyntheticTrade],
+        first_trade_id: i64,
+        out: &mut Vec<StreamEvent>,
+    ) {
+        let symbol = self.synthetic.profiles()[i]
+            .instrument
+            .symbol
+            .as_str()
+            .to_string();
+        let lower = symbol.to_ascii_lowercase();
+        let (pd, qd) = (self.states[i].price_decimals, self.states[i].qty_decimals);
+        for (trade_id, t) in (first_trade_id..).zip(trades) {
+            let st = &mut self.states[i];
+            let agg_id = st.next_agg_id;
+            st.next_agg_id += 1;
+            out.push(StreamEvent::new(
+                format!("{lower}@aggTrade"),
+                stream::agg_trade_json(&symbol, agg_id, trade_id, t, pd, qd),
+            ));
+        }
+        let st = &self.states[i];
+        let Some(&last) = st.candles.last() else {
+            return;
+        };
+        let close_ms = last.open_time + MINUTE_MS;
+        out.push(StreamEvent::new(
+            format!("{lower}@bookTicker"),
+            stream::book_ticker_json(&symbol, st.book_update_id, close_ms, &st.book, pd, qd),
+        ));
+        for interval in Interval::ALL {
+            let Some(k) = self.forming(i, interval) else {
+                continue;
+            };
+            let closed = k.close_time + 1 == close_ms;
+            out.push(StreamEvent::new(
+                format!("{lower}@kline_{}", interval.as_str()),
+                stream::kline_json(&symbol, interval, &k, closed, close_ms, pd, qd),
+            ));
+        }
+    }
+
+    /// Index in `candles` of the minute opening at `t` (clamped to the
+    /// history).
+    fn minute_index(st: &SymbolState, t: i64) -> usize {
+        let Some(first) = st.candles.first() else {
+            return 0;
+        };
+        let i = usize::try_from((t - first.open_time).div_euclid(MINUTE_MS)).unwrap_or(0);
+        i.min(st.candles.len())
+    }
+
+    /// The `interval` bar that contains the last closed minute, aggregated
+    /// from the minutes so far.
+    fn forming(&self, i: usize, interval: Interval) -> Option<SimKline> {
+        let st = &self.states[i];
+        let last = st.candles.last()?;
+        let bucket = interval.bucket_start(last.open_time);
+        let lo = Self::minute_index(st, bucket);
+        Some(Self::bar(st, interval, bucket, lo, st.candles.len()))
+    }
+
+    fn bar(st: &SymbolState, interval: Interval, bucket: i64, lo: usize, hi: usize) -> SimKline {
+        let candle = aggregate(&st.candles[lo..hi], interval)
+            .first()
+            .copied()
+            .unwrap_or_else(|| Candle::ohlcv(bucket, 0.0, 0.0, 0.0, 0.0, 0.0));
+        SimKline {
+            candle,
+            close_time: bucket + interval.millis() - 1,
+            first_trade_id: st.trade_ids[lo].0,
+            last_trade_id: st.trade_ids[hi - 1].1,
+        }
+    }
+
+    /// Closed klines of symbol `i` by Binance's selection rules (§4.3):
+    /// bars are keyed by open time, `start_ms` and `end_ms` inclusive;
+    /// with `start_ms`, the oldest `limit` bars from it; without, the most
+    /// recent `limit` bars up to `end_ms` (or now). Only closed bars are
+    /// returned (the forming one is not).
+    #[must_use]
+    pub fn klines(
+        &self,
+        i: usize,
+        interval: Interval,
+        start_ms: Option<i64>,
+        end_ms: Option<i64>,
+        limit: usize,
+    ) -> Vec<SimKline> {
+        let st = &self.states[i];
+        let (Some(first), Some(last)) = (st.candles.first(), st.candles.last()) else {
+            return Vec::new();
+        };
+        let step = interval.millis();
+        let first_bucket = interval.bucket_start(first.open_time);
+        let last_bucket = interval.bucket_start(last.open_time + MINUTE_MS) - step;
+        let mut lo = first_bucket;
+        let mut hi = last_bucket;
+        if let Some(s) = start_ms {
+            let b = interval.bucket_start(s);
+            lo = lo.max(if b < s { b + step } else { b });
+        }
+        if let Some(e) = end_ms {
+            hi = hi.min(interval.bucket_start(e));
+        }
+        if lo > hi || limit == 0 {
+            return Vec::new();
+        }
+        let available = usize::try_from((hi - lo) / step + 1).unwrap_or(0);
+        let count = available.min(limit);
+        let from = if start_ms.is_some() {
+            lo
+        } else {
+            hi - i64::try_from(count - 1).unwrap_or(0) * step
+        };
+        (0..count)
+            .map(|k| {
+                let b = from + i64::try_from(k).unwrap_or(0) * step;
+                let a = Self::minute_index(st, b);
+                let z = Self::minute_index(st, b + step);
+                Self::bar(st, interval, b, a, z)
+            })
+            .collect()
+    }
+
+    /// Best bid and ask of symbol `i` and the book update id.
+    #[must_use]
+    pub fn book(&self, i: usize) -> (BookTicker, i64) {
+        (self.states[i].book, self.states[i].book_update_id)
+    }
+
+    /// Rolling 24h statistics of symbol `i`.
+    #[must_use]
+    pub fn ticker_24h(&self, i: usize) -> Ticker24hView {
+        let st = &self.states[i];
+        let t = self.synthetic.ticker_24h(i);
+        let n = st.trade_ids.len();
+        let first_id = st.trade_ids[n.saturating_sub(DAY_MINUTES)..]
+            .first()
+            .map_or(0, |ids| ids.0);
+        let last_id = st.next_trade_id - 1;
+        Ticker24hView {
+            stats: t,
+            last_qty: st.last_trade.map_or(0.0, |tr| tr.qty),
+            first_id,
+            last_id,
+        }
+    }
+
+    /// A synthetic order book of `levels` per side around the best bid and
+    /// ask, one tick apart, sizes growing away from the touch.
+    #[must_use]
+    pub fn depth(&self, i: usize, levels: usize) -> (Vec<DepthLevel>, Vec<DepthLevel>) {
+        let st = &self.states[i];
+        let p = &self.synthetic.profiles()[i].instrument;
+        let side = |touch: f64, qty: f64, dir: f64| {
+            (0..levels)
+                .map(|k| {
+                    let kf = k as f64;
+                    let price = touch + dir * kf * p.tick_size;
+                    let size =
+                        (qty * (1.0 + 0.37 * kf) / p.step_size).round().max(1.0) * p.step_size;
+                    (price, size)
+                })
+                .filter(|(price, _)| *price > 0.0)
+                .collect::<Vec<_>>()
+        };
+        (
+            side(st.book.bid, st.book.bid_qty, -1.0),
+            side(st.book.ask, st.book.ask_qty, 1.0),
+        )
+    }
+}
+
+/// One book level: price and quantity.
+pub type DepthLevel = (f64, f64);
+
+/// What `/fapi/v1/ticker/24hr` reports for one symbol.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ticker24hView {
+    /// Prices and volumes over the window.
+    pub stats: crate::market::synthetic::Ticker24h,
+    /// Quantity of the last trade.
+    pub last_qty: f64,
+    /// First trade id in the window.
+    pub first_id: i64,
+    /// Last trade id.
+    pub last_id: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> SimConfig {
+        SimConfig {
+            symbols: 3,
+            history_minutes: 180,
+            max_history_minutes: 180 + 1440,
+            ..SimConfig::default()
+        }
+    }
+
+    const NOW: i64 = 1_767_312_000_000 + 5 * 3_600_000 + 17 * MINUTE_MS + 1234;
+
+    #[test]
+    fn history_starts_at_midnight_and_ends_at_now() {
+        let m = SimMarket::new(&small(), NOW);
+        assert_eq!(m.closed_until_ms(), NOW - 1234);
+        let all = m.klines(0, Interval::M1, None, None, 100_000);
+        assert_eq!(all[0].candle.open_time % 86_400_000, 0);
+        assert_eq!(all.last().unwrap().close_time, NOW - 1234 - 1);
+        assert!(
+            all.windows(2)
+                .all(|w| w[1].candle.open_time == w[0].candle.open_time + MINUTE_MS)
+        );
+    }
+
+    #[test]
+    fn kline_selection_rules() {
+        let m = SimMarket::new(&small(), NOW);
+        let h = Interval::H1.millis();
+        let recent = m.klines(0, Interval::H1, None, None, 2);
+        assert_eq!(recent.len(), 2);
+        // 05:17 now: the last closed hour opened at 04:00.
+        assert_eq!(recent[1].candle.open_time, NOW - 1234 - 17 * MINUTE_MS - h);
+        let day = Interval::D1.bucket_start(NOW);
+        let from = m.klines(0, Interval::H1, Some(day + 1), None, 3);
+        assert_eq!(from[0].candle.open_time, day + h);
+        assert_eq!(from.len(), 3);
+        let upto = m.klines(0, Interval::H1, None, Some(day + 2 * h), 10);
+        assert_eq!(upto.last().unwrap().candle.open_time, day + 2 * h);
+        let both = m.klines(0, Interval::H1, Some(day), Some(day + h), 10);
+        assert_eq!(both.len(), 2);
+        let hour = &both[0];
+        let minutes = m.klines(0, Interval::M1, Some(day), Some(day + h - 1), 100);
+        assert_eq!(minutes.len(), 60);
+        assert_eq!(hour.candle.open, minutes[0].candle.open);
+        assert_eq!(hour.candle.close, minutes[59].candle.close);
+        assert_eq!(hour.first_trade_id, minutes[0].first_trade_id);
+        assert_eq!(hour.last_trade_id, minutes[59].last_trade_id);
+    }
+
+    #[test]
+    fn advancing_emits_closed_klines_once_per_bar() {
+        let mut m = SimMarket::new(&small(), NOW - 1234);
+        let ev = m.advance_to(NOW - 1234 + 3 * MINUTE_MS, true);
+        let closed_1m = ev
+            .iter()
+            .filter(|e| e.stream == "syn000usdt@kline_1m" && e.json.contains("\"x\":true"))
+            .count();
+        assert_eq!(closed_1m, 3);
+        assert!(ev.iter().any(|e| e.stream == "syn001usdt@bookTicker"));
+        assert!(ev.iter().any(|e| e.stream == "syn002usdt@aggTrade"));
+    }
+
+    #[test]
+    fn decimals_of_steps() {
+        assert_eq!(decimals_of(0.001), 3);
+        assert_eq!(decimals_of(1.0), 0);
+        assert_eq!(decimals_of(0.000_01), 5);
+        assert_eq!(fixed(1.5, 2), "1.50");
+    }
+}
