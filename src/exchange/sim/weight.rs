@@ -63,8 +63,8 @@ impl WeightLimiter {
     }
 }
 
-/// `GET /fapi/v1/klines` weight by `limit` (§4.1): [1,100) → 1,
-/// [100,500) → 2, [500,1000] → 5, above → 10.
+/// `GET /fapi/v1/klines` weight by `limit` (§4.1): `[1,100)` → 1,
+/// `[100,500)` → 2, `[500,1000]` → 5, above → 10.
 #[must_use]
 pub const fn klines_weight(limit: u32) -> u32 {
     match limit {
