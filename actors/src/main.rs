@@ -6,12 +6,15 @@
 //! Subcommands:
 //! - `indicators`: the indicator battery over a kline CSV file, as CSV
 //!   (contract in shared/INDICATORS.md).
+//! - `sim-exchange`: a Binance USDⓈ-M compatible exchange on loopback
+//!   ([`sim_exchange`]).
 //!
 //! No feature flags yet.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cli;
+mod sim_exchange;
 
 /// glibc hands freed indicator columns back to the OS and faults them in
 /// again on the next batch; mimalloc keeps them (a third of batch time).

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod indicators;
+pub mod sim_exchange;
 
 /// The QuantumTrade trading node and its tools.
 #[derive(Debug, Parser)]
@@ -24,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Compute the indicator battery over a kline CSV file and print it as CSV.
     Indicators(indicators::Args),
+    /// Serve a Binance USDⓈ-M compatible exchange (synthetic market) on loopback.
+    SimExchange(sim_exchange::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into
@@ -39,6 +42,7 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Indicators(args) => indicators::run(&args),
+        Command::SimExchange(args) => sim_exchange::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,114 @@
+//! `qtrade sim-exchange`: a Binance USDⓈ-M compatible exchange on
+//! loopback, serving a synthetic market (see `quantumtrade::exchange::sim`).
+
+use crate::sim_exchange::{serve, wall_ms};
+use anyhow::{Context, bail};
+use clap::Args as ClapArgs;
+use quantumtrade::exchange::sim::{SimConfig, SimExchange};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Arguments of `qtrade sim-exchange`.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// Address to serve REST and WebSocket on (port 0 picks a free port;
+    /// the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:8765")]
+    pub listen: SocketAddr,
+    /// TOML settings (keys in config/sim-exchange.toml); defaults otherwise.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// API key of the simulated account.
+    #[arg(long, env = "QTRADE_SIM_API_KEY", requires = "api_secret")]
+    pub api_key: Option<String>,
+    /// API secret of the simulated account.
+    #[arg(long, env = "QTRADE_SIM_API_SECRET", requires = "api_key")]
+    pub api_secret: Option<String>,
+    /// Directory of kline CSV files to replay instead of the synthetic market.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+/// `abcd…wxyz` for long secrets, `****` for short ones.
+fn masked(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() < 12 {
+        return "****".to_string();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<SimConfig> {
+    let Some(path) = path else {
+        return Ok(SimConfig::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config {}", path.display()))?;
+    let config: SimConfig =
+        toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// Runs the simulated exchange until interrupted.
+///
+/// # Errors
+/// Invalid config, an unusable address, or a server failure.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    if let Some(dir) = &args.data {
+        bail!(
+            "--data {}: kline CSV replay is not available yet; the synthetic market is served without --data",
+            dir.display()
+        );
+    }
+    let config = load_config(args.config.as_ref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener.local_addr().context("no local address")?;
+        let exchange = SimExchange::new(config, wall_ms())?;
+        let mut banner = format!(
+            "sim-exchange listening on http://{addr}\n\
+             streams: ws://{addr}/market/stream?streams=... and ws://{addr}/public/stream?streams=...\n"
+        );
+        if let (Some(key), Some(secret)) = (&args.api_key, &args.api_secret) {
+            banner.push_str(&format!(
+                "account: api key {} secret {}\n",
+                masked(key),
+                masked(secret)
+            ));
+        }
+        // The banner is informational: a closed stdout must not stop the server.
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+        drop(out);
+        serve(listener, exchange).await
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_is_the_default() {
+        let text = include_str!("../../../config/sim-exchange.toml");
+        let c: SimConfig = toml::from_str(text).unwrap();
+        assert_eq!(c, SimConfig::default());
+        assert!(toml::from_str::<SimConfig>("speeed = 1.0").is_err());
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        assert_eq!(masked("abc"), "****");
+        assert_eq!(masked("0123456789abcdef"), "0123…cdef");
+    }
+}

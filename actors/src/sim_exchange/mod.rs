@@ -1,0 +1,285 @@
+//! The `qtrade sim-exchange` server: an axum/tokio shell around the pure
+//! [`SimExchange`] core.
+//!
+//! One address serves REST under `/fapi/...` and the WebSocket market
+//! routes `/market` and `/public`, raw (`/<route>/ws/<s1>/<s2>`) and
+//! combined (`/<route>/stream?streams=<s1>/<s2>`) (PROTOCOL.md §2.1). A
+//! timer advances the simulated clock; each closed minute's stream events
+//! go to every connection through a broadcast channel and each connection
+//! keeps what its [`StreamSession`] subscribes to.
+
+use anyhow::Context;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
+use quantumtrade::exchange::binance::Route;
+use quantumtrade::exchange::sim::{SimExchange, StreamEvent, StreamSession};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+
+/// Batches of stream events kept for slow connections before they lag.
+const EVENT_BACKLOG: usize = 1024;
+/// Server ping period (§2.2: every 3 minutes).
+const PING_EVERY: Duration = Duration::from_secs(180);
+
+/// State shared by the handlers and the market timer.
+struct Shared {
+    exchange: Mutex<SimExchange>,
+    events: broadcast::Sender<Arc<Vec<StreamEvent>>>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, SimExchange> {
+        // The core never panics while holding the lock on valid input; if
+        // it did, its state is still the last consistent one.
+        self.exchange.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Wall-clock milliseconds since the epoch.
+#[must_use]
+pub fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Serves `exchange` on `listener` until the process ends.
+///
+/// # Errors
+/// When the listener fails.
+pub async fn serve(listener: TcpListener, exchange: SimExchange) -> anyhow::Result<()> {
+    let speed = exchange.config().speed;
+    let (events, _) = broadcast::channel(EVENT_BACKLOG);
+    let shared = Arc::new(Shared {
+        exchange: Mutex::new(exchange),
+        events,
+    });
+    tokio::spawn(advance_market(shared.clone(), speed));
+    let app = Router::new().fallback(handle).with_state(shared);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("sim-exchange server failed")
+}
+
+/// Advances the market a few times per simulated minute and broadcasts
+/// the events when anyone listens.
+async fn advance_market(shared: Arc<Shared>, speed: f64) {
+    // A quarter of a simulated minute, between 10 and 250 ms of wall time.
+    let tick_ms = (15_000.0 / speed).clamp(10.0, 250.0);
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(tick_ms / 1000.0));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let emit = shared.events.receiver_count() > 0;
+        let batch = shared.lock().advance(wall_ms(), emit);
+        if emit && !batch.is_empty() {
+            // No receiver left is not an error: the events are dropped.
+            let _ = shared.events.send(Arc::new(batch));
+        }
+    }
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/market") || path.starts_with("/public") {
+        return websocket(shared, req);
+    }
+    let method = req.method().as_str().to_string();
+    let path = path.to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let reply = shared.lock().rest(&method, &path, &query, wall_ms());
+    let mut resp = Response::new(Body::from(reply.body));
+    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(w) = reply.used_weight {
+        h.insert("x-mbx-used-weight-1m", HeaderValue::from(w));
+    }
+    if let Some(s) = reply.retry_after_s {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    resp
+}
+
+/// The route, the `combined` flag and the URL's streams of a WebSocket
+/// path, or `None` when the path is not a stream route.
+fn parse_ws_target(path: &str, query: Option<&str>) -> Option<(Route, bool, Vec<String>)> {
+    let (route, rest) = if let Some(r) = path.strip_prefix("/market") {
+        (Route::Market, r)
+    } else {
+        (Route::Public, path.strip_prefix("/public")?)
+    };
+    if rest == "/ws" || rest == "/ws/" {
+        return Some((route, false, Vec::new()));
+    }
+    if let Some(streams) = rest.strip_prefix("/ws/") {
+        return Some((
+            route,
+            false,
+            streams.split('/').map(str::to_string).collect(),
+        ));
+    }
+    if rest == "/stream" || rest == "/stream/" {
+        let streams = query
+            .map(quantumtrade::exchange::sim::rest::decode_query)
+            .and_then(|q| q.get("streams").cloned())
+            .unwrap_or_default();
+        return Some((
+            route,
+            true,
+            streams
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        ));
+    }
+    None
+}
+
+fn plain(status: StatusCode, msg: &'static str) -> Response {
+    (status, msg).into_response()
+}
+
+/// Answers the WebSocket handshake by hand (RFC 6455 §4.2.2) so that the
+/// connection runs on the same tungstenite as the clients and tests.
+fn websocket(shared: Arc<Shared>, mut req: Request) -> Response {
+    let Some((route, combined, streams)) = parse_ws_target(req.uri().path(), req.uri().query())
+    else {
+        return plain(StatusCode::NOT_FOUND, "unknown stream route");
+    };
+    let upgrade = req
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
+        return plain(StatusCode::BAD_REQUEST, "websocket upgrade expected");
+    };
+    if !upgrade {
+        return plain(StatusCode::BAD_REQUEST, "websocket upgrade expected");
+    }
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let names: Vec<&str> = streams.iter().map(String::as_str).collect();
+    let session = StreamSession::new(route, combined, &names);
+    let rx = shared.events.subscribe();
+    tokio::spawn(async move {
+        // A failed upgrade only ends this connection.
+        if let Ok(upgraded) = on_upgrade.await {
+            let ws =
+                WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+            run_connection(ws, session, rx).await;
+        }
+    });
+    let accept = derive_accept_key(key.as_bytes());
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = resp.headers_mut();
+    h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    if let Ok(v) = HeaderValue::from_str(&accept) {
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+    }
+    resp
+}
+
+/// One market connection: control messages in, subscribed events out,
+/// a ping every 3 minutes. Ends on close, error, or when the connection
+/// lags so far behind that events were lost.
+async fn run_connection<S>(
+    ws: WebSocketStream<S>,
+    mut session: StreamSession,
+    mut rx: broadcast::Receiver<Arc<Vec<StreamEvent>>>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let (mut sink, mut stream) = ws.split();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        tokio::select! {
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Text(t))) => {
+                    let reply = session.handle_control(t.as_str());
+                    if sink.send(Message::text(reply)).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+            batch = rx.recv() => match batch {
+                Ok(batch) => {
+                    let mut sent = false;
+                    for ev in batch.iter() {
+                        if let Some(frame) = session.frame_for(ev) {
+                            if sink.feed(Message::text(frame)).await.is_err() {
+                                return;
+                            }
+                            sent = true;
+                        }
+                    }
+                    if sent && sink.flush().await.is_err() {
+                        break;
+                    }
+                }
+                // Lost events would be a silent gap: drop the connection
+                // so the client reconnects and backfills from REST.
+                Err(_) => break,
+            },
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = sink.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ws_targets() {
+        assert_eq!(
+            parse_ws_target("/market/ws/a@kline_1m/b@aggTrade", None),
+            Some((
+                Route::Market,
+                false,
+                vec!["a@kline_1m".into(), "b@aggTrade".into()]
+            ))
+        );
+        assert_eq!(
+            parse_ws_target("/public/stream", Some("streams=a@bookTicker/b@bookTicker")),
+            Some((
+                Route::Public,
+                true,
+                vec!["a@bookTicker".into(), "b@bookTicker".into()]
+            ))
+        );
+        assert_eq!(
+            parse_ws_target("/market/stream", None),
+            Some((Route::Market, true, vec![]))
+        );
+        assert_eq!(parse_ws_target("/market/other", None), None);
+        assert_eq!(parse_ws_target("/privatex", None), None);
+    }
+}
