@@ -6,12 +6,14 @@
 //! Subcommands:
 //! - `indicators`: the indicator battery over a kline CSV file, as CSV
 //!   (contract in shared/INDICATORS.md).
+//! - `run`: the node, offline on the synthetic market by default.
 //!
 //! No feature flags yet.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cli;
+mod node;
 
 /// glibc hands freed indicator columns back to the OS and faults them in
 /// again on the next batch; mimalloc keeps them (a third of batch time).

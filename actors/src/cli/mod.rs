@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod indicators;
+pub mod run;
 
 /// The QuantumTrade trading node and its tools.
 #[derive(Debug, Parser)]
@@ -24,6 +25,8 @@ pub struct Cli {
 pub enum Command {
     /// Compute the indicator battery over a kline CSV file and print it as CSV.
     Indicators(indicators::Args),
+    /// Run the node (offline on the synthetic market by default).
+    Run(run::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into
@@ -39,6 +42,7 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Indicators(args) => indicators::run(&args),
+        Command::Run(args) => run::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
