@@ -8,12 +8,14 @@
 //!   (contract in shared/INDICATORS.md).
 //! - `sim-exchange`: a Binance USDⓈ-M compatible exchange on loopback
 //!   ([`sim_exchange`]).
+//! - `run`: the node, offline on the synthetic market by default.
 //!
 //! No feature flags yet.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cli;
+mod node;
 mod sim_exchange;
 
 /// glibc hands freed indicator columns back to the OS and faults them in

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 pub mod indicators;
+pub mod run;
 pub mod sim_exchange;
 
 /// The QuantumTrade trading node and its tools.
@@ -27,6 +28,8 @@ pub enum Command {
     Indicators(indicators::Args),
     /// Serve a Binance USDⓈ-M compatible exchange (synthetic market) on loopback.
     SimExchange(sim_exchange::Args),
+    /// Run the node (offline on the synthetic market by default).
+    Run(run::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into
@@ -43,6 +46,7 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Indicators(args) => indicators::run(&args),
         Command::SimExchange(args) => sim_exchange::run(&args),
+        Command::Run(args) => run::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,191 @@
+//! The node's configuration: typed, with defaults, unknown keys rejected;
+//! every key is documented in config/default.toml.
+
+use anyhow::Context as _;
+use quantumtrade::node::symbol::SymbolConfig;
+use quantumtrade::selection::screen::ScreenConfig;
+use quantumtrade::selection::top::TopConfig;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeConfig {
+    /// Process-level settings.
+    pub node: NodeSection,
+    /// The synthetic market.
+    pub market: MarketSection,
+    /// Universe re-screening.
+    pub universe: UniverseSection,
+    /// Screen thresholds.
+    pub screen: ScreenConfig,
+    /// Per-symbol analysis.
+    pub symbol: SymbolConfig,
+    /// Correlation and selection.
+    pub selector: SelectorSection,
+    /// Top-five selection.
+    pub top: TopConfig,
+}
+
+/// `[node]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeSection {
+    /// HTTP listen address.
+    pub listen: SocketAddr,
+    /// Event-store directory.
+    pub data_dir: PathBuf,
+    /// Market speed: 60 = one 1m candle per second.
+    pub speed: f64,
+    /// Mailbox capacity of every actor.
+    pub mailbox_capacity: usize,
+}
+
+impl Default for NodeSection {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9898)),
+            data_dir: PathBuf::from("data"),
+            speed: 60.0,
+            mailbox_capacity: 1024,
+        }
+    }
+}
+
+/// `[market]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarketSection {
+    /// Seed of the synthetic market.
+    pub seed: u64,
+    /// Contracts.
+    pub symbols: usize,
+    /// Sectors (factor groups).
+    pub sectors: usize,
+    /// Trades per symbol per minute.
+    pub trades_per_minute: usize,
+    /// Minutes generated before the node starts, so buffers are not empty.
+    pub warmup_minutes: usize,
+    /// Closed 1m candles kept per symbol for backfills.
+    pub history_minutes: usize,
+}
+
+impl Default for MarketSection {
+    fn default() -> Self {
+        Self {
+            seed: 7,
+            symbols: 150,
+            sectors: 8,
+            trades_per_minute: 8,
+            warmup_minutes: 240,
+            history_minutes: 1440,
+        }
+    }
+}
+
+/// `[universe]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UniverseSection {
+    /// Re-screen every this many market minutes.
+    pub rescreen_minutes: u32,
+}
+
+impl Default for UniverseSection {
+    fn default() -> Self {
+        Self {
+            rescreen_minutes: 5,
+        }
+    }
+}
+
+/// `[selector]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SelectorSection {
+    /// 1m log returns per symbol in the correlation window.
+    pub correlation_window: usize,
+    /// Common minutes needed before a correlation counts.
+    pub min_overlap: usize,
+}
+
+impl Default for SelectorSection {
+    fn default() -> Self {
+        Self {
+            correlation_window: 120,
+            min_overlap: 30,
+        }
+    }
+}
+
+impl NodeConfig {
+    /// Reads `path`.
+    ///
+    /// # Errors
+    /// An unreadable file, bad TOML, an unknown key or a bad value.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
+        let cfg: Self =
+            toml::from_str(&text).with_context(|| format!("bad config {}", path.display()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks the values, reporting every problem at once.
+    ///
+    /// # Errors
+    /// The list of problems.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let mut errs = Vec::new();
+        if !(self.node.speed.is_finite() && self.node.speed > 0.0) {
+            errs.push("node.speed must be > 0".to_owned());
+        }
+        if self.node.mailbox_capacity == 0 {
+            errs.push("node.mailbox_capacity must be > 0".to_owned());
+        }
+        if self.market.symbols == 0 || self.market.sectors == 0 {
+            errs.push("market.symbols and market.sectors must be > 0".to_owned());
+        }
+        if self.market.history_minutes == 0 {
+            errs.push("market.history_minutes must be > 0".to_owned());
+        }
+        if self.universe.rescreen_minutes == 0 {
+            errs.push("universe.rescreen_minutes must be > 0".to_owned());
+        }
+        if self.selector.correlation_window < 2 {
+            errs.push("selector.correlation_window must be >= 2".to_owned());
+        }
+        let s = &self.symbol;
+        if s.buffer_capacity == 0
+            || s.atr_min_history == 0
+            || s.atr_min_history > s.atr_history
+            || s.velocity_period == 0
+            || s.volume_period == 0
+        {
+            errs.push(
+                "symbol: buffer_capacity, periods > 0 and 1 <= atr_min_history <= atr_history"
+                    .to_owned(),
+            );
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("invalid config: {}", errs.join("; "))
+        }
+    }
+
+    /// Wall-clock milliseconds per market minute.
+    #[must_use]
+    pub fn step_ms(&self) -> u64 {
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "validated positive"
+        )]
+        let ms = (60_000.0 / self.node.speed).round().max(1.0) as u64;
+        ms
+    }
+}

@@ -1,0 +1,188 @@
+//! The node: actix actors, each a thin shell around the pure logic in
+//! `quantumtrade::node` and `quantumtrade::selection`, supervised, counted,
+//! and served over HTTP.
+//!
+//! - [`config`]: the typed configuration.
+//! - [`telemetry`]: per-actor statistics and metrics.
+//! - [`hub`]: MarketDataHub (synthetic market, history, routing).
+//! - [`universe`]: UniverseActor (screening, symbol actor lifecycle).
+//! - [`symbol`]: SymbolActor (per-symbol analysis).
+//! - [`selector`]: SelectorActor (correlation, top five).
+//! - [`store`]: EventStore (sled, bincode, sequence keys).
+//! - [`state`] and [`http`]: `/state` and the endpoints.
+
+pub mod config;
+pub mod http;
+pub mod hub;
+pub mod selector;
+pub mod state;
+pub mod store;
+pub mod symbol;
+pub mod telemetry;
+pub mod universe;
+
+use actix::Supervisor;
+use anyhow::Context as _;
+use config::NodeConfig;
+use hub::{History, MarketDataHub};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+use quantumtrade::events::{EventIds, SystemEvent};
+use quantumtrade::market::synthetic::{SyntheticConfig, SyntheticMarket};
+use selector::SelectorActor;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Append, EventStore, Flush};
+use telemetry::{Registry, Tracked, now_ms};
+use universe::UniverseActor;
+
+/// Runs the node until SIGINT or SIGTERM; prints `listening on http://ADDR`
+/// on stdout once the endpoints are up.
+///
+/// # Errors
+/// Start-up failures: the store, the listen address, the metrics recorder.
+pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
+    let prom = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full("qtrade_actor_handle_seconds".into()),
+            telemetry::HANDLE_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    let listener = std::net::TcpListener::bind(cfg.node.listen)
+        .with_context(|| format!("cannot listen on {}", cfg.node.listen))?;
+    listener
+        .set_nonblocking(true)
+        .context("cannot set the listener non-blocking")?;
+    let local = listener.local_addr().context("no local address")?;
+    let registry = Arc::new(Registry::default());
+    let cap = cfg.node.mailbox_capacity;
+    let store_stat = registry.register("event-store".into(), "EventStore", None, cap);
+    let store = EventStore::open(&cfg.node.data_dir, Arc::clone(&store_stat))?;
+    symbol::arm_fault_hook_from_env();
+
+    let sys = actix::System::with_tokio_rt(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime")
+    });
+    sys.block_on(async move {
+        let state = state::SharedState::default();
+        let store = Tracked {
+            addr: Supervisor::start(move |_| store),
+            stat: store_stat,
+        };
+        let mut ids = EventIds::new(now_ms());
+        store.send(Append(ids.event(
+            SystemEvent::NodeStarted {
+                version: env!("CARGO_PKG_VERSION").into(),
+                venue: "synthetic".into(),
+            },
+            now_ms(),
+            None,
+            None,
+        )));
+        let sel_stat = registry.register("selector".into(), "SelectorActor", None, cap);
+        let (st, sto, ss, top, sc) = (
+            Arc::clone(&state),
+            store.clone(),
+            Arc::clone(&sel_stat),
+            cfg.top,
+            cfg.selector.clone(),
+        );
+        let selector = Tracked {
+            addr: Supervisor::start(move |_| {
+                SelectorActor::new(sc.correlation_window, sc.min_overlap, top, sto, st, ss)
+            }),
+            stat: sel_stat,
+        };
+        let history = History::shared(cfg.market.history_minutes);
+        let step = Duration::from_millis(cfg.step_ms());
+        let hub_stat = registry.register("market-data-hub".into(), "MarketDataHub", None, cap);
+        let market = SyntheticMarket::new(SyntheticConfig {
+            seed: cfg.market.seed,
+            symbols: cfg.market.symbols,
+            sectors: cfg.market.sectors,
+            trades_per_minute: cfg.market.trades_per_minute,
+            ..SyntheticConfig::default()
+        });
+        let (h, sel, hs, warm) = (
+            Arc::clone(&history),
+            selector.clone(),
+            Arc::clone(&hub_stat),
+            cfg.market.warmup_minutes,
+        );
+        let hub = Tracked {
+            addr: Supervisor::start(move |_| MarketDataHub::new(market, h, warm, sel, hs, step)),
+            stat: hub_stat,
+        };
+        let uni_stat = registry.register("universe".into(), "UniverseActor", None, cap);
+        let every = step * cfg.universe.rescreen_minutes;
+        let (reg, us) = (Arc::clone(&registry), Arc::clone(&uni_stat));
+        let (screen, symcfg) = (cfg.screen, cfg.symbol);
+        let universe = Supervisor::start(move |_| {
+            UniverseActor::new(screen, symcfg, cap, every, hub, selector, history, reg, us)
+        });
+
+        let app = http::router(http::AppState {
+            registry,
+            state,
+            prom: prom.clone(),
+        });
+        let listener = tokio::net::TcpListener::from_std(listener).context("cannot adopt the listener")?;
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                eprintln!("qtrade: error: http server: {e}");
+            }
+        });
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                prom.run_upkeep();
+            }
+        });
+        println!("listening on http://{local}");
+        eprintln!("qtrade: node running on the synthetic market; endpoints /healthz /metrics /actors /state");
+
+        let reason = shutdown_signal().await;
+        eprintln!("qtrade: {reason}: flushing the event store");
+        store.send(Append(ids.event(
+            SystemEvent::NodeStopping { reason: reason.into() },
+            now_ms(),
+            None,
+            None,
+        )));
+        drop(universe);
+        match store.ask(Flush).await {
+            Ok(Ok(seq)) => eprintln!("qtrade: event store flushed ({seq} events)"),
+            Ok(Err(e)) => eprintln!("qtrade: error: flush failed: {e}"),
+            Err(e) => eprintln!("qtrade: error: event store gone: {e}"),
+        }
+        anyhow::Ok(())
+    })
+}
+
+/// Waits for SIGINT or SIGTERM; returns which.
+async fn shutdown_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    }
+}

@@ -1,0 +1,270 @@
+//! Per-actor statistics: mailbox depth (counted by the senders, since actix
+//! keeps its own count private), messages handled, handling time, restarts;
+//! mirrored into Prometheus metrics and listed on `/actors`.
+
+use actix::dev::ToEnvelope;
+use actix::{Actor, Addr, Handler, Message};
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Handling-time samples kept per actor for the p50/p99 on `/actors`.
+const SAMPLES: usize = 1024;
+
+/// Histogram buckets of `qtrade_actor_handle_seconds`.
+pub const HANDLE_BUCKETS: &[f64] = &[
+    1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.5, 1.0,
+];
+
+/// Milliseconds since the epoch, wall clock.
+#[must_use]
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The statistics of one actor.
+#[derive(Debug)]
+pub struct ActorStat {
+    name: String,
+    kind: &'static str,
+    symbol: Option<String>,
+    capacity: usize,
+    depth: AtomicI64,
+    handled: AtomicU64,
+    restarts: AtomicU64,
+    last_activity_ms: AtomicI64,
+    state: Mutex<String>,
+    samples: Mutex<VecDeque<u64>>,
+}
+
+/// One actor as `/actors` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActorView {
+    /// Unique name.
+    pub name: String,
+    /// Actor type.
+    pub kind: &'static str,
+    /// Symbol, for per-symbol actors.
+    pub symbol: Option<String>,
+    /// Messages sent and not yet handled.
+    pub mailbox_depth: i64,
+    /// Mailbox capacity (back-pressure threshold).
+    pub mailbox_capacity: usize,
+    /// Messages handled.
+    pub handled: u64,
+    /// Median handling time of the recent messages, µs.
+    pub handle_p50_us: u64,
+    /// 99th percentile handling time of the recent messages, µs.
+    pub handle_p99_us: u64,
+    /// Restarts after a failure.
+    pub restarts: u64,
+    /// Wall-clock ms of the last handled message (0 before any).
+    pub last_activity_ms: i64,
+    /// A one-line summary of the actor's state.
+    pub state: String,
+}
+
+impl ActorStat {
+    /// The actor's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Restarts so far.
+    #[must_use]
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    /// Records a message put into the mailbox.
+    pub fn enqueued(&self) {
+        let d = self.depth.fetch_add(1, Ordering::Relaxed) + 1;
+        #[expect(clippy::cast_precision_loss, reason = "a gauge of a small count")]
+        metrics::gauge!("qtrade_actor_mailbox_depth", "actor" => self.name.clone()).set(d as f64);
+    }
+
+    /// Runs one message's work: takes it off the depth count, times it, and
+    /// catches a panic. `None` means the work panicked: the caller stops the
+    /// actor so its supervisor restarts it.
+    pub fn run<R>(&self, work: impl FnOnce() -> R) -> Option<R> {
+        let d = (self.depth.fetch_sub(1, Ordering::Relaxed) - 1).max(0);
+        if d == 0 {
+            self.depth.fetch_max(0, Ordering::Relaxed);
+        }
+        let start = Instant::now();
+        let out = catch_unwind(AssertUnwindSafe(work)).ok();
+        let took = start.elapsed();
+        self.handled.fetch_add(1, Ordering::Relaxed);
+        self.last_activity_ms.store(now_ms(), Ordering::Relaxed);
+        {
+            let mut s = self.samples.lock().unwrap_or_else(PoisonError::into_inner);
+            if s.len() == SAMPLES {
+                s.pop_front();
+            }
+            s.push_back(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+        }
+        let label = ("actor", self.name.clone());
+        #[expect(clippy::cast_precision_loss, reason = "a gauge of a small count")]
+        metrics::gauge!("qtrade_actor_mailbox_depth", std::slice::from_ref(&label)).set(d as f64);
+        metrics::counter!(
+            "qtrade_actor_messages_handled_total",
+            std::slice::from_ref(&label)
+        )
+        .increment(1);
+        metrics::histogram!("qtrade_actor_handle_seconds", &[label]).record(took.as_secs_f64());
+        out
+    }
+
+    /// Records a restart.
+    pub fn restarted(&self) {
+        self.restarts.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("qtrade_actor_restarts_total", "actor" => self.name.clone()).increment(1);
+    }
+
+    /// Sets the state summary.
+    pub fn set_state(&self, s: String) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = s;
+    }
+
+    /// A snapshot for `/actors`.
+    #[must_use]
+    pub fn view(&self) -> ActorView {
+        let mut s: Vec<u64> = self
+            .samples
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .copied()
+            .collect();
+        s.sort_unstable();
+        let q = |p: usize| {
+            s.get((s.len().saturating_sub(1)) * p / 100)
+                .copied()
+                .unwrap_or(0)
+        };
+        ActorView {
+            name: self.name.clone(),
+            kind: self.kind,
+            symbol: self.symbol.clone(),
+            mailbox_depth: self.depth.load(Ordering::Relaxed).max(0),
+            mailbox_capacity: self.capacity,
+            handled: self.handled.load(Ordering::Relaxed),
+            handle_p50_us: q(50),
+            handle_p99_us: q(99),
+            restarts: self.restarts(),
+            last_activity_ms: self.last_activity_ms.load(Ordering::Relaxed),
+            state: self
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        }
+    }
+}
+
+/// Every actor's statistics, by name.
+#[derive(Debug, Default)]
+pub struct Registry {
+    actors: Mutex<BTreeMap<String, Arc<ActorStat>>>,
+}
+
+impl Registry {
+    /// Registers an actor (or returns the statistics it already has).
+    pub fn register(
+        &self,
+        name: String,
+        kind: &'static str,
+        symbol: Option<String>,
+        capacity: usize,
+    ) -> Arc<ActorStat> {
+        let mut map = self.actors.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(map.entry(name.clone()).or_insert_with(|| {
+            metrics::counter!("qtrade_actor_restarts_total", "actor" => name.clone()).absolute(0);
+            Arc::new(ActorStat {
+                name,
+                kind,
+                symbol,
+                capacity,
+                depth: AtomicI64::new(0),
+                handled: AtomicU64::new(0),
+                restarts: AtomicU64::new(0),
+                last_activity_ms: AtomicI64::new(0),
+                state: Mutex::new(String::new()),
+                samples: Mutex::new(VecDeque::new()),
+            })
+        }))
+    }
+
+    /// Forgets a stopped actor.
+    pub fn remove(&self, name: &str) {
+        self.actors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(name);
+        metrics::gauge!("qtrade_actor_mailbox_depth", "actor" => name.to_owned()).set(0.0);
+    }
+
+    /// Every actor, by name.
+    #[must_use]
+    pub fn views(&self) -> Vec<ActorView> {
+        self.actors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .map(|s| s.view())
+            .collect()
+    }
+}
+
+/// An actor's address with its statistics: sending counts the mailbox depth.
+#[derive(Debug)]
+pub struct Tracked<A: Actor> {
+    /// The address.
+    pub addr: Addr<A>,
+    /// The actor's statistics.
+    pub stat: Arc<ActorStat>,
+}
+
+impl<A: Actor> Clone for Tracked<A> {
+    fn clone(&self) -> Self {
+        Self {
+            addr: self.addr.clone(),
+            stat: Arc::clone(&self.stat),
+        }
+    }
+}
+
+impl<A: Actor> Tracked<A> {
+    /// Sends without waiting for the outcome.
+    pub fn send<M>(&self, msg: M)
+    where
+        A: Handler<M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+        A::Context: ToEnvelope<A, M>,
+    {
+        self.stat.enqueued();
+        self.addr.do_send(msg);
+    }
+
+    /// Sends and waits for the reply.
+    ///
+    /// # Errors
+    /// When the actor is gone.
+    pub async fn ask<M>(&self, msg: M) -> Result<M::Result, actix::MailboxError>
+    where
+        A: Handler<M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+        A::Context: ToEnvelope<A, M>,
+    {
+        self.stat.enqueued();
+        self.addr.send(msg).await
+    }
+}
