@@ -373,8 +373,9 @@ impl BatteryStream {
     pub fn update(&mut self, c: &Candle) -> Row {
         let mut row = [f64::NAN; COLUMN_COUNT];
         let mut set = |col: Column, v: Option<f64>| row[col as usize] = or_nan(v);
-        set(Column::Rsi14, self.rsi14.update(c.close));
-        let srsi = self.stochrsi.update(c.close);
+        let rsi14 = self.rsi14.update(c.close);
+        set(Column::Rsi14, rsi14);
+        let srsi = rsi14.and_then(|r| self.stochrsi.update_with_rsi(r));
         set(Column::StochRsiK, srsi.map(|x| x.k));
         set(Column::StochRsiD, srsi.map(|x| x.d));
         set(Column::Willr14, self.willr14.update(c.high, c.low, c.close));

@@ -123,6 +123,14 @@ impl StochRsi {
     #[inline]
     pub fn update(&mut self, close: f64) -> Option<StochRsiValue> {
         let r = self.rsi.update(close)?;
+        self.update_with_rsi(r)
+    }
+
+    /// Feeds one RSI value the caller already computed with
+    /// `params.rsi_period` (the battery keeps one RSI for both columns); this
+    /// struct's own RSI is then unused.
+    #[inline]
+    pub fn update_with_rsi(&mut self, r: f64) -> Option<StochRsiValue> {
         self.window.push(r);
         if !self.window.is_full() {
             return None;
