@@ -42,6 +42,52 @@ impl Default for BreakoutConfig {
     }
 }
 
+/// The breakout model a node runs: the analysis knobs, the fitted
+/// coefficients and the fit's reported quality (`qtrade fit-breakout`
+/// writes all three as the `[breakout]` config section).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BreakoutSettings {
+    /// Pivot, consolidation and label knobs.
+    pub analysis: BreakoutConfig,
+    /// Coefficients, in [`FEATURE_NAMES`] order.
+    pub model: LogisticModel,
+    /// How the fit that produced `model` went, when it came from one.
+    pub fit: Option<FitSummary>,
+}
+
+impl Default for BreakoutSettings {
+    /// A neutral model (every probability 0.5) until one is fitted.
+    fn default() -> Self {
+        Self {
+            analysis: BreakoutConfig::default(),
+            model: LogisticModel {
+                intercept: 0.0,
+                coefficients: vec![0.0; FEATURE_NAMES.len()],
+            },
+            fit: None,
+        }
+    }
+}
+
+/// Where a fitted model came from and how well it does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FitSummary {
+    /// Candle files (symbols) fitted on.
+    pub symbols: usize,
+    /// Timeframe of the candles, e.g. "5m".
+    pub timeframe: String,
+    /// Fraction of each symbol's candles (the earliest) used for training.
+    pub train_fraction: f64,
+    /// L2 penalty.
+    pub l2: f64,
+    /// Quality on the training part.
+    pub train: super::logistic::FitQuality,
+    /// Quality on the held-out part.
+    pub test: super::logistic::FitQuality,
+}
+
 /// Names of [`BreakoutFeatures::as_vec`]'s entries, in order.
 pub const FEATURE_NAMES: [&str; 5] = [
     "support_distance_atr",
@@ -121,6 +167,12 @@ impl BreakoutTracker {
             widths: Window::new(cfg.width_history),
             volumes: Window::new(20),
         }
+    }
+
+    /// The swing pivots seen so far.
+    #[must_use]
+    pub fn pivots(&self) -> &Pivots {
+        &self.pivots
     }
 
     /// Feeds one closed candle with the battery's ATR and Bollinger width at

@@ -269,6 +269,44 @@ pub fn smart_money_index(taker_buy_ratio: f64, ad_slope_z: f64) -> f64 {
     0.5 * flow + 0.5 * ad
 }
 
+/// Every composite signal of one symbol at one closed 1m candle.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CompositeSignals {
+    /// [`rsi_convergence`] over the RSI(14) of 1m, 5m, 15m and 1h.
+    pub rsi_convergence: Reading,
+    /// [`supertrend_confluence`] over the 5m, 15m and 1h Supertrend.
+    pub supertrend_confluence: Reading,
+    /// [`market_structure`] from the 5m swing pivots, close and ADX.
+    pub market_structure: MarketStructure,
+    /// [`momentum_convergence`] score over the 5m RSI − 50, StochRSI %K − 50,
+    /// MACD histogram, %R + 50 and CCI.
+    pub momentum_convergence: f64,
+    /// Its direction and strength.
+    pub momentum: Reading,
+    /// [`volatility_breakout`] from the 5m breakout model (None until the
+    /// 5m ATR and Bollinger width are defined).
+    pub volatility_breakout: Option<VolatilityBreakout>,
+    /// [`smart_money_index`] from the last 20 1m candles' taker flow and A/D.
+    pub smart_money: f64,
+}
+
+impl Default for CompositeSignals {
+    fn default() -> Self {
+        Self {
+            rsi_convergence: Reading::NEUTRAL,
+            supertrend_confluence: Reading::NEUTRAL,
+            market_structure: MarketStructure {
+                structure: Structure::Ranging,
+                confidence: 0.0,
+            },
+            momentum_convergence: 0.0,
+            momentum: Reading::NEUTRAL,
+            volatility_breakout: None,
+            smart_money: 0.0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! Signal events: regimes, scores and the top-five selection.
 
+use crate::analysis::composite::CompositeSignals;
 use crate::market::Symbol;
 use crate::selection::regime::Regime;
 use crate::selection::score::Components;
@@ -11,12 +12,16 @@ use serde::{Deserialize, Serialize};
 pub struct SymbolScore {
     /// Symbol.
     pub symbol: Symbol,
+    /// Open time of the 1m candle the score was computed at, ms.
+    pub open_time: i64,
     /// Its regime.
     pub regime: Regime,
     /// Component scores.
     pub components: Components,
     /// The weighted score.
     pub score: f64,
+    /// The composite signals at the same candle.
+    pub signals: CompositeSignals,
 }
 
 /// A new top five was selected.

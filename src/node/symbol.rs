@@ -2,12 +2,18 @@
 //! 1m/5m/15m/1h, the streaming battery per timeframe, ATR percentile,
 //! velocity and volume surge, folded into score components and a regime.
 
+use crate::analysis::breakout::{BreakoutSettings, BreakoutTracker};
+use crate::analysis::composite::{
+    CompositeSignals, market_structure, momentum_convergence, rsi_convergence, smart_money_index,
+    supertrend_confluence, volatility_breakout,
+};
 use crate::analysis::velocity::Velocity;
 use crate::analysis::volume_surge::VolumeSurge;
 use crate::events::signal::SymbolScore;
 use crate::indicators::battery::{BatteryStream, Column, Row};
 use crate::indicators::volatility::atr_percentile::{AtrPercentile, AtrPercentileParams};
-use crate::market::ring::TimeframeBuffers;
+use crate::indicators::window::Window;
+use crate::market::ring::{TimeframeBuffers, TimeframeSet};
 use crate::market::{Candle, Interval, Symbol};
 use crate::selection::regime::{RegimeConfig, detect};
 use crate::selection::score::{Components, score};
@@ -60,8 +66,61 @@ pub struct SymbolAnalyzer {
     atr_pct: AtrPercentile,
     velocity: Velocity,
     surge: VolumeSurge,
+    breakout: BreakoutTracker,
+    model: BreakoutSettings,
+    /// Latest 5m breakout features (with the 5m close they were taken at).
+    features: Option<crate::analysis::breakout::BreakoutFeatures>,
+    flow: FlowWindows,
     last: Option<SymbolScore>,
     candles: u64,
+    closed: TimeframeSet,
+}
+
+/// Candles in the smart-money index's flow window.
+const FLOW_WINDOW: usize = 20;
+
+/// The 1m taker-flow and A/D windows the smart-money index reads.
+#[derive(Debug, Clone)]
+struct FlowWindows {
+    taker_buy: Window,
+    volume: Window,
+    ad_delta: Window,
+    last_ad: f64,
+}
+
+impl FlowWindows {
+    fn new() -> Self {
+        Self {
+            taker_buy: Window::new(FLOW_WINDOW),
+            volume: Window::new(FLOW_WINDOW),
+            ad_delta: Window::new(FLOW_WINDOW),
+            last_ad: f64::NAN,
+        }
+    }
+
+    /// Taker-buy ratio and the A/D slope over its typical change (their sum
+    /// over the sum of absolute changes: in [−1, 1]), NaN while undefined.
+    fn update(&mut self, c: &Candle, ad: f64) -> (f64, f64) {
+        self.taker_buy.push(c.taker_buy_volume);
+        self.volume.push(c.volume);
+        if !self.last_ad.is_nan() && !ad.is_nan() {
+            self.ad_delta.push(ad - self.last_ad);
+        }
+        self.last_ad = ad;
+        let vol: f64 = self.volume.iter().sum();
+        let ratio = if vol > 0.0 {
+            self.taker_buy.iter().sum::<f64>() / vol
+        } else {
+            f64::NAN
+        };
+        let abs: f64 = self.ad_delta.iter().map(f64::abs).sum();
+        let slope_z = if abs > 0.0 {
+            self.ad_delta.iter().sum::<f64>() / abs
+        } else {
+            f64::NAN
+        };
+        (ratio, slope_z)
+    }
 }
 
 impl SymbolAnalyzer {
@@ -71,8 +130,12 @@ impl SymbolAnalyzer {
     /// When a config value is out of range (zero capacity, min history above
     /// history).
     #[must_use]
-    pub fn new(symbol: Symbol, cfg: SymbolConfig) -> Self {
+    pub fn new(symbol: Symbol, cfg: SymbolConfig, model: BreakoutSettings) -> Self {
         Self {
+            breakout: BreakoutTracker::new(model.analysis),
+            model,
+            features: None,
+            flow: FlowWindows::new(),
             symbol,
             cfg,
             buffers: TimeframeBuffers::new(cfg.buffer_capacity),
@@ -86,6 +149,7 @@ impl SymbolAnalyzer {
             surge: VolumeSurge::new(cfg.volume_period),
             last: None,
             candles: 0,
+            closed: TimeframeSet::default(),
         }
     }
 
@@ -114,6 +178,12 @@ impl SymbolAnalyzer {
         self.rows[i].as_ref()
     }
 
+    /// The timeframes the latest taken candle closed.
+    #[must_use]
+    pub fn last_closed(&self) -> TimeframeSet {
+        self.closed
+    }
+
     /// The latest score, once a candle has been taken.
     #[must_use]
     pub fn last(&self) -> Option<&SymbolScore> {
@@ -127,6 +197,7 @@ impl SymbolAnalyzer {
         if closed.is_empty() {
             return None;
         }
+        self.closed = closed;
         self.candles += 1;
         for (i, tf) in TimeframeBuffers::TIMEFRAMES.into_iter().enumerate() {
             if closed.contains(tf)
@@ -134,6 +205,16 @@ impl SymbolAnalyzer {
             {
                 self.rows[i] = Some(self.batteries[i].update(k));
             }
+        }
+        if closed.contains(Interval::M5)
+            && let (Some(k), Some(r5)) = (
+                self.buffers.ring(Interval::M5).and_then(|r| r.last()),
+                self.rows[1],
+            )
+        {
+            self.features =
+                self.breakout
+                    .update(k, r5[Column::Atr14 as usize], r5[Column::BbWidth as usize]);
         }
         let row = self.rows[0].expect("1m row exists once a 1m candle closed");
         let atr = self.atr_pct.update(row[Column::Atr14 as usize]);
@@ -151,13 +232,64 @@ impl SymbolAnalyzer {
             atr.map_or(f64::NAN, |a| a.percentile),
             &self.cfg.regime,
         );
+        let signals = self.signals(c, &row, vel.map_or(f64::NAN, |v| v.momentum));
         self.last = Some(SymbolScore {
             symbol: self.symbol.clone(),
+            open_time: c.open_time,
             regime,
             components,
             score: score(&components, regime),
+            signals,
         });
         self.last.as_ref()
+    }
+
+    /// The composite signals at the 1m candle `c` whose battery row is `row`.
+    fn signals(&mut self, c: &Candle, row: &Row, momentum: f64) -> CompositeSignals {
+        let col =
+            |tf: usize, column: Column| self.rows[tf].map_or(f64::NAN, |r| r[column as usize]);
+        let rsi_convergence = rsi_convergence(&[
+            row[Column::Rsi14 as usize],
+            col(1, Column::Rsi14),
+            col(2, Column::Rsi14),
+            col(3, Column::Rsi14),
+        ]);
+        let supertrend_confluence = supertrend_confluence([
+            col(1, Column::SupertrendDir),
+            col(2, Column::SupertrendDir),
+            col(3, Column::SupertrendDir),
+        ]);
+        let pivots = self.breakout.pivots();
+        let highs: Vec<f64> = pivots.swing_highs().iter().map(|p| p.price).collect();
+        let lows: Vec<f64> = pivots.swing_lows().iter().map(|p| p.price).collect();
+        let market_structure = market_structure(&highs, &lows, c.close, col(1, Column::Adx14));
+        let (momentum_convergence, momentum_reading) = momentum_convergence(&[
+            col(1, Column::Rsi14) - 50.0,
+            col(1, Column::StochRsiK) - 50.0,
+            col(1, Column::MacdHist),
+            col(1, Column::Willr14) + 50.0,
+            col(1, Column::Cci20),
+        ]);
+        let volatility_breakout = self.features.map(|f| {
+            let horizon = u32::try_from(self.model.analysis.horizon * 5).unwrap_or(u32::MAX);
+            volatility_breakout(
+                f.probability(&self.model.model),
+                f.support_distance_atr,
+                f.resistance_distance_atr,
+                momentum,
+                horizon,
+            )
+        });
+        let (ratio, slope_z) = self.flow.update(c, row[Column::Ad as usize]);
+        CompositeSignals {
+            rsi_convergence,
+            supertrend_confluence,
+            market_structure,
+            momentum_convergence,
+            momentum: momentum_reading,
+            volatility_breakout,
+            smart_money: smart_money_index(ratio, slope_z),
+        }
     }
 
     /// Feeds a history of closed 1m candles (a backfill); returns the score
@@ -186,7 +318,11 @@ mod tests {
     #[test]
     fn scores_after_warm_up_and_feeds_every_timeframe() {
         let h = history(180);
-        let mut a = SymbolAnalyzer::new(Symbol::new("AUSDT").unwrap(), SymbolConfig::default());
+        let mut a = SymbolAnalyzer::new(
+            Symbol::new("AUSDT").unwrap(),
+            SymbolConfig::default(),
+            BreakoutSettings::default(),
+        );
         let s = a.backfill(&h).cloned().unwrap();
         assert!((0.0..=100.0).contains(&s.score), "{s:?}");
         assert!(s.components.volatility.is_finite());
@@ -196,16 +332,24 @@ mod tests {
         assert_eq!(a.candles(), 180);
         assert_eq!(a.buffers().ring(Interval::H1).unwrap().len(), 3);
         assert!(a.row(Interval::M15).is_some());
+        assert_eq!(s.open_time, h[179].open_time);
+        assert!(s.signals.volatility_breakout.is_some(), "{:?}", s.signals);
+        assert!((-1.0..=1.0).contains(&s.signals.smart_money));
+        assert!((-1.0..=1.0).contains(&s.signals.momentum_convergence));
     }
 
     #[test]
     fn a_rebuilt_analyzer_equals_the_original() {
         let h = history(120);
         let sym = Symbol::new("AUSDT").unwrap();
-        let mut a = SymbolAnalyzer::new(sym.clone(), SymbolConfig::default());
+        let mut a = SymbolAnalyzer::new(
+            sym.clone(),
+            SymbolConfig::default(),
+            BreakoutSettings::default(),
+        );
         a.backfill(&h[..60]);
         a.backfill(&h[60..]);
-        let mut b = SymbolAnalyzer::new(sym, SymbolConfig::default());
+        let mut b = SymbolAnalyzer::new(sym, SymbolConfig::default(), BreakoutSettings::default());
         b.backfill(&h);
         assert_eq!(a.last(), b.last());
         assert!(a.on_candle(&h[0]).is_none(), "old candles are ignored");

@@ -2,6 +2,8 @@
 //! every key is documented in config/default.toml.
 
 use anyhow::Context as _;
+use quantumtrade::analysis::breakout::{BreakoutSettings, FEATURE_NAMES};
+use quantumtrade::node::backoff::BackoffConfig;
 use quantumtrade::node::symbol::SymbolConfig;
 use quantumtrade::selection::screen::ScreenConfig;
 use quantumtrade::selection::top::TopConfig;
@@ -27,6 +29,37 @@ pub struct NodeConfig {
     pub selector: SelectorSection,
     /// Top-five selection.
     pub top: TopConfig,
+    /// The breakout model (`qtrade fit-breakout` writes this section).
+    pub breakout: BreakoutSettings,
+    /// Restart backoff of supervised actors.
+    pub supervision: BackoffConfig,
+    /// Batched battery: IndicatorActor and GpuDispatcher.
+    pub indicators: IndicatorsSection,
+}
+
+/// `[indicators]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IndicatorsSection {
+    /// Compute backend of the GPU dispatcher: "cpu" (rayon).
+    pub backend: String,
+    /// The IndicatorActor submits what waits every this many ms.
+    pub batch_ms: u64,
+    /// Or at once when this many jobs wait.
+    pub max_batch: usize,
+    /// Symbol-actor arbiters (threads); 0 = one per CPU core.
+    pub symbol_threads: usize,
+}
+
+impl Default for IndicatorsSection {
+    fn default() -> Self {
+        Self {
+            backend: "cpu".into(),
+            batch_ms: 20,
+            max_batch: 512,
+            symbol_threads: 0,
+        }
+    }
 }
 
 /// `[node]`.
@@ -169,6 +202,25 @@ impl NodeConfig {
                 "symbol: buffer_capacity, periods > 0 and 1 <= atr_min_history <= atr_history"
                     .to_owned(),
             );
+        }
+        if self.breakout.model.coefficients.len() != FEATURE_NAMES.len() {
+            errs.push(format!(
+                "breakout.model.coefficients needs {} values ({})",
+                FEATURE_NAMES.len(),
+                FEATURE_NAMES.join(", ")
+            ));
+        }
+        if self.indicators.backend != "cpu" {
+            errs.push(format!(
+                "indicators.backend {:?}: only \"cpu\" is built (the CUDA backend is not yet)",
+                self.indicators.backend
+            ));
+        }
+        if self.indicators.batch_ms == 0 {
+            errs.push("indicators.batch_ms must be > 0".to_owned());
+        }
+        if self.supervision.base_ms == 0 || self.supervision.max_ms < self.supervision.base_ms {
+            errs.push("supervision: 0 < base_ms <= max_ms".to_owned());
         }
         if errs.is_empty() {
             Ok(())

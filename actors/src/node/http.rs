@@ -1,11 +1,17 @@
-//! The HTTP endpoints: `/healthz`, `/metrics`, `/actors`, `/state`.
+//! The HTTP endpoints: `/healthz`, `/metrics`, `/actors`, `/state`,
+//! `/symbols` and `/symbols/{symbol}`.
 
+use super::board::{SharedBoard, SymbolSummary};
 use super::state::{NodeState, SharedState};
 use super::telemetry::{ActorView, Registry};
+use axum::extract::Path;
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
+use quantumtrade::market::Symbol;
 use std::sync::{Arc, PoisonError};
 
 /// What the handlers read.
@@ -15,6 +21,8 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     /// Node state.
     pub state: SharedState,
+    /// Per-symbol analysis.
+    pub board: SharedBoard,
     /// Prometheus renderer.
     pub prom: PrometheusHandle,
 }
@@ -39,5 +47,25 @@ pub fn router(app: AppState) -> Router {
                 Json::<NodeState>(a.state.read().unwrap_or_else(PoisonError::into_inner).clone())
             }),
         )
+        .route(
+            "/symbols",
+            get(|State(a): State<AppState>| async move {
+                Json::<Vec<SymbolSummary>>(a.board.summaries())
+            }),
+        )
+        .route("/symbols/{symbol}", get(symbol_detail))
         .with_state(app)
+}
+
+/// `/symbols/{symbol}`: the board's view of one symbol; 404 when the symbol
+/// is not in the universe (or not a valid symbol).
+async fn symbol_detail(State(a): State<AppState>, Path(sym): Path<String>) -> Response {
+    match Symbol::new(&sym).ok().and_then(|s| a.board.detail(&s)) {
+        Some(v) => Json(v).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            format!("no symbol {sym} on the board\n"),
+        )
+            .into_response(),
+    }
 }

@@ -11,7 +11,7 @@ use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::selection::screen::ScreenInput;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The recent closed 1m candles of every symbol, shared with the symbol
 /// actors for their backfill.
@@ -114,6 +114,7 @@ impl MarketDataHub {
                 closes.push((sym.clone(), m.kline.open_time, m.kline.close));
             }
         }
+        let routed_at = Instant::now();
         for m in &minutes {
             self.books.push(m.book);
             if route && let Some(t) = self.routes.get(&profiles[m.index].instrument.symbol) {
@@ -121,7 +122,12 @@ impl MarketDataHub {
             }
         }
         self.minutes += 1;
-        self.selector.send(Closes(closes));
+        let open_time = minutes.first().map_or(0, |m| m.kline.open_time);
+        self.selector.send(Closes {
+            open_time,
+            closes,
+            routed_at,
+        });
         self.stat.set_state(format!(
             "minute {} routes {}",
             self.minutes,

@@ -7,13 +7,19 @@
 //! - [`hub`]: MarketDataHub (synthetic market, history, routing).
 //! - [`universe`]: UniverseActor (screening, symbol actor lifecycle).
 //! - [`symbol`]: SymbolActor (per-symbol analysis).
+//! - [`indicator`] and [`dispatcher`]: IndicatorActor (batches battery
+//!   jobs) and GpuDispatcher (runs them on the compute backend).
+//! - [`board`]: what each symbol last computed, for `/symbols`.
 //! - [`selector`]: SelectorActor (correlation, top five).
 //! - [`store`]: EventStore (sled, bincode, sequence keys).
 //! - [`state`] and [`http`]: `/state` and the endpoints.
 
+pub mod board;
 pub mod config;
+pub mod dispatcher;
 pub mod http;
 pub mod hub;
+pub mod indicator;
 pub mod selector;
 pub mod state;
 pub mod store;
@@ -24,14 +30,18 @@ pub mod universe;
 use actix::Supervisor;
 use anyhow::Context as _;
 use config::NodeConfig;
+use dispatcher::GpuDispatcher;
 use hub::{History, MarketDataHub};
+use indicator::IndicatorActor;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use quantumtrade::events::{EventIds, SystemEvent};
 use quantumtrade::market::synthetic::{SyntheticConfig, SyntheticMarket};
+use quantumtrade::node::battery_batch::CpuBackend;
 use selector::SelectorActor;
 use std::sync::Arc;
 use std::time::Duration;
 use store::{Append, EventStore, Flush};
+use symbol::SymbolDeps;
 use telemetry::{Registry, Tracked, now_ms};
 use universe::UniverseActor;
 
@@ -45,6 +55,21 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         .set_buckets_for_metric(
             Matcher::Full("qtrade_actor_handle_seconds".into()),
             telemetry::HANDLE_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("qtrade_pipeline_latency_seconds".into()),
+            selector::PIPELINE_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("qtrade_dispatcher_batch_seconds".into()),
+            dispatcher::BATCH_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("qtrade_dispatcher_batch_jobs".into()),
+            &[1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0],
         )
         .context("bad histogram buckets")?
         .install_recorder()
@@ -118,17 +143,54 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             addr: Supervisor::start(move |_| MarketDataHub::new(market, h, warm, sel, hs, step)),
             stat: hub_stat,
         };
+        let disp_stat = registry.register("gpu-dispatcher".into(), "GpuDispatcher", None, cap);
+        let ds = Arc::clone(&disp_stat);
+        let dispatcher = Tracked {
+            addr: actix::SyncArbiter::start(1, move || {
+                GpuDispatcher::new(Box::new(CpuBackend), Arc::clone(&ds))
+            }),
+            stat: disp_stat,
+        };
+        let ind_stat = registry.register("indicators".into(), "IndicatorActor", None, cap);
+        let (is, batch_every, max_batch) = (
+            Arc::clone(&ind_stat),
+            Duration::from_millis(cfg.indicators.batch_ms),
+            cfg.indicators.max_batch,
+        );
+        let indicators = Tracked {
+            addr: Supervisor::start(move |_| {
+                IndicatorActor::new(dispatcher, batch_every, max_batch, is)
+            }),
+            stat: ind_stat,
+        };
+        let board = Arc::new(board::Board::default());
+        let deps = SymbolDeps {
+            cfg: cfg.symbol,
+            breakout: cfg.breakout.clone(),
+            history,
+            selector,
+            indicators,
+            board: Arc::clone(&board),
+            backoff: cfg.supervision,
+            capacity: cap,
+        };
+        let threads = match cfg.indicators.symbol_threads {
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            n => n,
+        };
+        let arbiters: Vec<actix::Arbiter> = (0..threads).map(|_| actix::Arbiter::new()).collect();
+        let handles = arbiters.iter().map(actix::Arbiter::handle).collect();
         let uni_stat = registry.register("universe".into(), "UniverseActor", None, cap);
         let every = step * cfg.universe.rescreen_minutes;
-        let (reg, us) = (Arc::clone(&registry), Arc::clone(&uni_stat));
-        let (screen, symcfg) = (cfg.screen, cfg.symbol);
+        let (reg, us, screen) = (Arc::clone(&registry), Arc::clone(&uni_stat), cfg.screen);
         let universe = Supervisor::start(move |_| {
-            UniverseActor::new(screen, symcfg, cap, every, hub, selector, history, reg, us)
+            UniverseActor::new(screen, deps, every, hub, reg, handles, us)
         });
 
         let app = http::router(http::AppState {
             registry,
             state,
+            board,
             prom: prom.clone(),
         });
         let listener = tokio::net::TcpListener::from_std(listener).context("cannot adopt the listener")?;
@@ -155,6 +217,9 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             None,
         )));
         drop(universe);
+        for a in &arbiters {
+            a.stop();
+        }
         match store.ask(Flush).await {
             Ok(Ok(seq)) => eprintln!("qtrade: event store flushed ({seq} events)"),
             Ok(Err(e)) => eprintln!("qtrade: error: flush failed: {e}"),

@@ -15,11 +15,25 @@ use quantumtrade::selection::screen::ScreenInput;
 use quantumtrade::selection::top::{TopConfig, select_top};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, PoisonError};
+use std::time::Instant;
 
-/// The closes of one market minute: (symbol, open time, close).
+/// The closes of one market minute, sent by the hub right after it routed
+/// that minute's candles to the symbol actors.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct Closes(pub Vec<(Symbol, i64, f64)>);
+pub struct Closes {
+    /// Open time of the minute's candles, ms.
+    pub open_time: i64,
+    /// (symbol, open time, close) of every contract.
+    pub closes: Vec<(Symbol, i64, f64)>,
+    /// When the hub routed the candles: the start of the pipeline latency.
+    pub routed_at: Instant,
+}
+
+/// Histogram buckets of `qtrade_pipeline_latency_seconds`.
+pub const PIPELINE_BUCKETS: &[f64] = &[
+    1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
 
 /// A symbol's new score.
 #[derive(Message)]
@@ -42,6 +56,8 @@ pub struct SelectorActor {
     state: SharedState,
     ids: EventIds,
     stat: Arc<ActorStat>,
+    /// The minute whose scores are awaited, and when its candles were routed.
+    pending: Option<(i64, Instant)>,
 }
 
 impl SelectorActor {
@@ -65,7 +81,33 @@ impl SelectorActor {
             state,
             ids: EventIds::new(now_ms()),
             stat,
+            pending: None,
         }
+    }
+
+    /// Selects once every universe symbol has scored the pending minute
+    /// (or, with `force`, with whatever scores there are), and records the
+    /// pipeline latency from the minute's routing to the selection.
+    fn try_select(&mut self, force: bool) {
+        let Some((minute, routed_at)) = self.pending else {
+            return;
+        };
+        if self.universe.is_empty() {
+            return;
+        }
+        let complete = self
+            .universe
+            .iter()
+            .all(|s| self.scores.get(s).is_some_and(|v| v.open_time >= minute));
+        if !complete && !force {
+            return;
+        }
+        self.pending = None;
+        self.select();
+        metrics::histogram!("qtrade_pipeline_latency_seconds")
+            .record(routed_at.elapsed().as_secs_f64());
+        let complete = if complete { "true" } else { "false" };
+        metrics::counter!("qtrade_selections_total", "complete" => complete).increment(1);
     }
 
     fn select(&mut self) {
@@ -139,12 +181,14 @@ impl Handler<Closes> for SelectorActor {
     fn handle(&mut self, msg: Closes, ctx: &mut Context<Self>) {
         let stat = Arc::clone(&self.stat);
         let ok = stat.run(|| {
-            for (s, t, c) in &msg.0 {
+            // A minute still waiting for scores when the next one closes is
+            // selected as it stands (and counted incomplete).
+            self.try_select(true);
+            for (s, t, c) in &msg.closes {
                 self.windows.push(s, *t, *c);
             }
-            if !self.universe.is_empty() {
-                self.select();
-            }
+            self.pending = Some((msg.open_time, msg.routed_at));
+            self.try_select(false);
         });
         if ok.is_none() {
             ctx.stop();
@@ -159,6 +203,7 @@ impl Handler<ScoreUpdate> for SelectorActor {
         let stat = Arc::clone(&self.stat);
         let ok = stat.run(|| {
             self.scores.insert(msg.0.symbol.clone(), msg.0);
+            self.try_select(false);
         });
         if ok.is_none() {
             ctx.stop();

@@ -1,80 +1,219 @@
 //! SymbolActor: one per qualified symbol, a shell around
-//! [`SymbolAnalyzer`]; backfills from the hub's history at start and after
-//! every restart, so its buffers are never empty.
+//! [`SymbolAnalyzer`]. It backfills from the hub's history at start and
+//! after every restart (after a backoff pause), so its buffers are never
+//! empty; submits its closed 5m/15m/1h windows to the IndicatorActor for
+//! the batched battery and checks what comes back against its streaming
+//! values; publishes its score to the selector and the board.
 
+use super::board::{Minute, SharedBoard, TimedRow};
 use super::hub::{History, SharedHistory};
+use super::indicator::{BatteryComputed, IndicatorActor, ReplyTo, Submit};
 use super::selector::{ScoreUpdate, SelectorActor};
-use super::telemetry::{ActorStat, Tracked};
-use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
+use super::telemetry::{ActorStat, Tracked, now_ms};
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, Supervised};
+use quantumtrade::analysis::breakout::BreakoutSettings;
 use quantumtrade::market::{Candle, Interval, Symbol};
+use quantumtrade::node::backoff::{Backoff, BackoffConfig};
+use quantumtrade::node::battery_batch::{BatteryJob, WINDOW_EXACT_MIN_CANDLES, mismatches};
 use quantumtrade::node::symbol::{SymbolAnalyzer, SymbolConfig};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 /// A closed 1m candle of the actor's symbol.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct CandleClosed(pub Candle);
 
-/// Test-only fault hook: armed (debug builds only) by the environment
-/// variable `QTRADE_FAULT_ONCE`; the first symbol actor to handle a live
-/// candle after it is armed panics once.
-static FAULT_ARMED: AtomicBool = AtomicBool::new(false);
+/// What every symbol actor is built from (one clone per actor).
+#[derive(Clone)]
+pub struct SymbolDeps {
+    /// Analysis knobs.
+    pub cfg: SymbolConfig,
+    /// The breakout model.
+    pub breakout: BreakoutSettings,
+    /// Recent 1m candles, for backfills.
+    pub history: SharedHistory,
+    /// Where scores go.
+    pub selector: Tracked<SelectorActor>,
+    /// Where battery jobs go.
+    pub indicators: Tracked<IndicatorActor>,
+    /// Where the endpoints read the symbol.
+    pub board: SharedBoard,
+    /// Restart pauses.
+    pub backoff: BackoffConfig,
+    /// Mailbox capacity.
+    pub capacity: usize,
+}
+
+/// Test-only fault hook, read once from `QTRADE_FAULT_ONCE` (debug builds
+/// only): `SYMBOL@N` makes that symbol's actor panic on its N-th live
+/// candle, once; `SYMBOL` means `SYMBOL@1`, `any` any symbol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FaultSpec {
+    symbol: Option<String>,
+    candle: u64,
+}
+
+static FAULT: OnceLock<Option<FaultSpec>> = OnceLock::new();
+static FAULT_FIRED: AtomicBool = AtomicBool::new(false);
+
+fn parse_fault(v: &str) -> Option<FaultSpec> {
+    let (sym, n) = v.split_once('@').unwrap_or((v, "1"));
+    let candle = n.trim().parse().ok().filter(|&n| n > 0)?;
+    let symbol = match sym.trim() {
+        "" => return None,
+        "any" => None,
+        s => Some(s.to_owned()),
+    };
+    Some(FaultSpec { symbol, candle })
+}
 
 /// Arms the fault hook from the environment (debug builds only).
 pub fn arm_fault_hook_from_env() {
-    if cfg!(debug_assertions) && std::env::var_os("QTRADE_FAULT_ONCE").is_some() {
-        FAULT_ARMED.store(true, Ordering::SeqCst);
-    }
+    let spec = if cfg!(debug_assertions) {
+        std::env::var("QTRADE_FAULT_ONCE")
+            .ok()
+            .and_then(|v| parse_fault(&v))
+    } else {
+        None
+    };
+    let _ = FAULT.set(spec);
+}
+
+fn fault_due(symbol: &Symbol, live: u64) -> bool {
+    let Some(Some(spec)) = FAULT.get() else {
+        return false;
+    };
+    spec.symbol.as_deref().is_none_or(|s| s == symbol.as_str())
+        && live == spec.candle
+        && !FAULT_FIRED.swap(true, Ordering::SeqCst)
 }
 
 /// The per-symbol actor.
 pub struct SymbolActor {
     analyzer: SymbolAnalyzer,
-    cfg: SymbolConfig,
-    history: SharedHistory,
-    selector: Tracked<SelectorActor>,
+    deps: SymbolDeps,
     stat: Arc<ActorStat>,
-    capacity: usize,
+    backoff: Backoff,
+    pause: Option<Duration>,
+    /// Live candles handled (survives restarts: it is the actor's age).
+    live: u64,
 }
 
 impl SymbolActor {
     /// An actor for `symbol`.
     #[must_use]
-    pub fn new(
-        symbol: Symbol,
-        cfg: SymbolConfig,
-        history: SharedHistory,
-        selector: Tracked<SelectorActor>,
-        stat: Arc<ActorStat>,
-        capacity: usize,
-    ) -> Self {
+    pub fn new(symbol: Symbol, deps: SymbolDeps, stat: Arc<ActorStat>) -> Self {
+        let seed = symbol.as_str().bytes().fold(0u64, |h, b| {
+            h.wrapping_mul(0x100_0000_01b3).wrapping_add(u64::from(b))
+        });
         Self {
-            analyzer: SymbolAnalyzer::new(symbol, cfg),
-            cfg,
-            history,
-            selector,
+            analyzer: SymbolAnalyzer::new(symbol, deps.cfg, deps.breakout.clone()),
+            backoff: Backoff::new(deps.backoff, seed),
+            deps,
             stat,
-            capacity,
+            pause: None,
+            live: 0,
         }
     }
 
-    fn publish(&self) {
-        if let Some(s) = self.analyzer.last() {
-            self.selector.send(ScoreUpdate(s.clone()));
-            let h1 = self
-                .analyzer
-                .buffers()
-                .ring(Interval::H1)
-                .map_or(0, |r| r.len());
-            self.stat.set_state(format!(
-                "candles {} h1 {} score {:.1} {:?}",
-                self.analyzer.candles(),
-                h1,
-                s.score,
-                s.regime
-            ));
+    /// Publishes the latest score and rows; submits the closed higher
+    /// timeframes' windows for the batched battery.
+    fn publish(&self, ctx: &mut Context<Self>) {
+        let Some(s) = self.analyzer.last() else {
+            return;
+        };
+        self.deps.selector.send(ScoreUpdate(s.clone()));
+        let sym = self.analyzer.symbol();
+        let closed = self.analyzer.last_closed();
+        let buffers = self.analyzer.buffers();
+        self.deps.board.update(sym, |v| {
+            for tf in closed.iter() {
+                if let (Some(row), Some(k)) = (
+                    self.analyzer.row(tf),
+                    buffers.ring(tf).and_then(|r| r.last()),
+                ) {
+                    v.streaming.insert(
+                        tf,
+                        TimedRow {
+                            open_time: k.open_time,
+                            row: *row,
+                        },
+                    );
+                }
+            }
+        });
+        if let Some(row) = self.analyzer.row(Interval::M1) {
+            self.deps.board.push_minute(
+                sym,
+                Minute {
+                    score: s.clone(),
+                    row: *row,
+                },
+            );
         }
+        for tf in closed.iter().filter(|&tf| tf != Interval::M1) {
+            if let Some(ring) = buffers.ring(tf) {
+                self.deps.indicators.send(Submit(
+                    BatteryJob {
+                        symbol: sym.clone(),
+                        timeframe: tf,
+                        candles: ring.to_vec(),
+                    },
+                    ReplyTo {
+                        recipient: ctx.address().recipient(),
+                        stat: Arc::clone(&self.stat),
+                    },
+                ));
+            }
+        }
+        let h1 = buffers.ring(Interval::H1).map_or(0, |r| r.len());
+        self.stat.set_state(format!(
+            "candles {} h1 {} score {:.1} {:?}",
+            self.analyzer.candles(),
+            h1,
+            s.score,
+            s.regime
+        ));
+    }
+
+    /// Checks a batch result against the streaming row of the same candle.
+    fn check(&self, r: &quantumtrade::node::battery_batch::BatteryResult) {
+        let sym = self.analyzer.symbol();
+        let streaming = self.analyzer.row(r.timeframe).copied();
+        let open = self
+            .analyzer
+            .buffers()
+            .ring(r.timeframe)
+            .and_then(|x| x.last())
+            .map(|k| k.open_time);
+        self.deps.board.update(sym, |v| {
+            v.batch.insert(
+                r.timeframe,
+                TimedRow {
+                    open_time: r.open_time,
+                    row: r.row,
+                },
+            );
+            let (Some(row), Some(open)) = (streaming, open) else {
+                return;
+            };
+            if open != r.open_time || r.window < WINDOW_EXACT_MIN_CANDLES {
+                return;
+            }
+            v.batch_checked += 1;
+            let bad = mismatches(&row, &r.row);
+            let result = if bad.is_empty() { "match" } else { "mismatch" };
+            metrics::counter!("qtrade_battery_check_total", "result" => result).increment(1);
+            if !bad.is_empty() {
+                v.batch_mismatched += 1;
+                eprintln!(
+                    "qtrade: battery check: {sym} {} at {}: batch and streaming differ in {bad:?}",
+                    r.timeframe, r.open_time
+                );
+            }
+        });
     }
 }
 
@@ -82,11 +221,16 @@ impl Actor for SymbolActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.set_mailbox_capacity(self.capacity);
+        ctx.set_mailbox_capacity(self.deps.capacity);
+        if let Some(d) = self.pause.take() {
+            // Candles keep arriving during the pause; they queue, and the
+            // backfill below makes the ones it already covers no-ops.
+            ctx.wait(actix::fut::wrap_future(tokio::time::sleep(d)));
+        }
         if self.analyzer.candles() == 0 {
-            let h = History::of(&self.history, self.analyzer.symbol());
+            let h = History::of(&self.deps.history, self.analyzer.symbol());
             self.analyzer.backfill(&h);
-            self.publish();
+            self.publish(ctx);
         }
     }
 }
@@ -94,8 +238,19 @@ impl Actor for SymbolActor {
 impl Supervised for SymbolActor {
     fn restarting(&mut self, _: &mut Context<Self>) {
         self.stat.restarted();
+        let ms = self.backoff.failure(now_ms());
+        self.pause = Some(Duration::from_millis(ms));
+        eprintln!(
+            "qtrade: {} restarting after a failure (pause {ms} ms, failure {} in a row)",
+            self.stat.name(),
+            self.backoff.failures()
+        );
         // Rebuild from the history rather than trust state a panic left.
-        self.analyzer = SymbolAnalyzer::new(self.analyzer.symbol().clone(), self.cfg);
+        self.analyzer = SymbolAnalyzer::new(
+            self.analyzer.symbol().clone(),
+            self.deps.cfg,
+            self.deps.breakout.clone(),
+        );
     }
 }
 
@@ -104,16 +259,52 @@ impl Handler<CandleClosed> for SymbolActor {
 
     fn handle(&mut self, msg: CandleClosed, ctx: &mut Context<Self>) {
         let stat = Arc::clone(&self.stat);
+        self.live += 1;
+        let live = self.live;
         let ok = stat.run(|| {
-            if FAULT_ARMED.swap(false, Ordering::SeqCst) {
+            if fault_due(self.analyzer.symbol(), live) {
                 panic!("fault hook: {} fails once", self.analyzer.symbol());
             }
             self.analyzer.on_candle(&msg.0).is_some()
         });
         match ok {
-            None => ctx.stop(),
-            Some(true) => self.publish(),
+            None => {
+                metrics::counter!("qtrade_errors_total", "kind" => "actor_panic").increment(1);
+                ctx.stop();
+            }
+            Some(true) => self.publish(ctx),
             Some(false) => {}
         }
+    }
+}
+
+impl Handler<BatteryComputed> for SymbolActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: BatteryComputed, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        if stat.run(|| self.check(&msg.0)).is_none() {
+            ctx.stop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_specs_parse() {
+        assert_eq!(
+            parse_fault("BTCUSDT@3"),
+            Some(FaultSpec {
+                symbol: Some("BTCUSDT".into()),
+                candle: 3
+            })
+        );
+        assert_eq!(parse_fault("any").unwrap().symbol, None);
+        assert_eq!(parse_fault("ETHUSDT").unwrap().candle, 1);
+        assert_eq!(parse_fault("X@0"), None);
+        assert_eq!(parse_fault("@2"), None);
     }
 }

@@ -1,16 +1,15 @@
 //! UniverseActor: screens every contract on an interval and spawns or
 //! stops one supervised [`SymbolActor`] per qualified symbol.
 
-use super::hub::{GetScreenInputs, MarketDataHub, Route, SharedHistory};
-use super::selector::{SelectorActor, UniverseChanged};
-use super::symbol::SymbolActor;
+use super::hub::{GetScreenInputs, MarketDataHub, Route};
+use super::selector::UniverseChanged;
+use super::symbol::{SymbolActor, SymbolDeps};
 use super::telemetry::{ActorStat, Registry, Tracked};
 use actix::{
-    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, Supervised,
-    Supervisor, WrapFuture,
+    Actor, ActorContext, ActorFutureExt, ArbiterHandle, AsyncContext, Context, Handler, Message,
+    Supervised, Supervisor, WrapFuture,
 };
 use quantumtrade::market::Symbol;
-use quantumtrade::node::symbol::SymbolConfig;
 use quantumtrade::node::universe::diff;
 use quantumtrade::selection::screen::{ScreenConfig, ScreenInput, qualified};
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,41 +24,41 @@ pub struct Screened(pub Vec<ScreenInput>);
 /// The universe actor.
 pub struct UniverseActor {
     screen: ScreenConfig,
-    symbol_cfg: SymbolConfig,
-    capacity: usize,
+    deps: SymbolDeps,
     every: Duration,
     hub: Tracked<MarketDataHub>,
-    selector: Tracked<SelectorActor>,
-    history: SharedHistory,
     registry: Arc<Registry>,
+    /// Threads the symbol actors are spread over, round robin.
+    arbiters: Vec<ArbiterHandle>,
+    spawned: usize,
     symbols: BTreeMap<Symbol, Tracked<SymbolActor>>,
     stat: Arc<ActorStat>,
 }
 
 impl UniverseActor {
     /// A universe actor.
-    #[expect(clippy::too_many_arguments, reason = "wiring, called once")]
+    ///
+    /// # Panics
+    /// When `arbiters` is empty.
     #[must_use]
     pub fn new(
         screen: ScreenConfig,
-        symbol_cfg: SymbolConfig,
-        capacity: usize,
+        deps: SymbolDeps,
         every: Duration,
         hub: Tracked<MarketDataHub>,
-        selector: Tracked<SelectorActor>,
-        history: SharedHistory,
         registry: Arc<Registry>,
+        arbiters: Vec<ArbiterHandle>,
         stat: Arc<ActorStat>,
     ) -> Self {
+        assert!(!arbiters.is_empty(), "no arbiter for the symbol actors");
         Self {
             screen,
-            symbol_cfg,
-            capacity,
+            deps,
             every,
             hub,
-            selector,
-            history,
             registry,
+            arbiters,
+            spawned: 0,
             symbols: BTreeMap::new(),
             stat,
         }
@@ -88,23 +87,20 @@ impl UniverseActor {
             if let Some(t) = self.symbols.remove(&s) {
                 self.registry.remove(t.stat.name());
             }
+            self.deps.board.remove(&s);
         }
         for s in d.added {
             let stat = self.registry.register(
                 format!("symbol:{s}"),
                 "SymbolActor",
                 Some(s.to_string()),
-                self.capacity,
+                self.deps.capacity,
             );
-            let (sym, cfg, hist, sel, st, cap) = (
-                s.clone(),
-                self.symbol_cfg,
-                Arc::clone(&self.history),
-                self.selector.clone(),
-                Arc::clone(&stat),
-                self.capacity,
-            );
-            let addr = Supervisor::start(move |_| SymbolActor::new(sym, cfg, hist, sel, st, cap));
+            let (sym, deps, st) = (s.clone(), self.deps.clone(), Arc::clone(&stat));
+            let arbiter = &self.arbiters[self.spawned % self.arbiters.len()];
+            self.spawned += 1;
+            let addr =
+                Supervisor::start_in_arbiter(arbiter, move |_| SymbolActor::new(sym, deps, st));
             let t = Tracked { addr, stat };
             self.hub.send(Route(s.clone(), Some(t.clone())));
             self.symbols.insert(s, t);
@@ -112,7 +108,7 @@ impl UniverseActor {
         self.stat.set_state(format!("qualified {}", now.len()));
         metrics::gauge!("qtrade_universe_size")
             .set(f64::from(u32::try_from(now.len()).unwrap_or(u32::MAX)));
-        self.selector.send(UniverseChanged(now, inputs));
+        self.deps.selector.send(UniverseChanged(now, inputs));
     }
 }
 

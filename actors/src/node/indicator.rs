@@ -1,0 +1,139 @@
+//! IndicatorActor: gathers battery jobs from the symbol actors and submits
+//! them to the [`GpuDispatcher`] in batches (every symbol's 5m candle closes
+//! in the same minute, so one batch carries them all), then hands each
+//! result back to the symbol that asked.
+
+use super::dispatcher::{GpuDispatcher, RunBatch};
+use super::telemetry::{ActorStat, Tracked};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, Recipient,
+    WrapFuture,
+};
+use quantumtrade::node::battery_batch::{BatteryJob, BatteryResult};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A batch result for a symbol actor.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct BatteryComputed(pub BatteryResult);
+
+/// Where a result goes: the symbol actor's recipient and its statistics
+/// (so its mailbox depth counts the message).
+#[derive(Clone)]
+pub struct ReplyTo {
+    /// The recipient.
+    pub recipient: Recipient<BatteryComputed>,
+    /// Its statistics.
+    pub stat: Arc<ActorStat>,
+}
+
+/// A job to batch.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Submit(pub BatteryJob, pub ReplyTo);
+
+/// The indicator actor.
+pub struct IndicatorActor {
+    dispatcher: Tracked<GpuDispatcher>,
+    every: Duration,
+    max_batch: usize,
+    pending: Vec<(BatteryJob, ReplyTo)>,
+    in_flight: bool,
+    stat: Arc<ActorStat>,
+    submitted: u64,
+}
+
+impl IndicatorActor {
+    /// Flushes every `every`, or at once when `max_batch` jobs wait.
+    #[must_use]
+    pub fn new(
+        dispatcher: Tracked<GpuDispatcher>,
+        every: Duration,
+        max_batch: usize,
+        stat: Arc<ActorStat>,
+    ) -> Self {
+        Self {
+            dispatcher,
+            every,
+            max_batch: max_batch.max(1),
+            pending: Vec::new(),
+            in_flight: false,
+            stat,
+            submitted: 0,
+        }
+    }
+
+    /// Sends the waiting jobs as one batch (one batch in flight at a time,
+    /// so a slow device backs jobs up here, visibly, not in its mailbox).
+    fn flush(&mut self, ctx: &mut Context<Self>) {
+        if self.in_flight || self.pending.is_empty() {
+            return;
+        }
+        let take = self.pending.len().min(self.max_batch);
+        let batch: Vec<(BatteryJob, ReplyTo)> = self.pending.drain(..take).collect();
+        let (jobs, replies): (Vec<BatteryJob>, Vec<ReplyTo>) = batch.into_iter().unzip();
+        self.in_flight = true;
+        self.submitted += jobs.len() as u64;
+        let dispatcher = self.dispatcher.clone();
+        ctx.spawn(
+            async move { dispatcher.ask(RunBatch(jobs)).await }
+                .into_actor(self)
+                .map(move |res, act, ctx| {
+                    act.in_flight = false;
+                    match res {
+                        Ok(results) if results.len() == replies.len() => {
+                            for (r, to) in results.into_iter().zip(replies) {
+                                to.stat.enqueued();
+                                to.recipient.do_send(BatteryComputed(r));
+                            }
+                        }
+                        _ => {
+                            metrics::counter!("qtrade_errors_total", "kind" => "battery_batch_lost")
+                                .increment(replies.len() as u64);
+                        }
+                    }
+                    act.stat.set_state(format!(
+                        "submitted {} waiting {}",
+                        act.submitted,
+                        act.pending.len()
+                    ));
+                    if act.pending.len() >= act.max_batch {
+                        act.flush(ctx);
+                    }
+                }),
+        );
+    }
+}
+
+impl Actor for IndicatorActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(self.every, |act, ctx| act.flush(ctx));
+    }
+}
+
+impl actix::Supervised for IndicatorActor {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        self.stat.restarted();
+        self.in_flight = false;
+    }
+}
+
+impl Handler<Submit> for IndicatorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Submit, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        let full = stat.run(|| {
+            self.pending.push((msg.0, msg.1));
+            self.pending.len() >= self.max_batch
+        });
+        match full {
+            Some(true) => self.flush(ctx),
+            Some(false) => {}
+            None => ctx.stop(),
+        }
+    }
+}
