@@ -8,6 +8,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod fit_breakout;
 pub mod indicators;
 pub mod run;
 pub mod sim_exchange;
@@ -30,6 +31,8 @@ pub enum Command {
     SimExchange(sim_exchange::Args),
     /// Run the node (offline on the synthetic market by default).
     Run(run::Args),
+    /// Fit the breakout model on kline files and store it in a config file.
+    FitBreakout(fit_breakout::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into
@@ -47,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Indicators(args) => indicators::run(&args),
         Command::SimExchange(args) => sim_exchange::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::FitBreakout(args) => fit_breakout::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

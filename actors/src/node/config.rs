@@ -241,3 +241,33 @@ impl NodeConfig {
         ms
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `qtrade run` with no arguments reads config/default.toml: it must
+    /// load, validate and carry a fitted breakout model.
+    #[test]
+    fn the_default_config_loads_with_a_fitted_model() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/default.toml");
+        let cfg = NodeConfig::load(&path).unwrap();
+        let fit = cfg.breakout.fit.expect("default.toml has a fitted model");
+        assert!(fit.test.samples > 0 && fit.test.auc > 0.5, "{fit:?}");
+        assert_eq!(cfg.indicators.backend, "cpu");
+        assert_eq!(cfg.node.listen.ip().to_string(), "127.0.0.1");
+    }
+
+    #[test]
+    fn bad_values_are_all_reported() {
+        let cfg: NodeConfig = toml::from_str(
+            "[node]\nspeed = 0.0\n[indicators]\nbackend = \"cuda\"\n[breakout.model]\nintercept = 0.0\ncoefficients = [1.0]\n",
+        )
+        .unwrap();
+        let e = cfg.validate().unwrap_err().to_string();
+        assert!(e.contains("node.speed"), "{e}");
+        assert!(e.contains("indicators.backend"), "{e}");
+        assert!(e.contains("breakout.model.coefficients"), "{e}");
+        assert!(toml::from_str::<NodeConfig>("[node]\nnope = 1\n").is_err());
+    }
+}
