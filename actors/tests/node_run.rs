@@ -364,6 +364,10 @@ async fn the_node_screens_scores_and_selects_a_diversified_top_five() {
         lines.iter().any(|l| l.contains("event store flushed")),
         "{lines:?}"
     );
+    assert!(
+        lines.iter().any(|l| l.contains("(0 messages left)")),
+        "mailboxes drained before the flush: {lines:?}"
+    );
 }
 
 /// The faulted symbol's minutes, by open time; asserts that a minute seen

@@ -11,7 +11,9 @@ use crate::analysis::velocity::Velocity;
 use crate::analysis::volume_surge::VolumeSurge;
 use crate::events::signal::SymbolScore;
 use crate::indicators::battery::{BatteryStream, Column, Row};
-use crate::indicators::volatility::atr_percentile::{AtrPercentile, AtrPercentileParams};
+use crate::indicators::volatility::atr_percentile::{
+    AtrPercentile, AtrPercentileParams, AtrPercentileValue,
+};
 use crate::indicators::window::Window;
 use crate::market::ring::{TimeframeBuffers, TimeframeSet};
 use crate::market::{Candle, Interval, Symbol};
@@ -43,7 +45,7 @@ impl Default for SymbolConfig {
     fn default() -> Self {
         Self {
             buffer_capacity: 500,
-            atr_history: 1440,
+            atr_history: 43_200,
             atr_min_history: 30,
             velocity_period: 10,
             velocity_noise_window: 30,
@@ -64,6 +66,10 @@ pub struct SymbolAnalyzer {
     /// Latest row per timeframe.
     rows: [Option<Row>; 4],
     atr_pct: AtrPercentile,
+    /// Open time of the last candle whose ATR `atr_pct` took, and its
+    /// reading: a rebuilt analyzer keeps both (see [`SymbolAnalyzer::rebuilt`]).
+    atr_until: i64,
+    atr_last: Option<AtrPercentileValue>,
     velocity: Velocity,
     surge: VolumeSurge,
     breakout: BreakoutTracker,
@@ -141,6 +147,8 @@ impl SymbolAnalyzer {
             buffers: TimeframeBuffers::new(cfg.buffer_capacity),
             batteries: Default::default(),
             rows: [None; 4],
+            atr_until: i64::MIN,
+            atr_last: None,
             atr_pct: AtrPercentile::new(AtrPercentileParams {
                 window: cfg.atr_history,
                 min_history: cfg.atr_min_history,
@@ -151,6 +159,19 @@ impl SymbolAnalyzer {
             candles: 0,
             closed: TimeframeSet::default(),
         }
+    }
+
+    /// A fresh analyzer for a restart: everything is rebuilt by a backfill
+    /// of recent candles, except the ATR percentile's history, which spans
+    /// far more (30 days) than any backfill and is carried over. Replayed
+    /// candles up to the last one it took do not feed it again.
+    #[must_use]
+    pub fn rebuilt(&self) -> Self {
+        let mut fresh = Self::new(self.symbol.clone(), self.cfg, self.model.clone());
+        fresh.atr_pct = self.atr_pct.clone();
+        fresh.atr_until = self.atr_until;
+        fresh.atr_last = self.atr_last;
+        fresh
     }
 
     /// The symbol.
@@ -217,7 +238,16 @@ impl SymbolAnalyzer {
                     .update(k, r5[Column::Atr14 as usize], r5[Column::BbWidth as usize]);
         }
         let row = self.rows[0].expect("1m row exists once a 1m candle closed");
-        let atr = self.atr_pct.update(row[Column::Atr14 as usize]);
+        let atr = if c.open_time > self.atr_until {
+            self.atr_until = c.open_time;
+            self.atr_last = self.atr_pct.update(row[Column::Atr14 as usize]);
+            self.atr_last
+        } else {
+            // A rebuild replaying candles the carried-over ATR history
+            // already holds: only the last one's reading is ever published,
+            // and it is the one kept.
+            self.atr_last
+        };
         let vel = self.velocity.update(c.close);
         let vol = self.surge.update(c.volume);
         let adx = row[Column::Adx14 as usize];
@@ -336,6 +366,41 @@ mod tests {
         assert!(s.signals.volatility_breakout.is_some(), "{:?}", s.signals);
         assert!((-1.0..=1.0).contains(&s.signals.smart_money));
         assert!((-1.0..=1.0).contains(&s.signals.momentum_convergence));
+    }
+
+    #[test]
+    fn a_rebuild_from_a_short_backfill_keeps_the_long_atr_history() {
+        let h = history(900);
+        let sym = Symbol::new("AUSDT").unwrap();
+        let cfg = SymbolConfig {
+            atr_history: 800,
+            buffer_capacity: 200,
+            ..SymbolConfig::default()
+        };
+        let mut a = SymbolAnalyzer::new(sym.clone(), cfg, BreakoutSettings::default());
+        a.backfill(&h[..850]);
+        // The restart sees only the last 600 candles (as the hub keeps), and
+        // two more arrive after it.
+        let mut b = a.rebuilt();
+        b.backfill(&h[250..850]);
+        a.backfill(&h[850..]);
+        b.backfill(&h[850..]);
+        let (sa, sb) = (a.last().unwrap(), b.last().unwrap());
+        // Rolling sums restarted 250 candles later differ in the last bits
+        // only; everything else is the same value.
+        let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(1.0);
+        let (ca, cb) = (sa.components, sb.components);
+        assert!(close(ca.volatility, cb.volatility), "{ca:?} {cb:?}");
+        assert!(close(ca.momentum, cb.momentum) && close(ca.volume, cb.volume));
+        assert!(close(ca.trend, cb.trend) && close(sa.score, sb.score));
+        assert_eq!(sa.regime, sb.regime);
+        // Without the carry-over, the percentile ranks against less history.
+        let mut c = SymbolAnalyzer::new(sym, cfg, BreakoutSettings::default());
+        c.backfill(&h[250..]);
+        assert_ne!(
+            c.last().unwrap().components.volatility,
+            sa.components.volatility
+        );
     }
 
     #[test]

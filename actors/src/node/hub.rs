@@ -5,7 +5,9 @@
 use super::selector::{Closes, SelectorActor};
 use super::symbol::{CandleClosed, SymbolActor};
 use super::telemetry::{ActorStat, Tracked};
-use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, Supervised};
+use actix::{
+    Actor, ActorContext, AsyncContext, Context, Handler, Message, SpawnHandle, Supervised,
+};
 use quantumtrade::market::synthetic::{BookTicker, SyntheticMarket};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::selection::screen::ScreenInput;
@@ -59,6 +61,11 @@ impl History {
 #[rtype(result = "()")]
 pub struct Route(pub Symbol, pub Option<Tracked<SymbolActor>>);
 
+/// Stops stepping the market (the first step of a graceful shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StopMarket;
+
 /// Asks for the screen inputs of every contract.
 #[derive(Message)]
 #[rtype(result = "Vec<ScreenInput>")]
@@ -75,6 +82,7 @@ pub struct MarketDataHub {
     stat: Arc<ActorStat>,
     step: Duration,
     minutes: u64,
+    timer: Option<SpawnHandle>,
 }
 
 impl MarketDataHub {
@@ -98,6 +106,7 @@ impl MarketDataHub {
             stat,
             step,
             minutes: 0,
+            timer: None,
         }
     }
 
@@ -143,13 +152,13 @@ impl Actor for MarketDataHub {
         while self.minutes < self.warmup as u64 {
             self.step_market(false);
         }
-        ctx.run_interval(self.step, |act, ctx| {
+        self.timer = Some(ctx.run_interval(self.step, |act, ctx| {
             act.stat.enqueued();
             let stat = Arc::clone(&act.stat);
             if stat.run(|| act.step_market(true)).is_none() {
                 ctx.stop();
             }
-        });
+        }));
     }
 }
 
@@ -209,5 +218,19 @@ impl Handler<GetScreenInputs> for MarketDataHub {
             ctx.stop();
             Vec::new()
         })
+    }
+}
+
+impl Handler<StopMarket> for MarketDataHub {
+    type Result = ();
+
+    fn handle(&mut self, _: StopMarket, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        stat.run(|| ());
+        if let Some(t) = self.timer.take() {
+            ctx.cancel_future(t);
+        }
+        self.stat
+            .set_state(format!("stopped at minute {}", self.minutes));
     }
 }

@@ -143,6 +143,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             addr: Supervisor::start(move |_| MarketDataHub::new(market, h, warm, sel, hs, step)),
             stat: hub_stat,
         };
+        let hub_handle = hub.clone();
         let disp_stat = registry.register("gpu-dispatcher".into(), "GpuDispatcher", None, cap);
         let ds = Arc::clone(&disp_stat);
         let dispatcher = Tracked {
@@ -188,7 +189,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         });
 
         let app = http::router(http::AppState {
-            registry,
+            registry: Arc::clone(&registry),
             state,
             board,
             prom: prom.clone(),
@@ -209,7 +210,20 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         eprintln!("qtrade: node running on the synthetic market; endpoints /healthz /metrics /actors /state");
 
         let reason = shutdown_signal().await;
-        eprintln!("qtrade: {reason}: flushing the event store");
+        // Stop the source, let every mailbox empty, then flush.
+        hub_handle.send(hub::StopMarket);
+        let waited = std::time::Instant::now();
+        let left = loop {
+            let depth = registry.total_depth();
+            if depth == 0 || waited.elapsed() > DRAIN_TIMEOUT {
+                break depth;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        };
+        eprintln!(
+            "qtrade: {reason}: market stopped, mailboxes drained in {} ms ({left} messages left); flushing the event store",
+            waited.elapsed().as_millis()
+        );
         store.send(Append(ids.event(
             SystemEvent::NodeStopping { reason: reason.into() },
             now_ms(),
@@ -228,6 +242,9 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         anyhow::Ok(())
     })
 }
+
+/// Longest wait for the mailboxes to empty on shutdown.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Waits for SIGINT or SIGTERM; returns which.
 async fn shutdown_signal() -> &'static str {

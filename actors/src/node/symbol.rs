@@ -245,12 +245,9 @@ impl Supervised for SymbolActor {
             self.stat.name(),
             self.backoff.failures()
         );
-        // Rebuild from the history rather than trust state a panic left.
-        self.analyzer = SymbolAnalyzer::new(
-            self.analyzer.symbol().clone(),
-            self.deps.cfg,
-            self.deps.breakout.clone(),
-        );
+        // Rebuild from the history rather than trust state a panic left;
+        // only the 30-day ATR history, longer than any backfill, carries over.
+        self.analyzer = self.analyzer.rebuilt();
     }
 }
 

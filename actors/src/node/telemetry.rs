@@ -210,6 +210,17 @@ impl Registry {
         metrics::gauge!("qtrade_actor_mailbox_depth", "actor" => name.to_owned()).set(0.0);
     }
 
+    /// Messages sent to any actor and not yet handled.
+    #[must_use]
+    pub fn total_depth(&self) -> i64 {
+        self.actors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .map(|s| s.depth.load(Ordering::Relaxed).max(0))
+            .sum()
+    }
+
     /// Every actor, by name.
     #[must_use]
     pub fn views(&self) -> Vec<ActorView> {
