@@ -33,4 +33,5 @@ pub mod float_text;
 pub mod indicators;
 pub mod market;
 pub mod node;
+pub mod risk;
 pub mod selection;
