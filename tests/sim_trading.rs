@@ -730,3 +730,161 @@ fn stop_market_close_position_triggers_and_closes() {
         ok(&signed(&mut x, "GET", "/fapi/v1/openAlgoOrders", &[], wall));
     assert!(open.is_empty());
 }
+
+#[test]
+fn funding_is_charged_at_the_funding_time() {
+    let mut x = exchange(60.0);
+    listen(&mut x, WALL);
+    let qty = qty_for(&mut x, 1_000.0);
+    ok::<OrderResponse>(&signed(
+        &mut x,
+        "POST",
+        "/fapi/v1/order",
+        &[
+            ("symbol", SYMBOL),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", &qty),
+        ],
+        WALL,
+    ));
+    x.take_user_frames();
+    // 03:00 now; at 60x the 08:00 funding is 300 wall seconds away.
+    x.advance(WALL + 299_000, false);
+    assert!(user_events(&mut x).is_empty(), "no funding before 08:00");
+    x.advance(WALL + 301_000, false);
+    let events = user_events(&mut x);
+    assert_eq!(events.len(), 1);
+    let UserEvent::AccountUpdate(a) = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        a.data.reason,
+        quantumtrade::exchange::binance::user_data::AccountUpdateReason::FundingFee
+    );
+    assert!(
+        a.data.positions.is_empty(),
+        "cross funding lists no position"
+    );
+    let income: Vec<Value> = ok(&signed(
+        &mut x,
+        "GET",
+        "/fapi/v1/income",
+        &[("incomeType", "FUNDING_FEE")],
+        WALL + 301_000,
+    ));
+    assert_eq!(income.len(), 1);
+    assert_eq!(income[0]["time"].as_i64().unwrap() % (8 * 3_600_000), 0);
+    let paid: f64 = income[0]["income"].as_str().unwrap().parse().unwrap();
+    // A long pays about 1e-4 of its ~1000 USDT notional.
+    assert!(paid < -0.05 && paid > -0.2, "{paid}");
+}
+
+#[test]
+fn rest_and_event_shapes_match_the_samples() {
+    use std::collections::BTreeSet;
+    fn keys(v: &Value) -> BTreeSet<String> {
+        v.as_object().unwrap().keys().cloned().collect()
+    }
+    fn sample(name: &str) -> Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/binance/samples")
+            .join(name);
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+    let mut x = exchange(60.0);
+    listen(&mut x, WALL);
+    let qty = qty_for(&mut x, 100.0);
+    let r = signed(
+        &mut x,
+        "POST",
+        "/fapi/v1/order",
+        &[
+            ("symbol", SYMBOL),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", &qty),
+        ],
+        WALL,
+    );
+    let order: Value = ok(&r);
+    assert_eq!(keys(&order), keys(&sample("rest_order_new.json")));
+    let i = x.market().index_of(SYMBOL).unwrap();
+    let last = x.market().last_price(i);
+    let trigger = rules(&mut x)
+        .round_price(
+            last * 0.9,
+            quantumtrade::exchange::binance::decimal::RoundingMode::Down,
+        )
+        .unwrap()
+        .to_string();
+    let algo: Value = ok(&signed(
+        &mut x,
+        "POST",
+        "/fapi/v1/algoOrder",
+        &[
+            ("algoType", "CONDITIONAL"),
+            ("symbol", SYMBOL),
+            ("side", "SELL"),
+            ("type", "STOP_MARKET"),
+            ("triggerPrice", &trigger),
+            ("quantity", &qty),
+        ],
+        WALL,
+    ));
+    let open_algo = sample("rest_openAlgoOrders.json");
+    let open_algo = open_algo.as_array().map_or(&open_algo, |a| &a[0]);
+    assert_eq!(keys(&algo), keys(&sample("rest_algoOrder_new.json")));
+    let open: Value = ok(&signed(&mut x, "GET", "/fapi/v1/openAlgoOrders", &[], WALL));
+    assert_eq!(keys(&open[0]), keys(open_algo));
+    for (path, name) in [
+        ("/fapi/v2/positionRisk", "rest_positionRisk_v2.json"),
+        ("/fapi/v3/positionRisk", "rest_positionRisk_v3.json"),
+        ("/fapi/v2/balance", "rest_balance_v2.json"),
+        ("/fapi/v3/balance", "rest_balance_v3.json"),
+    ] {
+        let ours: Value = ok(&signed(&mut x, "GET", path, &[], WALL));
+        assert_eq!(keys(&ours[0]), keys(&sample(name)[0]), "{path}");
+    }
+    for (path, name) in [
+        ("/fapi/v2/account", "rest_account_v2.json"),
+        ("/fapi/v3/account", "rest_account_v3.json"),
+    ] {
+        let ours: Value = ok(&signed(&mut x, "GET", path, &[], WALL));
+        let theirs = sample(name);
+        assert_eq!(keys(&ours), keys(&theirs), "{path}");
+        assert_eq!(
+            keys(&ours["assets"][0]),
+            keys(&theirs["assets"][0]),
+            "{path}"
+        );
+        assert_eq!(
+            keys(&ours["positions"][0]),
+            keys(&theirs["positions"][0]),
+            "{path}"
+        );
+    }
+    let frames = x.take_user_frames();
+    let by_type = |e: &str| -> Value {
+        let f = frames.iter().find(|f| f.event_type == e).unwrap();
+        serde_json::from_str(&f.payload).unwrap()
+    };
+    let otu = by_type("ORDER_TRADE_UPDATE");
+    let s = sample("user_ORDER_TRADE_UPDATE.json");
+    assert_eq!(keys(&otu), keys(&s));
+    // `AP` and `cr` belong to trailing stops only.
+    let mut expected = keys(&s["o"]);
+    expected.remove("AP");
+    expected.remove("cr");
+    assert_eq!(keys(&otu["o"]), expected);
+    let au = by_type("ACCOUNT_UPDATE");
+    let s = sample("user_ACCOUNT_UPDATE.json");
+    assert_eq!(keys(&au), keys(&s));
+    assert_eq!(keys(&au["a"]), keys(&s["a"]));
+    assert_eq!(keys(&au["a"]["B"][0]), keys(&s["a"]["B"][0]));
+    assert_eq!(keys(&au["a"]["P"][0]), keys(&s["a"]["P"][0]));
+    let algo_up = by_type("ALGO_UPDATE");
+    let s = sample("user_ALGO_UPDATE.json");
+    assert_eq!(keys(&algo_up), keys(&s));
+    assert_eq!(keys(&algo_up["o"]), keys(&s["o"]));
+}

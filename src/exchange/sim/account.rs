@@ -27,9 +27,14 @@
 //! trade range (`CONTRACT_PRICE`) or the mark price (`MARK_PRICE`) by the
 //! rules of §6.3, then place a MARKET or LIMIT order.
 //!
-//! The simulator fills the whole quantity (no depth model), keeps no
-//! liquidation engine (liquidation price is reported as 0) and charges no
-//! funding.
+//! Funding ([`Account::settle_funding`], §7.4): at each funding time every
+//! open position pays `amount × mark × rate` (a long pays a positive
+//! rate, a short receives it), booked as a `FUNDING_FEE` income with an
+//! `ACCOUNT_UPDATE` of reason `FUNDING_FEE`: balances only for a cross
+//! position, balances and the position for an isolated one.
+//!
+//! The simulator fills the whole quantity (no depth model) and keeps no
+//! liquidation engine (liquidation price is reported as 0).
 
 use super::ledger::{FillEffect, Ledger};
 use super::market::{SimMarket, fixed};
@@ -501,7 +506,7 @@ impl Account {
                 (_, Side::Buy) => book.ask,
                 (_, Side::Sell) => book.bid,
             };
-            self.fill(id, e.qty, px, false, now);
+            self.fill(id, (e.qty, px), false, mark, now);
         } else if e.tif == TimeInForce::Ioc {
             self.finish(id, OrderStatus::Expired, ExecutionType::Expired, 2, now);
         }
@@ -510,7 +515,8 @@ impl Account {
 
     /// Books a fill of `qty` at `price` on order `id`: ledger, trade,
     /// order state, `ORDER_TRADE_UPDATE` and `ACCOUNT_UPDATE`.
-    fn fill(&mut self, id: i64, qty: Decimal, price: f64, maker: bool, now: i64) {
+    fn fill(&mut self, id: i64, fill: (Decimal, f64), maker: bool, mark: f64, now: i64) {
+        let (qty, price) = fill;
         let Some(o) = self.orders.get(&id) else {
             return;
         };
@@ -588,7 +594,7 @@ impl Account {
                     "ep": fixed(position.entry_price, 8),
                     "bep": fixed(position.entry_price, 8),
                     "cr": money(position.accumulated_realized),
-                    "up": money(position.unrealized(price)),
+                    "up": money(position.unrealized(mark)),
                     "mt": margin_word(position.margin_type),
                     "iw": money(iw),
                     "ps": "BOTH",
@@ -691,8 +697,9 @@ impl Account {
         Ok(self.orders[&id].new_order_json())
     }
 
-    /// `DELETE /fapi/v1/allOpenOrders` (normal orders and, since §0, the
-    /// symbol's open algo orders too is not confirmed: only normal ones).
+    /// `DELETE /fapi/v1/allOpenOrders`: the symbol's open orders (whether
+    /// it also cancels algo orders is not confirmed, §11 item 13; here it
+    /// does not: `DELETE /fapi/v1/algoOpenOrders` does).
     ///
     /// # Errors
     /// Parameter errors.
@@ -819,7 +826,7 @@ impl Account {
     /// `POST /fapi/v1/leverage` (1–125).
     ///
     /// # Errors
-    /// `-1102` / `-4028`-style invalid leverage as `-1130`, bad symbol.
+    /// `-1102` missing, `-4028` outside 1–125, bad symbol.
     pub fn set_leverage(
         &mut self,
         market: &SimMarket,
@@ -1274,7 +1281,7 @@ impl Account {
     /// `-2013` for an unknown algo order.
     pub fn query_algo(&self, p: &Params) -> Result<Value, RestError> {
         let id = self.find_algo(p)?;
-        Ok(self.algos[&id].json())
+        Ok(self.algos[&id].open_json())
     }
 
     /// `GET /fapi/v1/openAlgoOrders`.
@@ -1290,9 +1297,52 @@ impl Account {
             self.algos
                 .values()
                 .filter(|a| a.is_open() && only.is_none_or(|i| a.index == i))
-                .map(AlgoOrder::json)
+                .map(AlgoOrder::open_json)
                 .collect(),
         ))
+    }
+
+    /// `GET /fapi/v1/allAlgoOrders` (`symbol` required; `algoId` = from
+    /// this id; `limit` default 500, max 1000).
+    ///
+    /// # Errors
+    /// Parameter errors.
+    pub fn all_algo_orders(&self, market: &SimMarket, p: &Params) -> Result<Value, RestError> {
+        let index = Self::symbol(market, p)?;
+        let from = int_param(p, "algoId")?.unwrap_or(i64::MIN);
+        let limit = limit_param(p, 500, 1000)?;
+        Ok(Value::Array(
+            self.algos
+                .range(from..)
+                .map(|(_, a)| a)
+                .filter(|a| a.index == index)
+                .take(limit)
+                .map(AlgoOrder::open_json)
+                .collect(),
+        ))
+    }
+
+    /// `DELETE /fapi/v1/algoOpenOrders`: every open algo order of `symbol`.
+    ///
+    /// # Errors
+    /// Parameter errors.
+    pub fn cancel_all_algo(
+        &mut self,
+        market: &SimMarket,
+        p: &Params,
+        now: i64,
+    ) -> Result<Value, RestError> {
+        let index = Self::symbol(market, p)?;
+        for a in self
+            .algos
+            .values_mut()
+            .filter(|a| a.index == index && a.is_open())
+        {
+            a.status = AlgoStatus::Canceled;
+            a.update_time = now;
+            self.events.push(a.update_json(None, now));
+        }
+        Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
     }
 
     /// `DELETE /fapi/v1/algoOrder`: `{"algoId","clientAlgoId","code":"200","msg":"success"}`.
@@ -1318,6 +1368,54 @@ impl Account {
         });
         self.events.push(ev);
         Ok(body)
+    }
+
+    /// Settles funding at `rate` on every open position at time `now`.
+    pub fn settle_funding(&mut self, market: &SimMarket, rate: f64, now: i64) {
+        let open: Vec<(String, f64)> = self
+            .ledger
+            .positions()
+            .filter(|(_, p)| !p.amount.is_zero())
+            .map(|(s, p)| (s.to_string(), p.amount_f64()))
+            .collect();
+        for (symbol, amount) in open {
+            let Some(i) = market.index_of(&symbol) else {
+                continue;
+            };
+            let mark = market.mark_price(i);
+            let fee = -amount * mark * rate;
+            self.ledger.apply_funding(&symbol, fee, now);
+            let p = self.ledger.position(&symbol);
+            let positions = match p.margin_type {
+                MarginType::Crossed => json!([]),
+                MarginType::Isolated => json!([{
+                    "s": symbol,
+                    "pa": p.amount.to_string(),
+                    "ep": fixed(p.entry_price, 8),
+                    "bep": fixed(p.entry_price, 8),
+                    "cr": money(p.accumulated_realized),
+                    "up": money(p.unrealized(mark)),
+                    "mt": "isolated",
+                    "iw": money(p.isolated_wallet()),
+                    "ps": "BOTH",
+                }]),
+            };
+            let mut data = json!({
+                "m": "FUNDING_FEE",
+                "B": [{
+                    "a": "USDT",
+                    "wb": money(self.ledger.wallet()),
+                    "cw": money(self.cross_wallet()),
+                    "bc": "0",
+                }],
+            });
+            if positions.as_array().is_some_and(|a| !a.is_empty()) {
+                data["P"] = positions;
+            }
+            self.events.push(json!({
+                "e": "ACCOUNT_UPDATE", "E": now, "T": now, "a": data,
+            }));
+        }
     }
 
     /// Symbols with open orders or algo orders: the ones
@@ -1371,7 +1469,7 @@ impl Account {
                 }
                 left = left.min(pos.abs_value());
             }
-            self.fill(id, left, px, true, now);
+            self.fill(id, (left, px), true, market.mark_price(i), now);
         }
         self.trigger_algos(market, i, c.low, c.high, c.close, now);
     }

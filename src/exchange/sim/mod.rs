@@ -221,7 +221,8 @@ impl SimExchange {
     /// with `emit`, returns their stream events (skip them when nobody
     /// listens).
     /// Steps minute by minute so that resting and conditional orders see
-    /// each minute's trades, and expires the listen key when due.
+    /// each minute's trades, settles funding at 00:00, 08:00 and 16:00 UTC,
+    /// and expires the listen key when due.
     pub fn advance(&mut self, wall_ms: i64, emit: bool) -> Vec<StreamEvent> {
         let now = self.clock.now(wall_ms);
         let mut events = Vec::new();
@@ -230,6 +231,10 @@ impl SimExchange {
             events.extend(self.market.advance_to(close, emit));
             for i in self.account.watched_symbols() {
                 self.account.on_minute(&self.market, i, close);
+            }
+            if close.rem_euclid(rest::FUNDING_PERIOD_MS) == 0 {
+                self.account
+                    .settle_funding(&self.market, rest::FUNDING_RATE, close);
             }
         }
         self.collect_user_events(wall_ms);
@@ -393,6 +398,8 @@ impl SimExchange {
             AccountEndpoint::QueryAlgoOrder => a.query_algo(&params),
             AccountEndpoint::CancelAlgoOrder => a.cancel_algo(&params, now),
             AccountEndpoint::OpenAlgoOrders => a.open_algo_orders(m, &params),
+            AccountEndpoint::AllAlgoOrders => a.all_algo_orders(m, &params),
+            AccountEndpoint::CancelAllAlgoOrders => a.cancel_all_algo(m, &params, now),
             AccountEndpoint::UserTrades => a.user_trades(m, &params),
             AccountEndpoint::Income => a.income(m, &params),
             AccountEndpoint::PositionRiskV2 => a.position_risk(m, &params, false),

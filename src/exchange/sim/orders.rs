@@ -291,11 +291,34 @@ impl AlgoOrder {
         matches!(self.status, AlgoStatus::New)
     }
 
-    /// `POST`/`GET /fapi/v1/algoOrder` and `openAlgoOrders` element
-    /// (`rest_algoOrder_new.json`, `rest_openAlgoOrders.json`).
+    /// `POST /fapi/v1/algoOrder` body (`rest_algoOrder_new.json`).
     #[must_use]
     pub fn json(&self) -> Value {
-        json!({
+        let mut v = self.open_json();
+        if let Value::Object(m) = &mut v {
+            for k in [
+                "actualOrderId",
+                "actualPrice",
+                "tpTriggerPrice",
+                "tpPrice",
+                "slTriggerPrice",
+                "slPrice",
+                "tpOrderType",
+            ] {
+                m.remove(k);
+            }
+            m.entry("activatePrice").or_insert(json!(""));
+            m.entry("callbackRate").or_insert(json!(""));
+        }
+        v
+    }
+
+    /// `GET /fapi/v1/algoOrder`, `openAlgoOrders` and `allAlgoOrders`
+    /// element (`rest_openAlgoOrders.json`): adds the triggered order's id
+    /// and price; `activatePrice`/`callbackRate` only for trailing stops.
+    #[must_use]
+    pub fn open_json(&self) -> Value {
+        let mut v = json!({
             "algoId": self.algo_id,
             "clientAlgoId": self.client_algo_id,
             "algoType": "CONDITIONAL",
@@ -322,13 +345,18 @@ impl AlgoOrder {
             "closePosition": self.close_position,
             "priceProtect": false,
             "reduceOnly": self.reduce_only,
-            "activatePrice": opt_dec(self.activate_price),
-            "callbackRate": opt_dec(self.callback_rate),
             "createTime": self.create_time,
             "updateTime": self.update_time,
             "triggerTime": self.trigger_time,
             "goodTillDate": 0,
-        })
+        });
+        if self.order_type == OrderType::TrailingStopMarket
+            && let Value::Object(m) = &mut v
+        {
+            m.insert("activatePrice".into(), json!(opt_dec(self.activate_price)));
+            m.insert("callbackRate".into(), json!(opt_dec(self.callback_rate)));
+        }
+        v
     }
 
     /// `ALGO_UPDATE` for this algo order (`user_ALGO_UPDATE.json`);

@@ -402,7 +402,10 @@ fn book_ticker(market: &SimMarket, i: usize, now_ms: i64) -> Value {
 }
 
 /// Funding every 8 hours at 00:00, 08:00 and 16:00 UTC.
-const FUNDING_PERIOD_MS: i64 = 8 * 3_600_000;
+pub const FUNDING_PERIOD_MS: i64 = 8 * 3_600_000;
+/// The funding rate every symbol pays at each funding time (longs pay
+/// shorts when positive), as `premiumIndex` reports it.
+pub const FUNDING_RATE: f64 = 0.0001;
 
 fn premium_index(market: &SimMarket, i: usize, now_ms: i64) -> Value {
     let (b, _) = market.book(i);
@@ -412,7 +415,7 @@ fn premium_index(market: &SimMarket, i: usize, now_ms: i64) -> Value {
         "symbol": market.profiles()[i].instrument.symbol.as_str(),
         "markPrice": fixed(mid, pd), "indexPrice": fixed(mid, pd),
         "estimatedSettlePrice": fixed(mid, pd),
-        "lastFundingRate": "0.00010000", "interestRate": "0.00010000",
+        "lastFundingRate": format!("{FUNDING_RATE:.8}"), "interestRate": "0.00010000",
         "nextFundingTime": (now_ms.div_euclid(FUNDING_PERIOD_MS) + 1) * FUNDING_PERIOD_MS,
         "time": now_ms,
     })

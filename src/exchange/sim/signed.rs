@@ -46,6 +46,10 @@ pub enum AccountEndpoint {
     CancelAlgoOrder,
     /// `GET /fapi/v1/openAlgoOrders`.
     OpenAlgoOrders,
+    /// `GET /fapi/v1/allAlgoOrders`.
+    AllAlgoOrders,
+    /// `DELETE /fapi/v1/algoOpenOrders`.
+    CancelAllAlgoOrders,
     /// `GET /fapi/v1/userTrades`.
     UserTrades,
     /// `GET /fapi/v1/income`.
@@ -89,6 +93,8 @@ impl AccountEndpoint {
             ("GET", "/fapi/v1/algoOrder") => Self::QueryAlgoOrder,
             ("DELETE", "/fapi/v1/algoOrder") => Self::CancelAlgoOrder,
             ("GET", "/fapi/v1/openAlgoOrders") => Self::OpenAlgoOrders,
+            ("GET", "/fapi/v1/allAlgoOrders") => Self::AllAlgoOrders,
+            ("DELETE", "/fapi/v1/algoOpenOrders") => Self::CancelAllAlgoOrders,
             ("GET", "/fapi/v1/userTrades") => Self::UserTrades,
             ("GET", "/fapi/v1/income") => Self::Income,
             ("GET", "/fapi/v2/positionRisk") => Self::PositionRiskV2,
@@ -120,6 +126,7 @@ impl AccountEndpoint {
                 }
             }
             Self::AllOrders
+            | Self::AllAlgoOrders
             | Self::UserTrades
             | Self::PositionRiskV2
             | Self::PositionRiskV3
@@ -133,6 +140,7 @@ impl AccountEndpoint {
             | Self::CancelAllOpenOrders
             | Self::QueryAlgoOrder
             | Self::CancelAlgoOrder
+            | Self::CancelAllAlgoOrders
             | Self::Leverage
             | Self::MarginType
             | Self::ListenKeyStart
@@ -162,6 +170,7 @@ impl AccountEndpoint {
                 | Self::CancelAllOpenOrders
                 | Self::NewAlgoOrder
                 | Self::CancelAlgoOrder
+                | Self::CancelAllAlgoOrders
         )
     }
 }
