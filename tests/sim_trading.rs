@@ -888,3 +888,224 @@ fn rest_and_event_shapes_match_the_samples() {
     assert_eq!(keys(&algo_up), keys(&s));
     assert_eq!(keys(&algo_up["o"]), keys(&s["o"]));
 }
+
+/// A LIMIT price `factor` × the touch, on the tick grid.
+fn price_at(x: &mut SimExchange, factor: f64, buy_side_touch: bool) -> String {
+    let i = x.market().index_of(SYMBOL).unwrap();
+    let (book, _) = x.market().book(i);
+    let touch = if buy_side_touch { book.bid } else { book.ask };
+    rules(x)
+        .round_price(
+            touch * factor,
+            quantumtrade::exchange::binance::decimal::RoundingMode::Nearest,
+        )
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn time_in_force_rules() {
+    let mut x = exchange(60.0);
+    listen(&mut x, WALL);
+    let qty = qty_for(&mut x, 100.0);
+    let limit = |x: &mut SimExchange, side: &str, tif: &str, price: &str| {
+        signed(
+            x,
+            "POST",
+            "/fapi/v1/order",
+            &[
+                ("symbol", SYMBOL),
+                ("side", side),
+                ("type", "LIMIT"),
+                ("timeInForce", tif),
+                ("quantity", &qty),
+                ("price", price),
+                ("newOrderRespType", "RESULT"),
+            ],
+            WALL,
+        )
+    };
+    let below_bid = price_at(&mut x, 0.99, true);
+    let above_ask = price_at(&mut x, 1.01, false);
+    // IOC that cannot fill expires (er 2); FOK is rejected.
+    let o: OrderResponse = ok(&limit(&mut x, "BUY", "IOC", &below_bid));
+    assert_eq!(o.status, OrderStatus::Expired);
+    assert_eq!(code(&limit(&mut x, "BUY", "FOK", &below_bid)), -5021);
+    // GTX that would rest is accepted as maker.
+    let o: OrderResponse = ok(&limit(&mut x, "BUY", "GTX", &below_bid));
+    assert_eq!(o.status, OrderStatus::New);
+    // A marketable IOC fills at the touch (not at its limit), as taker.
+    let i = x.market().index_of(SYMBOL).unwrap();
+    let (book, _) = x.market().book(i);
+    let o: OrderResponse = ok(&limit(&mut x, "BUY", "IOC", &above_ask));
+    assert_eq!(o.status, OrderStatus::Filled);
+    assert!((o.avg_price.unwrap().to_f64() - book.ask).abs() < 1e-9);
+    // Beyond the percent band: -4016.
+    let far = price_at(&mut x, 1.2, false);
+    assert_eq!(code(&limit(&mut x, "BUY", "GTC", &far)), -4016);
+    let expired = user_events(&mut x)
+        .into_iter()
+        .find_map(|e| match e {
+            UserEvent::OrderTradeUpdate(u) if u.order.status == OrderStatus::Expired => Some(u),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        expired.order.expiry_reason,
+        quantumtrade::exchange::binance::user_data::ExpiryReason::IocRemainder
+    );
+}
+
+#[test]
+fn trailing_stop_and_take_profit_limit() {
+    let mut x = exchange(60.0);
+    listen(&mut x, WALL);
+    let qty = qty_for(&mut x, 100.0);
+    ok::<OrderResponse>(&signed(
+        &mut x,
+        "POST",
+        "/fapi/v1/order",
+        &[
+            ("symbol", SYMBOL),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", &qty),
+        ],
+        WALL,
+    ));
+    let half = {
+        let q: f64 = qty.parse().unwrap();
+        rules(&mut x)
+            .round_qty(q / 2.0, OrderKind::Market)
+            .unwrap()
+            .to_string()
+    };
+    // Trailing SELL: 0.5 % below the highest price since placement.
+    let t: AlgoOrderResponse = ok(&signed(
+        &mut x,
+        "POST",
+        "/fapi/v1/algoOrder",
+        &[
+            ("algoType", "CONDITIONAL"),
+            ("symbol", SYMBOL),
+            ("side", "SELL"),
+            ("type", "TRAILING_STOP_MARKET"),
+            ("quantity", &half),
+            ("callbackRate", "0.5"),
+            ("reduceOnly", "true"),
+        ],
+        WALL,
+    ));
+    assert_eq!(t.callback_rate.unwrap().to_string(), "0.5");
+    // Take profit SELL LIMIT at +0.5 %: places a LIMIT at its price.
+    let tp = price_at(&mut x, 1.005, false);
+    let p: AlgoOrderResponse = ok(&signed(
+        &mut x,
+        "POST",
+        "/fapi/v1/algoOrder",
+        &[
+            ("algoType", "CONDITIONAL"),
+            ("symbol", SYMBOL),
+            ("side", "SELL"),
+            ("type", "TAKE_PROFIT"),
+            ("quantity", &half),
+            ("price", &tp),
+            ("triggerPrice", &tp),
+            ("reduceOnly", "true"),
+        ],
+        WALL,
+    ));
+    let mut wall = WALL;
+    let mut done = (false, false);
+    for _ in 0..5000 {
+        wall += 1000;
+        x.advance(wall, false);
+        let all: Vec<AlgoOrderResponse> = ok(&signed(
+            &mut x,
+            "GET",
+            "/fapi/v1/allAlgoOrders",
+            &[("symbol", SYMBOL)],
+            wall,
+        ));
+        let st = |id| all.iter().find(|a| a.algo_id == id).unwrap().algo_status;
+        for id in [t.algo_id, p.algo_id] {
+            assert!(
+                matches!(
+                    st(id),
+                    AlgoStatus::New | AlgoStatus::Triggered | AlgoStatus::Finished
+                ),
+                "{:?}",
+                st(id)
+            );
+        }
+        done = (
+            st(t.algo_id) != AlgoStatus::New,
+            st(p.algo_id) != AlgoStatus::New,
+        );
+        if done.0 && done.1 {
+            break;
+        }
+    }
+    assert!(done.0, "trailing stop never triggered");
+    assert!(done.1, "take profit never triggered");
+    let events = user_events(&mut x);
+    let tp_order = events
+        .iter()
+        .find_map(|e| match e {
+            UserEvent::OrderTradeUpdate(u)
+                if u.order.orig_type == Some(OrderType::TakeProfit)
+                    && u.order.execution_type == ExecutionType::New =>
+            {
+                Some(u)
+            }
+            _ => None,
+        })
+        .expect("the take profit placed its order");
+    assert_eq!(tp_order.order.order_type, OrderType::Limit);
+    assert_eq!(tp_order.order.price.to_string(), tp);
+}
+
+#[test]
+fn cancel_all_algo_orders() {
+    let mut x = exchange(60.0);
+    let qty = qty_for(&mut x, 100.0);
+    let far = price_at(&mut x, 2.0, false);
+    for _ in 0..2 {
+        ok::<AlgoOrderResponse>(&signed(
+            &mut x,
+            "POST",
+            "/fapi/v1/algoOrder",
+            &[
+                ("algoType", "CONDITIONAL"),
+                ("symbol", SYMBOL),
+                ("side", "BUY"),
+                ("type", "STOP_MARKET"),
+                ("quantity", &qty),
+                ("triggerPrice", &far),
+            ],
+            WALL,
+        ));
+    }
+    let open: Vec<AlgoOrderResponse> =
+        ok(&signed(&mut x, "GET", "/fapi/v1/openAlgoOrders", &[], WALL));
+    assert_eq!(open.len(), 2);
+    let r: CodeMsgResponse = ok(&signed(
+        &mut x,
+        "DELETE",
+        "/fapi/v1/algoOpenOrders",
+        &[("symbol", SYMBOL)],
+        WALL,
+    ));
+    assert!(r.is_success());
+    let open: Vec<AlgoOrderResponse> =
+        ok(&signed(&mut x, "GET", "/fapi/v1/openAlgoOrders", &[], WALL));
+    assert!(open.is_empty());
+    let missing = signed(
+        &mut x,
+        "DELETE",
+        "/fapi/v1/algoOrder",
+        &[("algoId", "1")],
+        WALL,
+    );
+    assert_eq!(code(&missing), -2011);
+}
