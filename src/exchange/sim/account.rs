@@ -895,15 +895,14 @@ impl Account {
         let name = Self::name(market, i);
         let p = self.ledger.position(&name);
         let mark = market.mark_price(i);
-        let pd = market.price_decimals(i);
         let notional = p.amount_f64() * mark;
         let iw = p.isolated_wallet();
         let mut row = json!({
             "symbol": name,
             "positionSide": "BOTH",
             "positionAmt": p.amount.to_string(),
-            "entryPrice": fixed(p.entry_price, pd + 2),
-            "breakEvenPrice": fixed(p.entry_price, pd + 2),
+            "entryPrice": fixed(p.entry_price, 8),
+            "breakEvenPrice": fixed(p.entry_price, 8),
             "markPrice": fixed(mark, 8),
             "unRealizedProfit": money(p.unrealized(mark)),
             "liquidationPrice": "0",
@@ -1048,7 +1047,7 @@ impl Account {
                         "openOrderInitialMargin": "0",
                         "leverage": p.leverage.to_string(),
                         "isolated": p.margin_type == MarginType::Isolated,
-                        "entryPrice": fixed(p.entry_price, market.price_decimals(i) + 2),
+                        "entryPrice": fixed(p.entry_price, 8),
                         "maxNotional": max_notional(p.leverage),
                         "bidNotional": "0",
                         "askNotional": "0",
