@@ -21,6 +21,9 @@
 //!    `-5022`); one that does not is GTC → rests, IOC → expires, FOK →
 //!    `-5021`.
 //!
+//! Prices of fills and triggers follow [`fill_model`]; parameters are read
+//! by [`super::params`].
+//!
 //! Matching on the market's step ([`Account::on_minute`]): a resting BUY
 //! fills at its price, as maker, when the minute traded below it; a SELL
 //! when it traded above it. Conditional orders trigger on the minute's
@@ -36,17 +39,20 @@
 //! The simulator fills the whole quantity (no depth model) and keeps no
 //! liquidation engine (liquidation price is reported as 0).
 
+use super::fill_model;
 use super::ledger::{FillEffect, Ledger};
 use super::market::{SimMarket, fixed};
 use super::orders::{AlgoOrder, FillReport, SimOrder, SimTrade, money};
-use super::rest::{Params, RestError, illegal_number, mandatory, not_valid, symbol_filters};
-use crate::exchange::binance::Decimal;
-use crate::exchange::binance::filters::{FilterViolation, SymbolFilter, SymbolRules};
-use crate::exchange::binance::order::{
-    AlgoStatus, ClientOrderId, ExecutionType, MarginType, OrderStatus, OrderType, Side,
-    TimeInForce, WorkingType,
+use super::params::{
+    bad_precision, bool_param, client_id, decimal_param, enum_param, err, filter_error, get,
+    int_param, limit_param, one_way, required, side_param,
 };
-use serde::de::DeserializeOwned;
+use super::rest::{Params, RestError, mandatory, not_valid, symbol_filters};
+use crate::exchange::binance::Decimal;
+use crate::exchange::binance::filters::{SymbolFilter, SymbolRules};
+use crate::exchange::binance::order::{
+    AlgoStatus, ExecutionType, MarginType, OrderStatus, OrderType, Side, TimeInForce, WorkingType,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -79,133 +85,6 @@ pub struct Account {
     next_trade_id: i64,
     next_client_id: u64,
     events: Vec<Value>,
-}
-
-fn err(code: i64, msg: impl Into<String>) -> RestError {
-    RestError::bad_request(code, msg)
-}
-
-/// The venue's message for a filter violation (§8.1 texts).
-fn filter_error(v: &FilterViolation) -> RestError {
-    let msg = match v {
-        FilterViolation::PriceBelowMin { .. } => "Price less than min price.".to_string(),
-        FilterViolation::PriceAboveMax { .. } => "Price greater than max price.".to_string(),
-        FilterViolation::PriceOffTick { .. } => "Price not increased by tick size.".to_string(),
-        FilterViolation::QtyNotPositive { .. } => {
-            "Quantity less than or equal to zero.".to_string()
-        }
-        FilterViolation::QtyBelowMin { .. } => "Quantity less than min quantity.".to_string(),
-        FilterViolation::QtyAboveMax { .. } => "Quantity greater than max quantity.".to_string(),
-        FilterViolation::QtyOffStep { .. } => "Qty not increased by step size.".to_string(),
-        FilterViolation::NotionalBelowMin { min, .. } => {
-            format!(
-                "Order's notional must be no smaller than {min} (unless you choose reduce only)"
-            )
-        }
-        FilterViolation::PriceAbovePercentBand { limit, .. } => {
-            format!("Limit price can't be higher than {limit}.")
-        }
-        FilterViolation::PriceBelowPercentBand { limit, .. } => {
-            format!("Limit price can't be lower than {limit}.")
-        }
-        FilterViolation::Precision(_) => {
-            "Precision is over the maximum defined for this asset.".to_string()
-        }
-    };
-    err(v.code(), msg)
-}
-
-fn bad_precision() -> RestError {
-    err(
-        -1111,
-        "Precision is over the maximum defined for this asset.",
-    )
-}
-
-/// A present, non-empty parameter.
-fn get<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
-    p.get(name).map(String::as_str).filter(|v| !v.is_empty())
-}
-
-fn required<'a>(p: &'a Params, name: &str) -> Result<&'a str, RestError> {
-    get(p, name).ok_or_else(|| mandatory(name))
-}
-
-/// A wire enum; `code`/`msg` answer an unknown value (or `-1130`).
-fn enum_param<T: DeserializeOwned>(
-    p: &Params,
-    name: &str,
-    bad: impl Fn() -> RestError,
-) -> Result<Option<T>, RestError> {
-    let Some(v) = get(p, name) else {
-        return Ok(None);
-    };
-    serde_json::from_value(Value::String(v.to_string()))
-        .map(Some)
-        .map_err(|_| bad())
-}
-
-fn decimal_param(p: &Params, name: &str) -> Result<Option<Decimal>, RestError> {
-    match get(p, name) {
-        None => Ok(None),
-        Some(v) => v
-            .parse::<Decimal>()
-            .map(Some)
-            .map_err(|_| illegal_number(name)),
-    }
-}
-
-fn bool_param(p: &Params, name: &str) -> Result<bool, RestError> {
-    match get(p, name) {
-        None => Ok(false),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(_) => Err(not_valid(name)),
-    }
-}
-
-fn int_param(p: &Params, name: &str) -> Result<Option<i64>, RestError> {
-    match get(p, name) {
-        None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| illegal_number(name)),
-    }
-}
-
-fn side_param(p: &Params) -> Result<Side, RestError> {
-    required(p, "side")?;
-    enum_param(p, "side", || err(-1117, "Invalid side."))?.ok_or_else(|| mandatory("side"))
-}
-
-fn one_way(p: &Params) -> Result<(), RestError> {
-    match get(p, "positionSide") {
-        None | Some("BOTH") => Ok(()),
-        Some(_) => Err(err(
-            -4061,
-            "Order's position side does not match user's setting.",
-        )),
-    }
-}
-
-/// A client id by the `newClientOrderId` regex and length rules (step 3).
-fn client_id(p: &Params, name: &str) -> Result<Option<String>, RestError> {
-    let Some(v) = get(p, name) else {
-        return Ok(None);
-    };
-    if v.chars().count() > 36 {
-        return Err(err(
-            -4015,
-            "Client order id length should not be more than 36 chars",
-        ));
-    }
-    ClientOrderId::new(v).map(|c| Some(c.0)).map_err(|_| {
-        err(
-            -1100,
-            format!(
-                "Illegal characters found in parameter '{name}'; legal range is \
-                 '^[\\.A-Z\\:/a-z0-9_-]{{1,36}}$'."
-            ),
-        )
-    })
 }
 
 /// Parameters of an order about to be executed.
@@ -444,13 +323,9 @@ impl Account {
             }
         }
         let (book, _) = market.book(e.index);
-        // The book is f64 on the tick grid: compare with a sliver of a tick.
-        let eps = self.rules[e.index].price.tick_size.to_f64() * 1e-6;
-        let crosses = match (e.order_type, e.side) {
-            (OrderType::Market, _) => true,
-            (_, Side::Buy) => e.price.to_f64() + eps >= book.ask,
-            (_, Side::Sell) => e.price.to_f64() - eps <= book.bid,
-        };
+        let tick = self.rules[e.index].price.tick_size.to_f64();
+        let crosses = e.order_type == OrderType::Market
+            || fill_model::limit_crosses(e.side, e.price.to_f64(), book.bid, book.ask, tick);
         if crosses && e.tif == TimeInForce::Gtx {
             return Err(err(
                 -5022,
@@ -498,13 +373,16 @@ impl Account {
             .push(order.trade_update_json(ExecutionType::New, None, 0, now));
         self.orders.insert(id, order);
         if crosses {
-            let slip = self.settings.slippage_bps / 10_000.0;
-            let tick = self.rules[e.index].price.tick_size.to_f64();
-            let px = match (e.order_type, e.side) {
-                (OrderType::Market, Side::Buy) => ceil_to(book.ask * (1.0 + slip), tick),
-                (OrderType::Market, Side::Sell) => floor_to(book.bid * (1.0 - slip), tick),
-                (_, Side::Buy) => book.ask,
-                (_, Side::Sell) => book.bid,
+            let px = if e.order_type == OrderType::Market {
+                fill_model::market_fill_price(
+                    e.side,
+                    book.bid,
+                    book.ask,
+                    self.settings.slippage_bps,
+                    tick,
+                )
+            } else {
+                fill_model::taker_limit_price(e.side, book.bid, book.ask)
             };
             self.fill(id, (e.qty, px), false, mark, now);
         } else if e.tif == TimeInForce::Ioc {
@@ -1216,7 +1094,7 @@ impl Account {
                     Side::Buy => a > latest,
                 }
             }),
-            (t, Some(tp)) => fires(t, side, tp.to_f64(), latest, latest),
+            (t, Some(tp)) => fill_model::fires(t, side, tp.to_f64(), latest, latest),
             (_, None) => false,
         };
         if immediate {
@@ -1448,11 +1326,7 @@ impl Account {
         for id in resting {
             let o = &self.orders[&id];
             let px = o.price.to_f64();
-            let through = match o.side {
-                Side::Buy => c.low < px,
-                Side::Sell => c.high > px,
-            };
-            if !through {
+            if !fill_model::traded_through(o.side, px, c.low, c.high) {
                 continue;
             }
             let mut left = o.orig_qty.checked_sub(o.executed_qty).unwrap_or_default();
@@ -1499,10 +1373,15 @@ impl Account {
                 (low, high, close)
             };
             let fired = if a.order_type == OrderType::TrailingStopMarket {
-                trail(a, lo, hi, last)
+                let rate = a.callback_rate.map_or(0.0, Decimal::to_f64) / 100.0;
+                let activation = a.activate_price.map(Decimal::to_f64);
+                let (extreme, fired) =
+                    fill_model::trail(a.side, a.extreme, activation, rate, lo, hi, last);
+                a.extreme = extreme;
+                fired
             } else {
                 a.trigger_price
-                    .is_some_and(|tp| fires(a.order_type, a.side, tp.to_f64(), lo, hi))
+                    .is_some_and(|tp| fill_model::fires(a.order_type, a.side, tp.to_f64(), lo, hi))
             };
             if fired {
                 self.trigger(market, id, now);
@@ -1591,53 +1470,6 @@ impl Account {
     }
 }
 
-/// Whether a STOP / TAKE_PROFIT trigger fires on a price range (§6.3):
-/// STOP BUY when price ≥ trigger, SELL when ≤; TAKE_PROFIT BUY when ≤,
-/// SELL when ≥.
-fn fires(t: OrderType, side: Side, trigger: f64, low: f64, high: f64) -> bool {
-    let stop = matches!(t, OrderType::Stop | OrderType::StopMarket);
-    match (stop, side) {
-        (true, Side::Buy) | (false, Side::Sell) => high >= trigger,
-        (true, Side::Sell) | (false, Side::Buy) => low <= trigger,
-    }
-}
-
-/// Trailing stop (§6.3): SELL activates once the highest price reaches the
-/// activation price and fires when the latest falls to highest × (1 −
-/// rate); BUY mirrors it with the lowest price.
-fn trail(a: &mut AlgoOrder, low: f64, high: f64, last: f64) -> bool {
-    let rate = a.callback_rate.map_or(0.0, Decimal::to_f64) / 100.0;
-    let act = a.activate_price.map(Decimal::to_f64);
-    match a.side {
-        Side::Sell => {
-            let best = a.extreme.map_or(high, |e| e.max(high));
-            if a.extreme.is_some() || act.is_none_or(|x| high >= x) {
-                a.extreme = Some(best);
-                return last <= best * (1.0 - rate);
-            }
-            false
-        }
-        Side::Buy => {
-            let best = a.extreme.map_or(low, |e| e.min(low));
-            if a.extreme.is_some() || act.is_none_or(|x| low <= x) {
-                a.extreme = Some(best);
-                return last >= best * (1.0 + rate);
-            }
-            false
-        }
-    }
-}
-
-fn limit_param(p: &Params, default: usize, max: usize) -> Result<usize, RestError> {
-    match int_param(p, "limit")? {
-        None => Ok(default),
-        Some(l) => usize::try_from(l)
-            .ok()
-            .filter(|l| (1..=max).contains(l))
-            .ok_or_else(|| not_valid("limit")),
-    }
-}
-
 fn max_notional(leverage: u32) -> String {
     // A flat bracket: 1,000,000 USDT at 20x, scaled inversely.
     format!("{}", 20_000_000 / u64::from(leverage.max(1)))
@@ -1664,21 +1496,5 @@ impl AbsValue for Decimal {
         } else {
             self
         }
-    }
-}
-
-fn ceil_to(x: f64, tick: f64) -> f64 {
-    if tick > 0.0 {
-        ((x / tick) - 1e-9).ceil() * tick
-    } else {
-        x
-    }
-}
-
-fn floor_to(x: f64, tick: f64) -> f64 {
-    if tick > 0.0 {
-        ((x / tick) + 1e-9).floor() * tick
-    } else {
-        x
     }
 }

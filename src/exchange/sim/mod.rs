@@ -21,6 +21,8 @@
 //! - [`weight`]: IP request-weight and order-count accounting.
 //! - [`signed`]: account endpoints, API key and signature checks.
 //! - [`account`]: order entry, matching, algo orders, account answers.
+//! - [`fill_model`]: fill prices and trigger rules.
+//! - `params`: account parameters read with Binance's error codes.
 //! - [`orders`]: orders, algo orders, trades and their Binance shapes.
 //! - [`ledger`]: wallet, positions, realized/unrealized PnL, incomes.
 //! - [`user_stream`]: the listen key and user-data frames.
@@ -29,9 +31,11 @@
 
 pub mod account;
 pub mod config;
+pub mod fill_model;
 pub mod ledger;
 pub mod market;
 pub mod orders;
+mod params;
 pub mod rest;
 pub mod signed;
 pub mod stream;
