@@ -22,7 +22,7 @@
 //!    `-5021`.
 //!
 //! Prices of fills and triggers follow [`fill_model`]; parameters are read
-//! by [`super::params`].
+//! by the `params` module.
 //!
 //! Matching on the market's step ([`Account::on_minute`]): a resting BUY
 //! fills at its price, as maker, when the minute traded below it; a SELL
