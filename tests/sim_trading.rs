@@ -1109,3 +1109,34 @@ fn cancel_all_algo_orders() {
     );
     assert_eq!(code(&missing), -2011);
 }
+
+#[test]
+fn order_rate_limit_answers_429() {
+    let config = SimConfig {
+        symbols: 3,
+        history_minutes: 60,
+        max_history_minutes: 60 + 1440,
+        order_limit_per_minute: 2,
+        ..SimConfig::default()
+    };
+    let mut x = SimExchange::new(config, WALL)
+        .unwrap()
+        .with_credentials(Credentials::new(KEY, SECRET));
+    let qty = qty_for(&mut x, 100.0);
+    let p = [
+        ("symbol", SYMBOL),
+        ("side", "BUY"),
+        ("type", "MARKET"),
+        ("quantity", qty.as_str()),
+    ];
+    for n in 1..=2 {
+        let r = signed(&mut x, "POST", "/fapi/v1/order", &p, WALL);
+        assert_eq!((r.status, r.order_count), (200, Some((n, n))), "{}", r.body);
+    }
+    let r = signed(&mut x, "POST", "/fapi/v1/order", &p, WALL);
+    assert_eq!(r.status, 429);
+    assert_eq!(code(&r), -1015);
+    // The next minute has room again.
+    let r = signed(&mut x, "POST", "/fapi/v1/order", &p, WALL + MINUTE);
+    assert_eq!(r.status, 200, "{}", r.body);
+}

@@ -334,6 +334,13 @@ async fn user_stream_pushes_order_and_account_updates() {
         tokio_tungstenite::connect_async(format!("ws://{}/private/ws?listenKey={key}", sim.addr))
             .await
             .unwrap();
+    // A second connection on the combined route, account updates only.
+    let (mut only_account, _) = tokio_tungstenite::connect_async(format!(
+        "ws://{}/private/stream?listenKey={key}&events=ACCOUNT_UPDATE",
+        sim.addr
+    ))
+    .await
+    .unwrap();
     let (sym, qty, _) = sim.order_terms().await;
     let _: OrderResponse = sim
         .json(
@@ -379,4 +386,17 @@ async fn user_stream_pushes_order_and_account_updates() {
     assert_eq!(p.symbol.as_str(), sym);
     assert_eq!(p.position_amt.to_string(), format!("-{qty}"));
     assert!(acct.data.balances[0].wallet_balance < 10_000.0);
+    let first = loop {
+        let msg = timeout(WAIT, only_account.next())
+            .await
+            .expect("no filtered event in time")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = msg {
+            break text;
+        }
+    };
+    let wrapped: serde_json::Value = serde_json::from_str(first.as_str()).unwrap();
+    assert_eq!(wrapped["stream"], key.as_str());
+    assert_eq!(wrapped["data"]["e"], "ACCOUNT_UPDATE", "{first}");
 }
