@@ -420,6 +420,33 @@ fn cancel_and_cancel_all() {
         WALL,
     );
     assert_eq!(code(&missing), -2013);
+    // Cancelled orders are still queryable, but no longer open.
+    let id = c.order_id.0.to_string();
+    let q = [("symbol", SYMBOL), ("orderId", id.as_str())];
+    ok::<OrderResponse>(&signed(&mut x, "GET", "/fapi/v1/order", &q, WALL));
+    assert_eq!(
+        code(&signed(&mut x, "GET", "/fapi/v1/openOrder", &q, WALL)),
+        -2013
+    );
+    let mode: quantumtrade::exchange::binance::rest::PositionModeResponse = ok(&signed(
+        &mut x,
+        "GET",
+        "/fapi/v1/positionSide/dual",
+        &[],
+        WALL,
+    ));
+    assert!(!mode.dual_side_position);
+    let set = |x: &mut SimExchange, v: &str| {
+        code(&signed(
+            x,
+            "POST",
+            "/fapi/v1/positionSide/dual",
+            &[("dualSidePosition", v)],
+            WALL,
+        ))
+    };
+    assert_eq!(set(&mut x, "false"), -4059);
+    assert_eq!(set(&mut x, "true"), -1130);
 }
 
 #[test]

@@ -32,6 +32,8 @@ pub enum AccountEndpoint {
     QueryOrder,
     /// `DELETE /fapi/v1/order`.
     CancelOrder,
+    /// `GET /fapi/v1/openOrder` (one open order).
+    OpenOrder,
     /// `GET /fapi/v1/openOrders`.
     OpenOrders,
     /// `GET /fapi/v1/allOrders`.
@@ -70,6 +72,10 @@ pub enum AccountEndpoint {
     Leverage,
     /// `POST /fapi/v1/marginType`.
     MarginType,
+    /// `GET /fapi/v1/positionSide/dual`.
+    PositionMode,
+    /// `POST /fapi/v1/positionSide/dual`.
+    SetPositionMode,
     /// `POST /fapi/v1/listenKey`.
     ListenKeyStart,
     /// `PUT /fapi/v1/listenKey`.
@@ -86,6 +92,7 @@ impl AccountEndpoint {
             ("POST", "/fapi/v1/order") => Self::NewOrder,
             ("GET", "/fapi/v1/order") => Self::QueryOrder,
             ("DELETE", "/fapi/v1/order") => Self::CancelOrder,
+            ("GET", "/fapi/v1/openOrder") => Self::OpenOrder,
             ("GET", "/fapi/v1/openOrders") => Self::OpenOrders,
             ("GET", "/fapi/v1/allOrders") => Self::AllOrders,
             ("DELETE", "/fapi/v1/allOpenOrders") => Self::CancelAllOpenOrders,
@@ -105,6 +112,8 @@ impl AccountEndpoint {
             ("GET", "/fapi/v3/balance") => Self::BalanceV3,
             ("POST", "/fapi/v1/leverage") => Self::Leverage,
             ("POST", "/fapi/v1/marginType") => Self::MarginType,
+            ("GET", "/fapi/v1/positionSide/dual") => Self::PositionMode,
+            ("POST", "/fapi/v1/positionSide/dual") => Self::SetPositionMode,
             ("POST", "/fapi/v1/listenKey") => Self::ListenKeyStart,
             ("PUT", "/fapi/v1/listenKey") => Self::ListenKeyKeepalive,
             ("DELETE", "/fapi/v1/listenKey") => Self::ListenKeyClose,
@@ -134,8 +143,10 @@ impl AccountEndpoint {
             | Self::AccountV3
             | Self::BalanceV2
             | Self::BalanceV3 => 5,
-            Self::Income => 30,
+            Self::Income | Self::PositionMode => 30,
             Self::QueryOrder
+            | Self::OpenOrder
+            | Self::SetPositionMode
             | Self::CancelOrder
             | Self::CancelAllOpenOrders
             | Self::QueryAlgoOrder

@@ -519,6 +519,35 @@ impl Account {
         Ok(self.orders[&id].query_json())
     }
 
+    /// `GET /fapi/v1/openOrder`: the order while it is open; a filled or
+    /// cancelled one is `-2013` (§6.1).
+    ///
+    /// # Errors
+    /// `-2013` for an unknown or finished order, parameter errors.
+    pub fn open_order(&self, market: &SimMarket, p: &Params) -> Result<Value, RestError> {
+        let id = self.find_order(market, p)?;
+        let o = &self.orders[&id];
+        if o.is_open() {
+            Ok(o.query_json())
+        } else {
+            Err(err(-2013, "Order does not exist."))
+        }
+    }
+
+    /// `POST /fapi/v1/positionSide/dual`: the simulated account stays in
+    /// one-way mode, so `false` needs no change (`-4059`) and hedge mode
+    /// is refused as an invalid value.
+    ///
+    /// # Errors
+    /// Always: `-4059` for `false`, `-1130` for `true`, `-1102` without.
+    pub fn set_position_mode(p: &Params) -> Result<Value, RestError> {
+        match get(p, "dualSidePosition") {
+            None => Err(mandatory("dualSidePosition")),
+            Some("false") => Err(err(-4059, "No need to change position side.")),
+            Some(_) => Err(not_valid("dualSidePosition")),
+        }
+    }
+
     /// `DELETE /fapi/v1/order`.
     ///
     /// # Errors
