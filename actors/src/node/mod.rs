@@ -59,6 +59,9 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
     let cap = cfg.node.mailbox_capacity;
     let store_stat = registry.register("event-store".into(), "EventStore", None, cap);
     let store = EventStore::open(&cfg.node.data_dir, Arc::clone(&store_stat))?;
+    registry.set_dead_letters(store.dead_letters());
+    let (events_tree, dead_letters_tree) = (store.events_tree(), store.dead_letters_tree());
+    let node_url = cfg.node.data_dir.join(store::NODE_URL_FILE);
     symbol::arm_fault_hook_from_env();
 
     let sys = actix::System::with_tokio_rt(|| {
@@ -71,7 +74,10 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
     sys.block_on(async move {
         let state = state::SharedState::default();
         let store = Tracked {
-            addr: Supervisor::start(move |_| store),
+            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
+                ctx.set_mailbox_capacity(cap);
+                store
+            }),
             stat: store_stat,
         };
         let mut ids = EventIds::new(now_ms());
@@ -93,7 +99,8 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             cfg.selector.clone(),
         );
         let selector = Tracked {
-            addr: Supervisor::start(move |_| {
+            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
+                ctx.set_mailbox_capacity(cap);
                 SelectorActor::new(sc.correlation_window, sc.min_overlap, top, sto, st, ss)
             }),
             stat: sel_stat,
@@ -115,7 +122,10 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             cfg.market.warmup_minutes,
         );
         let hub = Tracked {
-            addr: Supervisor::start(move |_| MarketDataHub::new(market, h, warm, sel, hs, step)),
+            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
+                ctx.set_mailbox_capacity(cap);
+                MarketDataHub::new(market, h, warm, sel, hs, step)
+            }),
             stat: hub_stat,
         };
         let uni_stat = registry.register("universe".into(), "UniverseActor", None, cap);
@@ -130,6 +140,8 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             registry,
             state,
             prom: prom.clone(),
+            events: events_tree,
+            dead_letters: dead_letters_tree,
         });
         let listener = tokio::net::TcpListener::from_std(listener).context("cannot adopt the listener")?;
         tokio::spawn(async move {
@@ -143,6 +155,10 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
                 prom.run_upkeep();
             }
         });
+        // `qtrade events` reads the store through this node while it runs.
+        if let Err(e) = std::fs::write(&node_url, format!("http://{local}\n")) {
+            eprintln!("qtrade: cannot write {}: {e}", node_url.display());
+        }
         println!("listening on http://{local}");
         eprintln!("qtrade: node running on the synthetic market; endpoints /healthz /metrics /actors /state");
 
@@ -160,6 +176,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             Ok(Err(e)) => eprintln!("qtrade: error: flush failed: {e}"),
             Err(e) => eprintln!("qtrade: error: event store gone: {e}"),
         }
+        let _ = std::fs::remove_file(&node_url);
         anyhow::Ok(())
     })
 }

@@ -1,14 +1,19 @@
 //! Per-actor statistics: mailbox depth (counted by the senders, since actix
 //! keeps its own count private), messages handled, handling time, restarts;
-//! mirrored into Prometheus metrics and listed on `/actors`.
+//! mirrored into Prometheus metrics and listed on `/actors`. A message
+//! that cannot be delivered (mailbox full or closed) becomes a dead letter.
 
+use super::store::{Append, DeadLetterLog};
 use actix::dev::ToEnvelope;
+use actix::prelude::SendError;
 use actix::{Actor, Addr, Handler, Message};
+use quantumtrade::events::{DeadLetter, DeadLetterReason};
 use serde::Serialize;
+use std::any::Any;
 use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Handling-time samples kept per actor for the p50/p99 on `/actors`.
@@ -40,7 +45,11 @@ pub struct ActorStat {
     last_activity_ms: AtomicI64,
     state: Mutex<String>,
     samples: Mutex<VecDeque<u64>>,
+    dead_letters: DeadLetterSink,
 }
+
+/// Where dead letters go: the store's `dead_letters` tree once it is open.
+type DeadLetterSink = Arc<OnceLock<Arc<DeadLetterLog>>>;
 
 /// One actor as `/actors` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -80,6 +89,29 @@ impl ActorStat {
     #[must_use]
     pub fn restarts(&self) -> u64 {
         self.restarts.load(Ordering::Relaxed)
+    }
+
+    /// Records a message meant for this actor that could not be delivered:
+    /// takes it back off the depth count, counts it in
+    /// `qtrade_dead_letters_total{target}` and appends it to the
+    /// dead-letter tree (when the store is open).
+    pub fn dead_letter(&self, message: String, reason: DeadLetterReason) {
+        self.depth.fetch_sub(1, Ordering::Relaxed);
+        metrics::counter!("qtrade_dead_letters_total", "target" => self.name.clone()).increment(1);
+        let letter = DeadLetter {
+            target: self.name.clone(),
+            message,
+            reason,
+            ts: now_ms(),
+        };
+        match self.dead_letters.get() {
+            Some(log) => {
+                if let Err(e) = log.record(&letter) {
+                    eprintln!("qtrade: cannot record dead letter {letter}: {e}");
+                }
+            }
+            None => eprintln!("qtrade: dead letter before the store opened: {letter}"),
+        }
     }
 
     /// Records a message put into the mailbox.
@@ -172,9 +204,16 @@ impl ActorStat {
 #[derive(Debug, Default)]
 pub struct Registry {
     actors: Mutex<BTreeMap<String, Arc<ActorStat>>>,
+    dead_letters: DeadLetterSink,
 }
 
 impl Registry {
+    /// Sends every actor's dead letters to `log` from now on (first call
+    /// wins).
+    pub fn set_dead_letters(&self, log: Arc<DeadLetterLog>) {
+        let _ = self.dead_letters.set(log);
+    }
+
     /// Registers an actor (or returns the statistics it already has).
     pub fn register(
         &self,
@@ -197,6 +236,7 @@ impl Registry {
                 last_activity_ms: AtomicI64::new(0),
                 state: Mutex::new(String::new()),
                 samples: Mutex::new(VecDeque::new()),
+                dead_letters: Arc::clone(&self.dead_letters),
             })
         }))
     }
@@ -241,7 +281,9 @@ impl<A: Actor> Clone for Tracked<A> {
 }
 
 impl<A: Actor> Tracked<A> {
-    /// Sends without waiting for the outcome.
+    /// Sends without waiting for the outcome. A message the actor cannot
+    /// take (mailbox at capacity, or the actor stopped) becomes a dead
+    /// letter ([`ActorStat::dead_letter`]).
     pub fn send<M>(&self, msg: M)
     where
         A: Handler<M>,
@@ -250,7 +292,12 @@ impl<A: Actor> Tracked<A> {
         A::Context: ToEnvelope<A, M>,
     {
         self.stat.enqueued();
-        self.addr.do_send(msg);
+        let (msg, reason) = match self.addr.try_send(msg) {
+            Ok(()) => return,
+            Err(SendError::Full(m)) => (m, DeadLetterReason::MailboxFull),
+            Err(SendError::Closed(m)) => (m, DeadLetterReason::MailboxClosed),
+        };
+        self.stat.dead_letter(describe(&msg), reason);
     }
 
     /// Sends and waits for the reply.
@@ -267,4 +314,15 @@ impl<A: Actor> Tracked<A> {
         self.stat.enqueued();
         self.addr.send(msg).await
     }
+}
+
+/// A one-line description of an undelivered message: its type (without
+/// the module path) and, for an event-store append, the event it carried.
+fn describe<M: Any>(msg: &M) -> String {
+    let any: &dyn Any = msg;
+    if let Some(Append(e)) = any.downcast_ref::<Append>() {
+        return format!("Append({} {} {})", e.kind(), e.payload.variant(), e.meta.id);
+    }
+    let name = std::any::type_name::<M>();
+    name.rsplit("::").next().unwrap_or(name).to_owned()
 }
