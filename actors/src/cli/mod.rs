@@ -8,6 +8,8 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod events;
+pub mod http_client;
 pub mod indicators;
 pub mod run;
 pub mod sim_exchange;
@@ -30,6 +32,8 @@ pub enum Command {
     SimExchange(sim_exchange::Args),
     /// Run the node (offline on the synthetic market by default).
     Run(run::Args),
+    /// Print the node's event store (or its dead letters), one line per record.
+    Events(events::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into
@@ -47,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Indicators(args) => indicators::run(&args),
         Command::SimExchange(args) => sim_exchange::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Events(args) => events::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
