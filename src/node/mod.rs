@@ -1,7 +1,9 @@
 //! The node's per-actor logic, free of actors: what a symbol actor computes
-//! on a closed candle ([`symbol`]) and how the universe changes between two
-//! screens ([`universe`]). The actors in `quantumtrade-actors` are thin
-//! shells around these.
+//! on a closed candle ([`symbol`]), how the universe changes between two
+//! screens ([`universe`]), and the node's state with its snapshots and
+//! rollback ([`state_manager`]). The actors in `quantumtrade-actors` are
+//! thin shells around these.
 
+pub mod state_manager;
 pub mod symbol;
 pub mod universe;

@@ -5,12 +5,12 @@ use anyhow::Context as _;
 use quantumtrade::node::symbol::SymbolConfig;
 use quantumtrade::selection::screen::ScreenConfig;
 use quantumtrade::selection::top::TopConfig;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The whole configuration.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeConfig {
     /// Process-level settings.
@@ -27,10 +27,12 @@ pub struct NodeConfig {
     pub selector: SelectorSection,
     /// Top-five selection.
     pub top: TopConfig,
+    /// State snapshots.
+    pub state: StateSection,
 }
 
 /// `[node]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeSection {
     /// HTTP listen address.
@@ -41,6 +43,11 @@ pub struct NodeSection {
     pub speed: f64,
     /// Mailbox capacity of every actor.
     pub mailbox_capacity: usize,
+    /// Bearer token of the state-changing endpoints (`POST /state/...`);
+    /// `QTRADE_ADMIN_TOKEN` overrides it; with neither those endpoints
+    /// answer 403. Never serialized.
+    #[serde(skip_serializing)]
+    pub admin_token: Option<String>,
 }
 
 impl Default for NodeSection {
@@ -50,12 +57,13 @@ impl Default for NodeSection {
             data_dir: PathBuf::from("data"),
             speed: 60.0,
             mailbox_capacity: 1024,
+            admin_token: None,
         }
     }
 }
 
 /// `[market]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarketSection {
     /// Seed of the synthetic market.
@@ -86,7 +94,7 @@ impl Default for MarketSection {
 }
 
 /// `[universe]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UniverseSection {
     /// Re-screen every this many market minutes.
@@ -102,7 +110,7 @@ impl Default for UniverseSection {
 }
 
 /// `[selector]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SelectorSection {
     /// 1m log returns per symbol in the correlation window.
@@ -120,7 +128,31 @@ impl Default for SelectorSection {
     }
 }
 
+/// `[state]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateSection {
+    /// Snapshots kept (one per re-screen); older ones are dropped.
+    pub history: usize,
+}
+
+impl Default for StateSection {
+    fn default() -> Self {
+        Self { history: 32 }
+    }
+}
+
 impl NodeConfig {
+    /// The admin bearer token: `QTRADE_ADMIN_TOKEN` when set and not
+    /// empty, else `node.admin_token` when not empty.
+    #[must_use]
+    pub fn admin_token(&self) -> Option<String> {
+        std::env::var("QTRADE_ADMIN_TOKEN")
+            .ok()
+            .or_else(|| self.node.admin_token.clone())
+            .filter(|t| !t.is_empty())
+    }
+
     /// Reads `path`.
     ///
     /// # Errors
@@ -154,6 +186,9 @@ impl NodeConfig {
         }
         if self.universe.rescreen_minutes == 0 {
             errs.push("universe.rescreen_minutes must be > 0".to_owned());
+        }
+        if self.state.history == 0 {
+            errs.push("state.history must be > 0".to_owned());
         }
         if self.selector.correlation_window < 2 {
             errs.push("selector.correlation_window must be >= 2".to_owned());

@@ -3,13 +3,18 @@
 //! (`?after=SEQ`, at most [`STORE_PAGE`] records, in the frame format of
 //! [`quantumtrade::events::codec::frames`]) that `qtrade events` reads while
 //! the node holds the store's lock.
+//!
+//! State snapshots: `GET /state/snapshots` lists them; `POST
+//! /state/rollback/{id}` restores one and needs `Authorization: Bearer
+//! <admin token>` (401 without it, 403 when the node has no admin token:
+//! state-changing endpoints are then disabled).
 
-use super::state::{NodeState, SharedState};
+use super::state::{NodeState, SharedManager, SharedState};
 use super::telemetry::{ActorView, Registry};
-use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
 use quantumtrade::events::codec::{key, push_frame, seq_of};
@@ -32,6 +37,79 @@ pub struct AppState {
     pub events: sled::Tree,
     /// The store's dead-letter tree (read only here).
     pub dead_letters: sled::Tree,
+    /// The managed state and its snapshots.
+    pub manager: SharedManager,
+    /// Bearer token of the state-changing endpoints (`None`: disabled).
+    pub admin_token: Option<Arc<str>>,
+}
+
+/// One snapshot as `/state/snapshots` lists it.
+#[derive(Debug, serde::Serialize)]
+struct SnapshotView {
+    id: u64,
+    ts: i64,
+    universe: usize,
+    top: Vec<String>,
+    regime: quantumtrade::selection::regime::Regime,
+    actors: usize,
+    restarts: u64,
+}
+
+fn snapshots(manager: &SharedManager) -> serde_json::Value {
+    let m = manager.lock().unwrap_or_else(PoisonError::into_inner);
+    let list: Vec<SnapshotView> = m
+        .snapshots()
+        .map(|s| SnapshotView {
+            id: s.id,
+            ts: s.ts,
+            universe: s.state.market.universe.len(),
+            top: s.state.market.top.clone(),
+            regime: s.state.market.regime,
+            actors: s.state.system.actors.values().sum(),
+            restarts: s.state.system.restarts,
+        })
+        .collect();
+    serde_json::json!({ "history": m.bound(), "snapshots": list })
+}
+
+/// Whether `headers` carry `Bearer <token>`, compared in constant time.
+fn authorized(headers: &HeaderMap, token: &str) -> bool {
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let (a, b) = (given.as_bytes(), token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn error(status: StatusCode, msg: String) -> Response {
+    (status, Json(serde_json::json!({ "error": msg }))).into_response()
+}
+
+async fn rollback(State(a): State<AppState>, Path(id): Path<u64>, headers: HeaderMap) -> Response {
+    let Some(token) = a.admin_token.as_deref() else {
+        return error(
+            StatusCode::FORBIDDEN,
+            "state-changing endpoints are disabled: set node.admin_token or QTRADE_ADMIN_TOKEN"
+                .into(),
+        );
+    };
+    if !authorized(&headers, token) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token".into(),
+        );
+    }
+    match super::state::rollback(&a.state, &a.manager, id) {
+        Ok(s) => {
+            eprintln!("qtrade: state rolled back to snapshot {id}");
+            Json(s).into_response()
+        }
+        Err(e) => error(StatusCode::NOT_FOUND, e.to_string()),
+    }
 }
 
 /// Query of `/store/...`.
@@ -80,6 +158,11 @@ pub fn router(app: AppState) -> Router {
                 Json::<NodeState>(a.state.read().unwrap_or_else(PoisonError::into_inner).clone())
             }),
         )
+        .route(
+            "/state/snapshots",
+            get(|State(a): State<AppState>| async move { Json(snapshots(&a.manager)) }),
+        )
+        .route("/state/rollback/{id}", post(rollback))
         .route(
             "/store/events",
             get(|State(a): State<AppState>, Query(q): Query<After>| async move {

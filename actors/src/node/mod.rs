@@ -62,6 +62,13 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
     registry.set_dead_letters(store.dead_letters());
     let (events_tree, dead_letters_tree) = (store.events_tree(), store.dead_letters_tree());
     let node_url = cfg.node.data_dir.join(store::NODE_URL_FILE);
+    let manager: state::SharedManager = Arc::new(std::sync::Mutex::new(
+        quantumtrade::node::state_manager::StateManager::new(
+            cfg.state.history,
+            serde_json::to_value(&cfg).context("config is not serializable")?,
+        ),
+    ));
+    let admin_token: Option<Arc<str>> = cfg.admin_token().map(Into::into);
     symbol::arm_fault_hook_from_env();
 
     let sys = actix::System::with_tokio_rt(|| {
@@ -136,12 +143,25 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             UniverseActor::new(screen, symcfg, cap, every, hub, selector, history, reg, us)
         });
 
+        // A state snapshot each re-screen period.
+        let (snap_state, snap_manager, snap_registry) =
+            (Arc::clone(&state), Arc::clone(&manager), Arc::clone(&registry));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                state::take_snapshot(&snap_state, &snap_manager, &snap_registry, now_ms());
+            }
+        });
         let app = http::router(http::AppState {
             registry,
             state,
             prom: prom.clone(),
             events: events_tree,
             dead_letters: dead_letters_tree,
+            manager,
+            admin_token,
         });
         let listener = tokio::net::TcpListener::from_std(listener).context("cannot adopt the listener")?;
         tokio::spawn(async move {
