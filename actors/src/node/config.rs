@@ -2,6 +2,7 @@
 //! every key is documented in config/default.toml.
 
 use anyhow::Context as _;
+use quantumtrade::node::alert_rules::AlertConfig;
 use quantumtrade::node::symbol::SymbolConfig;
 use quantumtrade::selection::screen::ScreenConfig;
 use quantumtrade::selection::top::TopConfig;
@@ -29,6 +30,8 @@ pub struct NodeConfig {
     pub top: TopConfig,
     /// State snapshots.
     pub state: StateSection,
+    /// Alert thresholds.
+    pub alerts: AlertConfig,
 }
 
 /// `[node]`.
@@ -187,6 +190,7 @@ impl NodeConfig {
         if self.universe.rescreen_minutes == 0 {
             errs.push("universe.rescreen_minutes must be > 0".to_owned());
         }
+        errs.extend(self.alerts.problems());
         if self.state.history == 0 {
             errs.push("state.history must be > 0".to_owned());
         }

@@ -10,7 +10,9 @@
 //! - [`selector`]: SelectorActor (correlation, top five).
 //! - [`store`]: EventStore (sled, bincode, sequence keys).
 //! - [`state`] and [`http`]: `/state` and the endpoints.
+//! - [`alert`]: AlertActor (process and actor samples, alert rules).
 
+pub mod alert;
 pub mod config;
 pub mod http;
 pub mod hub;
@@ -143,6 +145,17 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             UniverseActor::new(screen, symcfg, cap, every, hub, selector, history, reg, us)
         });
 
+        for kind in telemetry::ERROR_KINDS {
+            metrics::counter!("qtrade_errors_total", "kind" => kind).absolute(0);
+        }
+        let alert_stat = registry.register("alerts".into(), "AlertActor", None, cap);
+        let (acfg, areg, asto, ast) = (
+            cfg.alerts,
+            Arc::clone(&registry),
+            store.clone(),
+            Arc::clone(&alert_stat),
+        );
+        let _alerts = Supervisor::start(move |_| alert::AlertActor::new(acfg, areg, asto, ast));
         // A state snapshot each re-screen period.
         let (snap_state, snap_manager, snap_registry) =
             (Arc::clone(&state), Arc::clone(&manager), Arc::clone(&registry));

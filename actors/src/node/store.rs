@@ -154,7 +154,7 @@ impl Handler<Append> for EventStore {
             Some(Ok(())) => self.stat.set_state(format!("next seq {}", self.next_seq)),
             Some(Err(e)) => {
                 eprintln!("qtrade: event store append failed: {e}");
-                metrics::counter!("qtrade_errors_total", "kind" => "store_append").increment(1);
+                self.stat.error("store_append");
             }
             None => ctx.stop(),
         }

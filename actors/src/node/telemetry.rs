@@ -46,6 +46,7 @@ pub struct ActorStat {
     state: Mutex<String>,
     samples: Mutex<VecDeque<u64>>,
     dead_letters: DeadLetterSink,
+    errors: Arc<AtomicU64>,
 }
 
 /// Where dead letters go: the store's `dead_letters` tree once it is open.
@@ -97,6 +98,7 @@ impl ActorStat {
     /// dead-letter tree (when the store is open).
     pub fn dead_letter(&self, message: String, reason: DeadLetterReason) {
         self.depth.fetch_sub(1, Ordering::Relaxed);
+        self.error("dead_letter");
         metrics::counter!("qtrade_dead_letters_total", "target" => self.name.clone()).increment(1);
         let letter = DeadLetter {
             target: self.name.clone(),
@@ -153,6 +155,13 @@ impl ActorStat {
         out
     }
 
+    /// Counts an error of `kind` (`qtrade_errors_total{kind}`, and the
+    /// node-wide count the error-rate alert reads).
+    pub fn error(&self, kind: &'static str) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("qtrade_errors_total", "kind" => kind).increment(1);
+    }
+
     /// Records a restart.
     pub fn restarted(&self) {
         self.restarts.fetch_add(1, Ordering::Relaxed);
@@ -205,9 +214,20 @@ impl ActorStat {
 pub struct Registry {
     actors: Mutex<BTreeMap<String, Arc<ActorStat>>>,
     dead_letters: DeadLetterSink,
+    errors: Arc<AtomicU64>,
 }
 
+/// The kinds of `qtrade_errors_total`, exported at 0 from the start so
+/// that rules over it see a series.
+pub const ERROR_KINDS: [&str; 2] = ["dead_letter", "store_append"];
+
 impl Registry {
+    /// Errors counted so far ([`ActorStat::error`]).
+    #[must_use]
+    pub fn errors_total(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
     /// Sends every actor's dead letters to `log` from now on (first call
     /// wins).
     pub fn set_dead_letters(&self, log: Arc<DeadLetterLog>) {
@@ -225,6 +245,9 @@ impl Registry {
         let mut map = self.actors.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(map.entry(name.clone()).or_insert_with(|| {
             metrics::counter!("qtrade_actor_restarts_total", "actor" => name.clone()).absolute(0);
+            #[expect(clippy::cast_precision_loss, reason = "a gauge of a small count")]
+            metrics::gauge!("qtrade_actor_mailbox_capacity", "actor" => name.clone())
+                .set(capacity as f64);
             Arc::new(ActorStat {
                 name,
                 kind,
@@ -237,6 +260,7 @@ impl Registry {
                 state: Mutex::new(String::new()),
                 samples: Mutex::new(VecDeque::new()),
                 dead_letters: Arc::clone(&self.dead_letters),
+                errors: Arc::clone(&self.errors),
             })
         }))
     }
