@@ -11,6 +11,7 @@ use std::process::ExitCode;
 pub mod events;
 pub mod http_client;
 pub mod indicators;
+pub mod inspect;
 pub mod run;
 pub mod sim_exchange;
 
@@ -34,6 +35,8 @@ pub enum Command {
     Run(run::Args),
     /// Print the node's event store (or its dead letters), one line per record.
     Events(events::Args),
+    /// Print a running node's actors as a table (from its /actors endpoint).
+    Inspect(inspect::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
         Command::SimExchange(args) => sim_exchange::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Events(args) => events::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
