@@ -119,3 +119,42 @@ fn bad_arguments_fail_with_one_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
+
+#[test]
+fn a_flooded_mailbox_leaves_dead_letters() {
+    // One message of room: the hub's warm-up closes overflow the selector.
+    let mut node = Node::start("[node]\nmailbox_capacity = 1\n", &[]);
+    let data = node.data_dir();
+    wait_for("dead letters", || {
+        let out = qtrade(&["events", "--dead-letters"], Some(&data));
+        (out.status.success() && !out.stdout.is_empty()).then_some(())
+    });
+    assert!(node.stop());
+    let out = qtrade(&["events", "--dead-letters", "--json"], Some(&data));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let letters: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!letters.is_empty());
+    let seqs: Vec<u64> = letters.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]));
+    assert!(
+        letters.iter().any(|l| l["target"] == "selector"
+            && l["reason"] == "mailbox_full"
+            && l["message"] == "Closes"),
+        "{letters:?}"
+    );
+    let out = qtrade(&["events", "--dead-letters"], Some(&data));
+    let first = String::from_utf8(out.stdout).unwrap();
+    let first = first.lines().next().unwrap();
+    assert!(
+        first.starts_with("0 ") && first.contains(" mailbox_full "),
+        "{first}"
+    );
+}

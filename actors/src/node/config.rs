@@ -228,3 +228,37 @@ impl NodeConfig {
         ms
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_config_is_the_default() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/default.toml");
+        let shipped = NodeConfig::load(&path).unwrap();
+        assert_eq!(
+            serde_json::to_value(&shipped).unwrap(),
+            serde_json::to_value(NodeConfig::default()).unwrap()
+        );
+    }
+
+    #[test]
+    fn bad_alert_and_state_values_are_reported_together() {
+        let mut cfg = NodeConfig::default();
+        cfg.state.history = 0;
+        cfg.alerts.clear_ratio = 3.0;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("state.history") && err.contains("alerts.clear_ratio"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_admin_token_is_never_serialized() {
+        let mut cfg = NodeConfig::default();
+        cfg.node.admin_token = Some("s3cret".into());
+        assert!(!serde_json::to_string(&cfg).unwrap().contains("s3cret"));
+    }
+}

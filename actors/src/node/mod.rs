@@ -192,10 +192,11 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         if let Err(e) = std::fs::write(&node_url, format!("http://{local}\n")) {
             eprintln!("qtrade: cannot write {}: {e}", node_url.display());
         }
+        let shutdown = shutdown_signal();
         println!("listening on http://{local}");
         eprintln!("qtrade: node running on the synthetic market; endpoints /healthz /metrics /actors /state");
 
-        let reason = shutdown_signal().await;
+        let reason = shutdown.await;
         eprintln!("qtrade: {reason}: flushing the event store");
         store.send(Append(ids.event(
             SystemEvent::NodeStopping { reason: reason.into() },
@@ -214,24 +215,30 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
     })
 }
 
-/// Waits for SIGINT or SIGTERM; returns which.
-async fn shutdown_signal() -> &'static str {
+/// Registers the SIGINT and SIGTERM handlers now (so that a signal that
+/// comes right after `listening on` is caught) and returns a future that
+/// waits for either; it yields which.
+fn shutdown_signal() -> impl std::future::Future<Output = &'static str> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            match (term, int) {
+                (Some(mut term), Some(mut int)) => tokio::select! {
+                    _ = int.recv() => "SIGINT",
+                    _ = term.recv() => "SIGTERM",
+                },
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    "SIGINT"
+                }
             }
         }
     }
     #[cfg(not(unix))]
-    {
+    async {
         let _ = tokio::signal::ctrl_c().await;
         "SIGINT"
     }
