@@ -11,7 +11,8 @@
 //! `/store/dead_letters`), in the frame format of
 //! [`quantumtrade::events::codec::frames`]. This command asks that node
 //! first when `node.url` exists and otherwise opens the store itself, only
-//! for the time of one read, so that a node can start meanwhile. With
+//! for the time of one read, so that a node can start meanwhile (a node
+//! that finds the lock held retries for a few seconds). With
 //! `--follow` it repeats the read every [`POLL`], printing what is new; a
 //! store found locked after the first read (a node starting, another
 //! reader) is waited for with a note on stderr. When the store is locked

@@ -56,6 +56,27 @@ impl DeadLetterLog {
     }
 }
 
+/// Opens the sled directory `path`; while its lock is held (by `qtrade
+/// events`, which holds it only for one read at a time) retries for up to
+/// [`LOCK_WAIT`].
+fn open_waiting_for_readers(path: &Path) -> sled::Result<sled::Db> {
+    let start = std::time::Instant::now();
+    loop {
+        match sled::open(path) {
+            Err(e)
+                if e.to_string().contains("could not acquire lock")
+                    && start.elapsed() < LOCK_WAIT =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How long the node waits for a reader to release the store's lock.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The sequence number after the last key of `tree` (0 when empty).
 fn next_seq(tree: &sled::Tree) -> sled::Result<u64> {
     Ok(tree
@@ -91,7 +112,7 @@ impl EventStore {
     pub fn open(dir: &Path, stat: Arc<ActorStat>) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create data dir {}", dir.display()))?;
-        let db = sled::open(dir.join(STORE_DIR))
+        let db = open_waiting_for_readers(&dir.join(STORE_DIR))
             .with_context(|| format!("cannot open event store in {}", dir.display()))?;
         let tree = db
             .open_tree(EVENTS_TREE)
@@ -240,6 +261,30 @@ mod tests {
                 (seq_of(&k).unwrap(), decode_dead_letter(&v).unwrap())
             })
             .collect()
+    }
+
+    #[test]
+    fn open_waits_for_a_reader_to_let_go() {
+        let dir = TempDir::new("lock-wait");
+        std::fs::create_dir_all(&dir.0).unwrap();
+        let reader = sled::open(dir.0.join(STORE_DIR)).unwrap();
+        let registry = Registry::default();
+        let stat = registry.register("event-store".into(), "EventStore", None, 4);
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            // Let go once the node has tried (and failed) at least once.
+            rx.recv().unwrap();
+            drop(reader);
+        });
+        assert!(
+            sled::open(dir.0.join(STORE_DIR))
+                .unwrap_err()
+                .to_string()
+                .contains("could not acquire lock")
+        );
+        tx.send(()).unwrap();
+        EventStore::open(&dir.0, stat).unwrap();
+        holder.join().unwrap();
     }
 
     #[test]
