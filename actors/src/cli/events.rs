@@ -186,26 +186,18 @@ fn closed_pipe(err: io::Error) -> anyhow::Result<()> {
     }
 }
 
+/// Store records: sequence number and encoded value.
+type Records = Vec<(u64, Vec<u8>)>;
+
 /// The records of `tree` after sequence number `after`: from the running
 /// node that `node.url` names, else from the store itself.
-fn read(dir: &Path, tree: &str, after: Option<u64>) -> anyhow::Result<Vec<(u64, Vec<u8>)>> {
+fn read(dir: &Path, tree: &str, after: Option<u64>) -> anyhow::Result<Records> {
     let url_file = dir.join(NODE_URL_FILE);
     let node = std::fs::read_to_string(&url_file).ok();
-    if let Some(base) = &node {
-        let url = format!(
-            "{}/store/{tree}{}",
-            base.trim().trim_end_matches('/'),
-            after.map_or(String::new(), |a| format!("?after={a}"))
-        );
-        if let Ok(r) = http_client::get(&url)
-            && r.status == 200
-        {
-            return Ok(frames(&r.body)
-                .with_context(|| format!("bad records from {url}"))?
-                .into_iter()
-                .map(|(s, v)| (s, v.to_vec()))
-                .collect());
-        }
+    if let Some(base) = &node
+        && let Some(records) = read_from_node(base.trim(), tree, after)?
+    {
+        return Ok(records);
     }
     let path = dir.join(STORE_DIR);
     let db = match sled::open(&path) {
@@ -245,6 +237,36 @@ fn read(dir: &Path, tree: &str, after: Option<u64>) -> anyhow::Result<Vec<(u64, 
         out.push((seq, v.to_vec()));
     }
     Ok(out)
+}
+
+/// The records of `tree` after `after` from the node at `base`, page by
+/// page until an empty page; `None` when the node does not answer (it may
+/// have stopped without removing `node.url`).
+fn read_from_node(
+    base: &str,
+    tree: &str,
+    mut after: Option<u64>,
+) -> anyhow::Result<Option<Records>> {
+    let mut out = Vec::new();
+    loop {
+        let url = format!(
+            "{}/store/{tree}{}",
+            base.trim_end_matches('/'),
+            after.map_or(String::new(), |a| format!("?after={a}"))
+        );
+        let body = match http_client::get(&url) {
+            Ok(r) if r.status == 200 => r.body,
+            _ if out.is_empty() => return Ok(None),
+            Ok(r) => bail!("{url} answered {}", r.status),
+            Err(e) => return Err(e),
+        };
+        let page = frames(&body).with_context(|| format!("bad records from {url}"))?;
+        let Some(&(last, _)) = page.last() else {
+            return Ok(Some(out));
+        };
+        out.extend(page.into_iter().map(|(s, v)| (s, v.to_vec())));
+        after = Some(last);
+    }
 }
 
 /// The JSON line of event `seq`.
