@@ -82,6 +82,30 @@ fn rules_fire_once_and_name_exported_metrics() {
         assert!(exported.contains(n.as_str()), "{n} is not on /metrics");
     }
 
+    // The exposition passes promtool's lint (help texts, counter names).
+    if let Ok(mut child) = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(metrics.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool check metrics:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     // Samples go on, but the alert fired once.
     let samples = |m: &str| -> u64 {
         let line = m

@@ -51,6 +51,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         .context("bad histogram buckets")?
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    telemetry::describe_metrics();
     let listener = std::net::TcpListener::bind(cfg.node.listen)
         .with_context(|| format!("cannot listen on {}", cfg.node.listen))?;
     listener

@@ -24,6 +24,52 @@ pub const HANDLE_BUCKETS: &[f64] = &[
     1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.5, 1.0,
 ];
 
+/// Gives every metric the node exports its help text (`# HELP`), once the
+/// recorder is installed.
+pub fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_gauge!(
+        "qtrade_actor_mailbox_depth",
+        "Messages sent to an actor and not yet handled."
+    );
+    describe_gauge!(
+        "qtrade_actor_mailbox_capacity",
+        "Mailbox capacity of an actor; a send to a full mailbox is a dead letter."
+    );
+    describe_counter!(
+        "qtrade_actor_messages_handled_total",
+        "Messages an actor handled."
+    );
+    describe_histogram!(
+        "qtrade_actor_handle_seconds",
+        Unit::Seconds,
+        "Time an actor took to handle one message."
+    );
+    describe_counter!(
+        "qtrade_actor_restarts_total",
+        "Restarts of an actor after a failure."
+    );
+    describe_counter!(
+        "qtrade_dead_letters_total",
+        "Messages that could not be delivered to an actor (mailbox full or closed)."
+    );
+    describe_counter!(
+        "qtrade_errors_total",
+        "Errors by kind (dead letters, failed store writes)."
+    );
+    describe_gauge!(
+        "qtrade_process_cpu_percent",
+        "Process CPU use between two samples, percent of one core."
+    );
+    describe_gauge!(
+        "qtrade_process_rss_bytes",
+        Unit::Bytes,
+        "Resident memory of the process."
+    );
+    describe_counter!("qtrade_alerts_total", "Alerts fired, by rule.");
+    describe_gauge!("qtrade_universe_size", "Symbols in the qualified universe.");
+}
+
 /// Milliseconds since the epoch, wall clock.
 #[must_use]
 pub fn now_ms() -> i64 {
