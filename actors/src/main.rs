@@ -9,6 +9,9 @@
 //! - `sim-exchange`: a Binance USDⓈ-M compatible exchange on loopback
 //!   ([`sim_exchange`]).
 //! - `run`: the node, offline on the synthetic market by default.
+//! - `events`: the node's event store (or its dead letters), one line per
+//!   record, optionally following it.
+//! - `inspect`: a running node's actors as a table.
 //!
 //! No feature flags yet.
 #![deny(unsafe_code)]

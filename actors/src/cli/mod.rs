@@ -8,8 +8,11 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod events;
 pub mod fit_breakout;
+pub mod http_client;
 pub mod indicators;
+pub mod inspect;
 pub mod run;
 pub mod sim_exchange;
 
@@ -33,6 +36,10 @@ pub enum Command {
     Run(run::Args),
     /// Fit the breakout model on kline files and store it in a config file.
     FitBreakout(fit_breakout::Args),
+    /// Print the node's event store (or its dead letters), one line per record.
+    Events(events::Args),
+    /// Print a running node's actors as a table (from its /actors endpoint).
+    Inspect(inspect::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into
@@ -51,6 +58,8 @@ pub fn main() -> ExitCode {
         Command::SimExchange(args) => sim_exchange::run(&args),
         Command::Run(args) => run::run(&args),
         Command::FitBreakout(args) => fit_breakout::run(&args),
+        Command::Events(args) => events::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
