@@ -29,6 +29,7 @@ pub mod analysis;
 pub mod backtest;
 pub mod events;
 pub mod exchange;
+pub mod execution;
 pub mod float_text;
 pub mod indicators;
 pub mod market;
