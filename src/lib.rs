@@ -34,5 +34,6 @@ pub mod float_text;
 pub mod indicators;
 pub mod market;
 pub mod node;
+pub mod portfolio;
 pub mod risk;
 pub mod selection;
