@@ -37,3 +37,4 @@ pub mod node;
 pub mod portfolio;
 pub mod risk;
 pub mod selection;
+pub mod signals;
