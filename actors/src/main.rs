@@ -19,6 +19,7 @@
 
 mod cli;
 mod node;
+mod report;
 mod sim_exchange;
 
 /// glibc hands freed indicator columns back to the OS and faults them in

@@ -8,6 +8,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod backtest;
 pub mod events;
 pub mod fit_breakout;
 pub mod http_client;
@@ -36,6 +37,8 @@ pub enum Command {
     Run(run::Args),
     /// Fit the breakout model on kline files and store it in a config file.
     FitBreakout(fit_breakout::Args),
+    /// Replay kline files through a strategy and write a JSON and HTML report.
+    Backtest(backtest::Args),
     /// Print the node's event store (or its dead letters), one line per record.
     Events(events::Args),
     /// Print a running node's actors as a table (from its /actors endpoint).
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::SimExchange(args) => sim_exchange::run(&args),
         Command::Run(args) => run::run(&args),
         Command::FitBreakout(args) => fit_breakout::run(&args),
+        Command::Backtest(args) => backtest::run(&args),
         Command::Events(args) => events::run(&args),
         Command::Inspect(args) => inspect::run(&args),
     };
