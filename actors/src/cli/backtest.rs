@@ -56,7 +56,7 @@ pub struct Args {
     /// Last candle (open time before): ms since the epoch or YYYY-MM-DD (UTC).
     #[arg(long, value_name = "T", value_parser = parse_time)]
     pub to: Option<i64>,
-    /// Report directory [default: reports/<run id>].
+    /// Report directory [default: reports/RUN-ID, the UTC start time and strategy].
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
 }
