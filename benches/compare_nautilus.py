@@ -11,8 +11,8 @@ Nautilus' fixed-precision prices hold them exactly. Two shapes: 1 symbol x
 Timed: only the replay. For QuantumTrade, `elapsed_s` of report.json
 (`qtrade backtest --strategy ema_cross`, release build: the strategy over
 every symbol, reading the CSV files excluded); for Nautilus,
-`BacktestEngine.run()` (bars already wrangled and added). Median of
-`--repeats`. Nautilus fills a market order within the bar it was sent on
+`BacktestEngine.run()` (bars already wrangled and added). Medians of
+`--repeats` (QuantumTrade) and `--nt-repeats` (Nautilus) runs. Nautilus fills a market order within the bar it was sent on
 (its bar matching walks open-high-low-close), while ema_cross fills at the
 next open: fills differ, the work per candle does not.
 
@@ -98,7 +98,7 @@ class EmaCross(Strategy):
         super().__init__(config)
         self.fast = ExponentialMovingAverage(10)
         self.slow = ExponentialMovingAverage(30)
-        self.qty = Quantity.from_int(1)
+        self.qty = Quantity.from_str("1.000")
         self.trades = 0
 
     def on_start(self):
@@ -171,13 +171,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--binary", default="target/release/qtrade")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--nt-repeats", type=int, default=1,
+                    help="Nautilus runs (minutes each at 500,000 candles)")
     a = ap.parse_args()
     print("| shape | QuantumTrade candles/s | NautilusTrader candles/s | ratio | QT closed trades | NT orders |")
     print("|---|---|---|---|---|---|")
     for n_symbols, n in [(1, 500_000), (50, 10_000)]:
         data = candles(n_symbols, n)
         qt_s, qt_candles, qt_trades = ours(a.binary, data, a.repeats)
-        nt_s, nt_bars, nt_orders = nautilus(data, a.repeats)
+        nt_s, nt_bars, nt_orders = nautilus(data, a.nt_repeats)
         assert qt_candles == nt_bars == n_symbols * n, (qt_candles, nt_bars)
         qt_rate, nt_rate = qt_candles / qt_s, nt_bars / nt_s
         print(f"| {n_symbols} x {n:,} | {qt_rate:,.0f} | {nt_rate:,.0f} | **{qt_rate / nt_rate:,.0f}x** "
