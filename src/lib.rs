@@ -38,3 +38,4 @@ pub mod portfolio;
 pub mod risk;
 pub mod selection;
 pub mod signals;
+pub mod trading;
