@@ -149,18 +149,64 @@ fn the_time_range_narrows_the_replay() {
 }
 
 #[test]
-fn refusals_are_one_clear_line() {
-    let out = qtrade(&[
+fn the_node_strategy_replays_the_pipeline_deterministically() {
+    let golden = repo().join("tests/data/golden");
+    let dir = tmp("node");
+    let mut args: Vec<String> = [
         "backtest",
-        "--data",
-        "tests/data/sample/BTCUSDT-1m-sample.csv",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+        "--strategy",
+        "node",
+        "--cash",
+        "100000",
+        "--report",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    args.push(dir.display().to_string());
+    args.push("--data".into());
+    for n in ["btcusdt_1m", "bttusdt_1m", "xrpeth_1m", "synth_30"] {
+        args.push(
+            golden
+                .join(format!("{n}.input.csv.gz"))
+                .display()
+                .to_string(),
+        );
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = qtrade(&argv);
     assert!(
-        err.contains("--strategy node needs the trading pipeline"),
-        "{err}"
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
+    let first = report(&dir);
+    assert_eq!(first["strategy"], "node");
+    let m = &first["metrics"];
+    let trades = first["trades"].as_array().unwrap();
+    // Equity = cash + every trade's net PnL (closed and marked open).
+    let pnl: f64 = trades.iter().map(|t| t["pnl"].as_f64().unwrap()).sum();
+    let fin = m["final_equity"].as_f64().unwrap();
+    assert!(
+        (fin - (100_000.0 + pnl)).abs() < 1e-6 * 100_000.0,
+        "{fin} vs {pnl}"
+    );
+    for t in trades {
+        assert!(t["entry_price"].as_f64().unwrap() > 0.0);
+        assert!(matches!(t["side"].as_str(), Some("long" | "short")));
+    }
+    let out = qtrade(&argv);
+    assert!(out.status.success());
+    assert_eq!(
+        report(&dir)["trades"],
+        first["trades"],
+        "same data, same trades"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn refusals_are_one_clear_line() {
     let dir = tmp("bad");
     std::fs::create_dir_all(&dir).unwrap();
     let good =

@@ -6,4 +6,5 @@
 
 pub mod ema_cross;
 pub mod metrics;
+pub mod node_replay;
 pub mod report;

@@ -130,6 +130,11 @@ pub enum Rejection {
         /// The limit, money.
         limit: f64,
     },
+    /// Resized (by the named limit) below what the exchange accepts.
+    TooSmall {
+        /// The limit that shrank it ("var", "gross", "net").
+        by: String,
+    },
     /// No exposure room left.
     Exposure {
         /// Which ("gross" or "net").

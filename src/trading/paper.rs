@@ -12,8 +12,9 @@
 //! 4. the selected symbols are ranked ([`crate::signals`]); each entry is
 //!    sized from its ATR stop ([`size_position`]) and checked by the gate
 //!    ([`RiskState::check_entry`], with the portfolio's one-day VaR and the
-//!    correlations to the open positions); approved ones become market
-//!    orders for the next open.
+//!    correlations to the open positions) after it is scaled down to fit
+//!    the VaR budget; approved ones become market orders for the next
+//!    open (below the exchange's minimums they are dropped).
 //!
 //! Cash moves only by realized PnL and fees, so at every minute
 //! equity = initial cash + Σ realized − Σ fees + Σ unrealized, which the
@@ -175,6 +176,9 @@ pub struct PaperEngine {
     trade_id: i64,
     realized: f64,
     fees: f64,
+    /// Last close seen per symbol (a symbol without a candle this minute
+    /// keeps its last mark).
+    marks: BTreeMap<Symbol, f64>,
 }
 
 /// The exchange rules of a synthetic or replayed instrument.
@@ -219,6 +223,7 @@ impl PaperEngine {
             trade_id: 0,
             realized: 0.0,
             fees: 0.0,
+            marks: BTreeMap::new(),
         }
     }
 
@@ -246,14 +251,14 @@ impl PaperEngine {
         &self.risk
     }
 
-    /// Equity at `marks` (a position without a mark counts at its entry).
+    /// Equity: cash + unrealized at each symbol's last close.
     #[must_use]
-    pub fn equity(&self, marks: &BTreeMap<Symbol, Candle>) -> f64 {
+    pub fn equity(&self) -> f64 {
         self.cash
             + self
                 .positions
                 .iter()
-                .map(|(s, p)| p.unrealized(marks.get(s).map_or(p.entry, |c| c.close)))
+                .map(|(s, p)| p.unrealized(self.marks.get(s).copied().unwrap_or(p.entry)))
                 .sum::<f64>()
     }
 
@@ -364,6 +369,9 @@ impl PaperEngine {
     /// One closed minute.
     pub fn on_minute(&mut self, m: &MinuteInput<'_>) -> Vec<TradeEvent> {
         let mut out = Vec::new();
+        for (s, c) in m.candles {
+            self.marks.insert(s.clone(), c.close);
+        }
         // 1. Fill at this minute's open.
         let pending = std::mem::take(&mut self.pending);
         for p in pending {
@@ -416,7 +424,7 @@ impl PaperEngine {
             }
         }
         // 3. Equity to the risk state.
-        let equity = self.equity(m.candles);
+        let equity = self.equity();
         if let Some(action) = self.risk.on_equity(m.time, equity, &self.cfg.limits) {
             if let RiskAction::Flatten(_) = &action {
                 let open: Vec<(Symbol, PositionSide, f64)> = self
@@ -546,7 +554,17 @@ impl PaperEngine {
                     notional: p.qty * m.candles.get(&p.symbol).map_or(p.entry, |k| k.close),
                 })
                 .collect();
-            let var_with_entry = self.var_with(&open, &s, side, sized.notional, m.returns);
+            // Fit the entry into the VaR budget first: VaR grows with the
+            // entry's notional, so scale it by budget / VaR once and check
+            // again (the gate still refuses what does not fit, e.g. when the
+            // open positions alone use the budget).
+            let budget = self.cfg.limits.max_var_fraction * equity;
+            let mut notional = sized.notional;
+            let mut var_with_entry = self.var_with(&open, &s, side, notional, m.returns);
+            if var_with_entry > budget && var_with_entry.is_finite() {
+                notional *= 0.999 * budget / var_with_entry;
+                var_with_entry = self.var_with(&open, &s, side, notional, m.returns);
+            }
             let correlations = open
                 .iter()
                 .map(|p| {
@@ -559,20 +577,36 @@ impl PaperEngine {
             let req = EntryRequest {
                 symbol: s.clone(),
                 side,
-                notional: sized.notional,
+                notional,
                 var_with_entry,
                 correlations,
             };
-            let qty = match self.risk.check_entry(&req, &open, equity, &self.cfg.limits) {
+            let decision = match self.risk.check_entry(&req, &open, equity, &self.cfg.limits) {
+                RiskDecision::Approve if notional < sized.notional => RiskDecision::Resize {
+                    notional,
+                    by: "var".into(),
+                },
+                d => d,
+            };
+            let qty = match decision {
                 RiskDecision::Approve => sized.qty,
-                RiskDecision::Resize { notional, .. } => {
-                    match rules.round_qty(
-                        notional / c.close,
-                        crate::exchange::binance::filters::OrderKind::Market,
-                    ) {
-                        Ok(q) if q.value().to_f64() > 0.0 => q.value().to_f64(),
-                        _ => continue,
+                RiskDecision::Resize { notional, by } => {
+                    let q = rules
+                        .round_qty(
+                            notional / c.close,
+                            crate::exchange::binance::filters::OrderKind::Market,
+                        )
+                        .map(|q| q.value().to_f64())
+                        .unwrap_or(0.0);
+                    let min = rules.min_notional.map_or(0.0, |d| d.to_f64());
+                    if q <= 0.0 || q * c.close < min {
+                        out.push(TradeEvent::EntryRejected {
+                            symbol: s,
+                            rejection: Rejection::TooSmall { by },
+                        });
+                        continue;
                     }
+                    q
                 }
                 RiskDecision::Reject(rejection) => {
                     out.push(TradeEvent::EntryRejected {
@@ -613,16 +647,12 @@ impl PaperEngine {
             .map_or(f64::NAN, |v| v.worst())
     }
 
-    /// The identity the accounting keeps: equity − (initial + realized −
-    /// fees + unrealized), which is 0 up to rounding.
+    /// The identity the books keep: cash − (initial cash + realized −
+    /// fees), 0 up to rounding (cash is moved fill by fill, realized PnL
+    /// and fees are tallied apart).
     #[must_use]
-    pub fn accounting_error(&self, marks: &BTreeMap<Symbol, Candle>) -> f64 {
-        let unrealized: f64 = self
-            .positions
-            .iter()
-            .map(|(s, p)| p.unrealized(marks.get(s).map_or(p.entry, |c| c.close)))
-            .sum();
-        self.equity(marks) - (self.initial_cash + self.realized - self.fees + unrealized)
+    pub fn accounting_error(&self) -> f64 {
+        self.cash - (self.initial_cash + self.realized - self.fees)
     }
 }
 
@@ -752,7 +782,7 @@ mod tests {
                 rules: &rules,
             });
             assert!(
-                engine.accounting_error(&candles).abs() < 1e-6,
+                engine.accounting_error().abs() < 1e-6,
                 "accounting at minute {minute}"
             );
             assert!(engine.positions().len() <= 5);
@@ -846,10 +876,12 @@ mod tests {
             },
         );
         let events: Vec<&TradeEvent> = minutes.iter().flatten().collect();
+        // Scaled to the budget, every entry ends below the exchange's
+        // minimum (or over the VaR limit): refused, with the reason.
         assert!(events.iter().any(|e| matches!(
             e,
             TradeEvent::EntryRejected {
-                rejection: Rejection::Var { .. },
+                rejection: Rejection::Var { .. } | Rejection::TooSmall { .. },
                 ..
             }
         )));

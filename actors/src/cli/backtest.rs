@@ -3,19 +3,28 @@
 //!
 //! `--strategy ema_cross` is the reference strategy (rules in
 //! `quantumtrade::backtest::ema_cross`); every symbol trades `--qty` on one
-//! account that starts with `--cash`. `--strategy node` (the full pipeline)
-//! needs the trading actors, which are not built yet: it is refused with a
-//! message rather than run as something else.
+//! account that starts with `--cash`. `--strategy node` replays the node's
+//! decisions (`quantumtrade::backtest::node_replay`: per-symbol analysis,
+//! top five, signals, risk, paper fills) with the analysis and selection
+//! knobs of `--config` (default config/default.toml) and the trading
+//! engine's defaults; replayed files carry no exchange rules, so every
+//! symbol trades on a 1e-8 tick, a 1e-6 step and a 5 USDT minimum notional.
 
+use crate::node::config::NodeConfig;
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use quantumtrade::backtest::ema_cross::{EmaCrossConfig, EmaCrossResult, run as run_ema};
-use quantumtrade::backtest::report::{SymbolRun, ema_cross_report};
+use quantumtrade::backtest::node_replay::{ReplayConfig, replay};
+use quantumtrade::backtest::report::{Report, SymbolRun, ema_cross_report};
 use quantumtrade::events::summary::utc_ms;
 use quantumtrade::market::Candle;
+use quantumtrade::market::Symbol;
 use quantumtrade::market::aggregate::detect_interval;
+use quantumtrade::market::instrument::{ContractStatus, Instrument};
 use quantumtrade::market::kline_csv::read_klines_path;
+use quantumtrade::trading::paper::rules_of;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -25,7 +34,7 @@ const PRICE_CHARTS: usize = 4;
 /// The strategies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Strategy {
-    /// The full node pipeline (not built yet).
+    /// The node's decisions: analysis, selection, signals, risk, paper fills.
     Node,
     /// The reference EMA(10)/EMA(30) cross.
     #[value(name = "ema_cross")]
@@ -108,10 +117,15 @@ fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// The symbol a file holds: its name up to the first `-` or `.`.
+/// The symbol a file holds: its name up to the first `-`, `_` or `.`, in
+/// upper case (`BTCUSDT-1m.csv.gz` and `btcusdt_1m.input.csv.gz` both hold
+/// BTCUSDT).
 fn symbol_of(p: &Path) -> String {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("?");
-    name.split(['-', '.']).next().unwrap_or(name).to_owned()
+    name.split(['-', '_', '.'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_uppercase()
 }
 
 /// Runs the command.
@@ -120,11 +134,6 @@ fn symbol_of(p: &Path) -> String {
 /// Bad arguments, unreadable or invalid files, no candles, a report that
 /// cannot be written.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    if args.strategy == Strategy::Node {
-        bail!(
-            "--strategy node needs the trading pipeline (signals, risk, execution), which is not built yet; use --strategy ema_cross"
-        );
-    }
     if !(args.qty > 0.0 && args.cash > 0.0) {
         bail!("--qty and --cash must be positive");
     }
@@ -156,6 +165,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     bar.finish_and_clear();
     if series.is_empty() {
         bail!("no candles in the given files and time range");
+    }
+    if args.strategy == Strategy::Node {
+        return run_node(args, &series);
     }
     let minutes = detect_interval(&series[0].1).map_or(1, |i| i.millis() / 60_000);
     let cfg = EmaCrossConfig {
@@ -216,6 +228,107 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         m.profit_factor,
         m.max_drawdown * 100.0,
         m.sharpe,
+        m.fees
+    );
+    println!("report: {}", dir.display());
+    Ok(())
+}
+
+/// Writes report.json and report.html; returns the directory.
+fn write_report(
+    args: &Args,
+    report: &Report,
+    series: &[(String, Vec<Candle>)],
+) -> anyhow::Result<PathBuf> {
+    let dir = args.report.clone().unwrap_or_else(|| {
+        let id = utc_ms(crate::node::telemetry::now_ms())
+            .replace(['-', ':'], "")
+            .replace('.', "");
+        PathBuf::from("reports").join(format!("{id}-{}", report.strategy))
+    });
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let json = serde_json::to_string(report).context("cannot encode the report")?;
+    std::fs::write(dir.join("report.json"), json)
+        .with_context(|| format!("cannot write {}", dir.join("report.json").display()))?;
+    let mut by_trades: Vec<&(String, Vec<Candle>)> = series.iter().collect();
+    by_trades.sort_by_key(|(s, _)| {
+        std::cmp::Reverse(report.trades.iter().filter(|t| &t.symbol == s).count())
+    });
+    let prices: Vec<(String, &[Candle])> = by_trades
+        .iter()
+        .take(PRICE_CHARTS)
+        .map(|(s, c)| (s.clone(), c.as_slice()))
+        .collect();
+    let html = crate::report::render(report, &prices)?;
+    std::fs::write(dir.join("report.html"), html)
+        .with_context(|| format!("cannot write {}", dir.join("report.html").display()))?;
+    Ok(dir)
+}
+
+/// `--strategy node`.
+fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()> {
+    let cfg = match &args.config {
+        Some(p) => NodeConfig::load(p)?,
+        None if Path::new("config/default.toml").exists() => {
+            NodeConfig::load(Path::new("config/default.toml"))?
+        }
+        None => NodeConfig::default(),
+    };
+    let mut symbols = Vec::with_capacity(series.len());
+    let mut rules = BTreeMap::new();
+    for (name, candles) in series {
+        let sym = Symbol::new(name).with_context(|| format!("file symbol {name:?}"))?;
+        let instrument = Instrument {
+            symbol: sym.clone(),
+            tick_size: 1e-8,
+            step_size: 1e-6,
+            min_notional: 5.0,
+            status: ContractStatus::Trading,
+        };
+        rules.insert(
+            sym.clone(),
+            rules_of(&instrument).context("instrument rules")?,
+        );
+        symbols.push((sym, candles.clone()));
+    }
+    let replay_cfg = ReplayConfig {
+        symbol: cfg.symbol,
+        breakout: cfg.breakout.clone(),
+        top: cfg.top,
+        correlation_window: cfg.selector.correlation_window,
+        min_overlap: cfg.selector.min_overlap,
+        cash: args.cash,
+        ..ReplayConfig::default()
+    };
+    let total: u64 = series.iter().map(|(_, c)| c.len() as u64).sum();
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} candles {per_sec} {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("replaying");
+    let start = Instant::now();
+    let (r, last) = replay(&symbols, replay_cfg, rules, |n| bar.inc(n));
+    let elapsed = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let report = r.report(&last, total, elapsed);
+    let dir = write_report(args, &report, series)?;
+    let m = &report.metrics;
+    println!(
+        "node: {} symbols, {} candles in {:.3} s ({:.0} candles/s)",
+        report.symbols.len(),
+        report.candles,
+        report.elapsed_s,
+        report.candles_per_second
+    );
+    println!(
+        "final equity {:.2} (return {:+.4}%), {} trades ({} closed), max drawdown {:.4}%, fees {:.2}",
+        m.final_equity,
+        m.total_return * 100.0,
+        report.trades.len(),
+        m.trades,
+        m.max_drawdown * 100.0,
         m.fees
     );
     println!("report: {}", dir.display());

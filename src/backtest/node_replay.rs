@@ -1,0 +1,416 @@
+//! The node's decisions replayed over candles: per symbol the analysis a
+//! SymbolActor runs, the selector's top five (correlation filter included)
+//! and the paper trading engine, one closed minute at a time on the
+//! candles' own clock. The same data and config give the same trades.
+//!
+//! Symbols enter when their first candle arrives; a minute in which a
+//! symbol has no candle simply lacks it (no fill, no management, no score
+//! update for that symbol).
+
+use super::report::{Report, ReportTrade};
+use crate::analysis::breakout::BreakoutSettings;
+use crate::exchange::binance::filters::SymbolRules;
+use crate::indicators::battery::Column;
+use crate::market::{Candle, Interval, Symbol};
+use crate::node::symbol::{SymbolAnalyzer, SymbolConfig};
+use crate::risk::sizing::PositionSide;
+use crate::selection::correlation::ReturnWindows;
+use crate::selection::top::{TopConfig, select_top};
+use crate::trading::paper::{MinuteInput, PaperConfig, PaperEngine, TradeEvent};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Knobs of a replay.
+#[derive(Debug, Clone)]
+pub struct ReplayConfig {
+    /// Per-symbol analysis.
+    pub symbol: SymbolConfig,
+    /// Breakout model.
+    pub breakout: BreakoutSettings,
+    /// Top-five selection.
+    pub top: TopConfig,
+    /// 1m returns in the correlation window.
+    pub correlation_window: usize,
+    /// Common minutes a correlation needs.
+    pub min_overlap: usize,
+    /// 1m returns kept per symbol for VaR and estimates.
+    pub returns_window: usize,
+    /// The trading engine.
+    pub paper: PaperConfig,
+    /// Starting cash.
+    pub cash: f64,
+    /// Minutes of candles taken before trading starts (buffers warm up).
+    pub warmup_minutes: usize,
+}
+
+impl Default for ReplayConfig {
+    fn default() -> Self {
+        Self {
+            symbol: SymbolConfig::default(),
+            breakout: BreakoutSettings::default(),
+            top: TopConfig::default(),
+            correlation_window: 120,
+            min_overlap: 30,
+            returns_window: 240,
+            paper: PaperConfig::default(),
+            cash: 100_000.0,
+            warmup_minutes: 180,
+        }
+    }
+}
+
+/// An open position's trade, while it is being built.
+#[derive(Debug, Clone)]
+struct OpenTrade {
+    side: PositionSide,
+    qty: f64,
+    entry_time: i64,
+    entry_price: f64,
+    exit_qty: f64,
+    exit_notional: f64,
+    fees: f64,
+}
+
+/// The replay's state.
+pub struct NodeReplay {
+    cfg: ReplayConfig,
+    rules: BTreeMap<Symbol, SymbolRules>,
+    analyzers: BTreeMap<Symbol, SymbolAnalyzer>,
+    windows: ReturnWindows,
+    returns: BTreeMap<Symbol, VecDeque<f64>>,
+    last_close: BTreeMap<Symbol, f64>,
+    engine: PaperEngine,
+    minutes: usize,
+    open: BTreeMap<Symbol, OpenTrade>,
+    trades: Vec<ReportTrade>,
+    equity: Vec<(i64, f64)>,
+    events: u64,
+}
+
+impl NodeReplay {
+    /// A replay over symbols with `rules`.
+    #[must_use]
+    pub fn new(cfg: ReplayConfig, rules: BTreeMap<Symbol, SymbolRules>) -> Self {
+        Self {
+            windows: ReturnWindows::new(cfg.correlation_window),
+            engine: PaperEngine::new(cfg.paper.clone(), cfg.cash, 0),
+            cfg,
+            rules,
+            analyzers: BTreeMap::new(),
+            returns: BTreeMap::new(),
+            last_close: BTreeMap::new(),
+            minutes: 0,
+            open: BTreeMap::new(),
+            trades: Vec::new(),
+            equity: Vec::new(),
+            events: 0,
+        }
+    }
+
+    /// The engine.
+    #[must_use]
+    pub fn engine(&self) -> &PaperEngine {
+        &self.engine
+    }
+
+    /// Takes one minute's candles (open time `time`); returns the engine's
+    /// events (none during the warm-up).
+    pub fn on_minute(&mut self, time: i64, candles: &BTreeMap<Symbol, Candle>) -> Vec<TradeEvent> {
+        let mut scores = BTreeMap::new();
+        let mut atr = BTreeMap::new();
+        for (s, c) in candles {
+            let a = self.analyzers.entry(s.clone()).or_insert_with(|| {
+                SymbolAnalyzer::new(s.clone(), self.cfg.symbol, self.cfg.breakout.clone())
+            });
+            a.on_candle(c);
+            if let Some(row) = a.row(Interval::M5) {
+                atr.insert(s.clone(), row[Column::Atr14 as usize]);
+            }
+            self.windows.push(s, c.open_time, c.close);
+            if let Some(prev) = self.last_close.insert(s.clone(), c.close) {
+                let q = self.returns.entry(s.clone()).or_default();
+                q.push_back(c.close / prev - 1.0);
+                if q.len() > self.cfg.returns_window {
+                    q.pop_front();
+                }
+            }
+        }
+        for (s, a) in &self.analyzers {
+            if let Some(sc) = a.last() {
+                scores.insert(s.clone(), sc.clone());
+            }
+        }
+        self.minutes += 1;
+        if self.minutes <= self.cfg.warmup_minutes {
+            return Vec::new();
+        }
+        let overlap = self.cfg.min_overlap;
+        let sel = select_top(
+            &scores.iter().map(|(s, v)| (s.clone(), v.score)).collect(),
+            &BTreeMap::new(),
+            |a, b| self.windows.correlation(a, b, overlap),
+            &self.cfg.top,
+        );
+        let top: Vec<Symbol> = sel.picks.iter().map(|p| p.symbol.clone()).collect();
+        let returns: BTreeMap<Symbol, Vec<f64>> = self
+            .returns
+            .iter()
+            .map(|(s, q)| (s.clone(), q.iter().copied().collect()))
+            .collect();
+        let windows = &self.windows;
+        let corr = |a: &Symbol, b: &Symbol| windows.correlation(a, b, overlap);
+        let events = self.engine.on_minute(&MinuteInput {
+            time,
+            candles,
+            scores: &scores,
+            top: &top,
+            atr: &atr,
+            returns: &returns,
+            correlation: &corr,
+            rules: &self.rules,
+        });
+        self.book(&events);
+        self.equity.push((time, self.engine.equity()));
+        self.events += events.len() as u64;
+        events
+    }
+
+    /// Turns fills into report trades: one per position, entry at its
+    /// opening fill, exit at the quantity-weighted price of its closing
+    /// fills.
+    fn book(&mut self, events: &[TradeEvent]) {
+        for e in events {
+            match e {
+                TradeEvent::PositionOpened(p) => {
+                    self.open.insert(
+                        p.symbol.clone(),
+                        OpenTrade {
+                            side: p.side,
+                            qty: p.qty,
+                            entry_time: p.opened_at,
+                            entry_price: p.entry,
+                            exit_qty: 0.0,
+                            exit_notional: 0.0,
+                            fees: p.fees,
+                        },
+                    );
+                }
+                TradeEvent::OrderFilled {
+                    symbol,
+                    side,
+                    qty,
+                    price,
+                    fee,
+                    ..
+                } => {
+                    if let Some(t) = self.open.get_mut(symbol)
+                        && *side != t.side
+                    {
+                        t.exit_qty += qty;
+                        t.exit_notional += qty * price;
+                        t.fees += fee;
+                    }
+                }
+                TradeEvent::PositionClosed { symbol, pnl } => {
+                    if let Some(t) = self.open.remove(symbol) {
+                        self.trades.push(ReportTrade {
+                            symbol: symbol.to_string(),
+                            side: match t.side {
+                                PositionSide::Long => "long".into(),
+                                PositionSide::Short => "short".into(),
+                            },
+                            qty: t.qty,
+                            entry_time: t.entry_time,
+                            entry_price: t.entry_price,
+                            exit_time: self.equity.last().map(|e| e.0 + 60_000),
+                            exit_price: Some(t.exit_notional / t.exit_qty),
+                            pnl: *pnl,
+                            fees: t.fees,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The report of the replay so far (open positions listed open, marked
+    /// at `marks`).
+    #[must_use]
+    pub fn report(&self, marks: &BTreeMap<Symbol, Candle>, candles: u64, elapsed_s: f64) -> Report {
+        use super::metrics::{RunSummary, compute, drawdowns};
+        let mut trades = self.trades.clone();
+        for (s, t) in &self.open {
+            let p = &self.engine.positions()[s];
+            let mark = marks.get(s).map_or(p.entry, |c| c.close);
+            trades.push(ReportTrade {
+                symbol: s.to_string(),
+                side: match t.side {
+                    PositionSide::Long => "long".into(),
+                    PositionSide::Short => "short".into(),
+                },
+                qty: t.qty,
+                entry_time: t.entry_time,
+                entry_price: t.entry_price,
+                exit_time: None,
+                exit_price: None,
+                pnl: p.total_pnl(mark),
+                fees: t.fees,
+            });
+        }
+        trades.sort_by(|a, b| {
+            a.entry_time
+                .cmp(&b.entry_time)
+                .then(a.symbol.cmp(&b.symbol))
+        });
+        let closed: Vec<f64> = self.trades.iter().map(|t| t.pnl).collect();
+        let notional: f64 = trades
+            .iter()
+            .map(|t| t.qty * t.entry_price + t.exit_price.map_or(0.0, |p| t.qty * p))
+            .sum();
+        let (_, fees) = self.engine.realized_and_fees();
+        let mut m = compute(&RunSummary {
+            equity: &self.equity,
+            trade_pnls: &closed,
+            candles_in_market: 0,
+            traded_notional: notional,
+            fees,
+            funding: 0.0,
+            periods_per_year: 525_600.0,
+        });
+        m.exposure = f64::NAN;
+        let mut pnl_by_symbol = BTreeMap::new();
+        for t in &trades {
+            *pnl_by_symbol.entry(t.symbol.clone()).or_insert(0.0) += t.pnl;
+        }
+        let dd = drawdowns(&self.equity);
+        Report {
+            strategy: "node".into(),
+            symbols: self.analyzers.keys().map(ToString::to_string).collect(),
+            candles,
+            elapsed_s,
+            candles_per_second: if elapsed_s > 0.0 {
+                candles as f64 / elapsed_s
+            } else {
+                f64::NAN
+            },
+            metrics: m,
+            trades,
+            drawdown: self
+                .equity
+                .iter()
+                .zip(&dd)
+                .map(|(e, d)| (e.0, *d))
+                .collect(),
+            equity: self.equity.clone(),
+            pnl_by_symbol,
+        }
+    }
+}
+
+/// Replays per-symbol candle series (any alignment) minute by minute;
+/// returns the replay after the last minute and the last candles seen.
+pub fn replay(
+    series: &[(Symbol, Vec<Candle>)],
+    cfg: ReplayConfig,
+    rules: BTreeMap<Symbol, SymbolRules>,
+    mut progress: impl FnMut(u64),
+) -> (NodeReplay, BTreeMap<Symbol, Candle>) {
+    let mut r = NodeReplay::new(cfg, rules);
+    let mut times: Vec<i64> = series
+        .iter()
+        .flat_map(|(_, c)| c.iter().map(|k| k.open_time))
+        .collect();
+    times.sort_unstable();
+    times.dedup();
+    let mut cursor = vec![0usize; series.len()];
+    let mut last = BTreeMap::new();
+    let mut minute = BTreeMap::new();
+    for t in times {
+        minute.clear();
+        for (k, (s, c)) in series.iter().enumerate() {
+            while cursor[k] < c.len() && c[cursor[k]].open_time < t {
+                cursor[k] += 1;
+            }
+            if cursor[k] < c.len() && c[cursor[k]].open_time == t {
+                minute.insert(s.clone(), c[cursor[k]]);
+                last.insert(s.clone(), c[cursor[k]]);
+                cursor[k] += 1;
+            }
+        }
+        r.on_minute(t, &minute);
+        progress(minute.len() as u64);
+    }
+    (r, last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::synthetic::{SyntheticConfig, SyntheticMarket};
+    use crate::trading::paper::rules_of;
+
+    type Market = (Vec<(Symbol, Vec<Candle>)>, BTreeMap<Symbol, SymbolRules>);
+
+    fn market(minutes: usize) -> Market {
+        let mut m = SyntheticMarket::new(SyntheticConfig {
+            symbols: 20,
+            ..SyntheticConfig::default()
+        });
+        let profiles = m.profiles().to_vec();
+        let mut series: Vec<(Symbol, Vec<Candle>)> = profiles
+            .iter()
+            .map(|p| (p.instrument.symbol.clone(), Vec::new()))
+            .collect();
+        for _ in 0..minutes {
+            for s in m.step() {
+                series[s.index].1.push(s.kline);
+            }
+        }
+        let rules = profiles
+            .iter()
+            .map(|p| {
+                (
+                    p.instrument.symbol.clone(),
+                    rules_of(&p.instrument).unwrap(),
+                )
+            })
+            .collect();
+        (series, rules)
+    }
+
+    #[test]
+    fn the_replay_trades_and_reports_consistently() {
+        let (series, rules) = market(700);
+        let cfg = ReplayConfig {
+            paper: PaperConfig {
+                ..PaperConfig::default()
+            },
+            ..ReplayConfig::default()
+        };
+        let mut seen = 0;
+        let (r, last) = replay(&series, cfg.clone(), rules.clone(), |n| seen += n);
+        assert_eq!(seen, 20 * 700);
+        let report = r.report(&last, seen, 1.0);
+        assert_eq!(report.equity.len(), 700 - 180);
+        assert!(!report.trades.is_empty());
+        let closed: f64 = report
+            .trades
+            .iter()
+            .filter(|t| t.exit_time.is_some())
+            .map(|t| t.pnl)
+            .sum();
+        let open: f64 = report
+            .trades
+            .iter()
+            .filter(|t| t.exit_time.is_none())
+            .map(|t| t.pnl)
+            .sum();
+        let final_equity = report.metrics.final_equity;
+        assert!(
+            (final_equity - (cfg.cash + closed + open)).abs() < 1e-6 * cfg.cash,
+            "equity {final_equity} = cash + closed {closed} + open {open}"
+        );
+        let (again, _) = replay(&series, cfg, rules, |_| {});
+        assert_eq!(again.report(&last, seen, 1.0).trades, report.trades);
+    }
+}
