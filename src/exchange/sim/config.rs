@@ -29,6 +29,10 @@ pub struct SimConfig {
     pub weight_limit_per_minute: u32,
     /// Order count allowed per minute, as `exchangeInfo` reports it.
     pub order_limit_per_minute: u32,
+    /// Fault injection: close every WebSocket connection this many
+    /// wall-clock milliseconds after it opened (0 = never), so clients'
+    /// reconnect and backfill paths can be tested.
+    pub ws_drop_after_ms: u64,
 }
 
 impl Default for SimConfig {
@@ -43,6 +47,7 @@ impl Default for SimConfig {
             max_history_minutes: 4 * 1440,
             weight_limit_per_minute: 2400,
             order_limit_per_minute: 1200,
+            ws_drop_after_ms: 0,
         }
     }
 }
