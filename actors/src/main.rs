@@ -9,6 +9,10 @@
 //! - `sim-exchange`: a Binance USDⓈ-M compatible exchange on loopback
 //!   ([`sim_exchange`]).
 //! - `run`: the node, offline on the synthetic market by default.
+//! - `fetch`: historical klines from Binance (or the simulator) into CSV.
+//!
+//! Venue clients live in the crate's library (`quantumtrade_actors::venue`)
+//! so that the end-to-end tests drive them too.
 //!
 //! No feature flags yet.
 #![deny(unsafe_code)]

@@ -8,6 +8,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod fetch;
 pub mod fit_breakout;
 pub mod indicators;
 pub mod run;
@@ -33,6 +34,8 @@ pub enum Command {
     Run(run::Args),
     /// Fit the breakout model on kline files and store it in a config file.
     FitBreakout(fit_breakout::Args),
+    /// Download historical klines into Binance-layout CSV files (resumable).
+    Fetch(fetch::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
         Command::SimExchange(args) => sim_exchange::run(&args),
         Command::Run(args) => run::run(&args),
         Command::FitBreakout(args) => fit_breakout::run(&args),
+        Command::Fetch(args) => fetch::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
