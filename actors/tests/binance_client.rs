@@ -99,33 +99,38 @@ async fn a_burst_stops_at_the_first_429_and_resumes_after_retry_after() {
     let sim = Sim::start("weight_limit_per_minute = 60\n");
     let rest = RestClient::new(&sim.http(), None).unwrap();
     let sym = "SYN000USDT";
-    // 25 requests of weight 5 = 125: at most 12 fit a window, so the burst
-    // needs the next window and must wait for it.
-    for i in 0..25 {
+    // 24 requests of weight 5 = 120 against 60 per minute: at most 12 fit
+    // a window, so the burst is answered 429 once (also when it straddles
+    // a minute boundary: then the second window holds the 429), waits for
+    // the next window, and the remaining ones fit it.
+    for i in 0..24 {
         let d = rest.depth(sym, 100).await;
         assert!(d.is_ok(), "request {i}: {:?}", d.err());
     }
     let s = rest.stats();
-    let limited = s.rate_limited.load(Ordering::Relaxed);
-    // Sequential requests: after a 429 nothing is sent until Retry-After,
-    // so one window yields one 429 at most, and never a ban.
-    assert!((1..=2).contains(&limited), "{limited} 429s");
+    // Sequential requests: after the 429 nothing is sent until
+    // Retry-After, so there is no second one, and never a ban.
+    assert_eq!(s.rate_limited.load(Ordering::Relaxed), 1);
     assert_eq!(s.banned.load(Ordering::Relaxed), 0);
-    assert_eq!(s.sent.load(Ordering::Relaxed), 25 + limited);
+    assert_eq!(s.sent.load(Ordering::Relaxed), 25);
 }
 
 #[tokio::test]
 async fn the_limiter_learns_the_venue_limits_and_waits_instead_of_429() {
     let sim = Sim::start("weight_limit_per_minute = 40\n");
     let rest = RestClient::new(&sim.http(), None).unwrap();
+    let minute = || quantumtrade_actors::venue::wall_ms().div_euclid(M);
+    let first_minute = minute();
     rest.exchange_info().await.unwrap();
-    // 10 × weight 5 = 50 > 40 - 1: the limiter must wait for a new window.
+    // 1 + 10 × 5 = 51 > 40: the limiter must wait for a new window.
     for _ in 0..10 {
         rest.depth("SYN001USDT", 100).await.unwrap();
     }
     let s = rest.stats();
     assert_eq!(s.rate_limited.load(Ordering::Relaxed), 0);
-    assert!(s.waits.load(Ordering::Relaxed) >= 1);
+    // A burst that straddled a minute boundary may have fitted two windows.
+    let straddled = minute() != first_minute && s.waits.load(Ordering::Relaxed) == 0;
+    assert!(s.waits.load(Ordering::Relaxed) >= 1 || straddled);
 }
 
 /// Collects updates until `done` says so (or the wait for one runs out).
@@ -228,7 +233,12 @@ async fn repeated_drops_lose_no_closed_candle_and_double_none() {
         assert!(opens.len() > 100, "{s}: only {} candles", opens.len());
         let bad: Vec<_> = opens.windows(2).filter(|w| w[1] != w[0] + M).collect();
         assert!(bad.is_empty(), "{s}: gap or duplicate at {bad:?}");
-        backfilled += seen.iter().filter(|x| x.1 == KlineSource::Backfill).count();
+        let from_rest = seen.iter().filter(|x| x.1 == KlineSource::Backfill).count();
+        eprintln!(
+            "{s}: {} closed candles over {reconnects} reconnects, {from_rest} from backfill",
+            opens.len()
+        );
+        backfilled += from_rest;
         // The candles are the venue's: compare with its REST record.
         let first = opens[0];
         let truth = rest
@@ -255,4 +265,32 @@ async fn repeated_drops_lose_no_closed_candle_and_double_none() {
     }
     // The drops did open gaps, and backfill closed them.
     assert!(backfilled > 0, "no candle came from backfill");
+}
+
+#[tokio::test]
+async fn connections_are_replaced_at_the_age_limit_without_losing_candles() {
+    let sim = Sim::start("");
+    let rest = RestClient::new(&sim.http(), None).unwrap();
+    let mut config = MarketStreamConfig::new(&sim.ws(), vec![kline("SYN003USDT")]);
+    // Stands in for the 23 h 30 min default (the venue cuts at 24 h).
+    config.max_connection_age = Duration::from_millis(1200);
+    config.backoff.base_ms = 50;
+    let (_cmd_tx, cmd_rx) = mpsc::channel(8);
+    let (tx, mut rx) = mpsc::channel(4096);
+    tokio::spawn(MarketStream::new(config, rest).run(cmd_rx, tx));
+    let got = collect(&mut rx, |g| {
+        g.iter()
+            .filter(|u| matches!(u, StreamUpdate::Connected { .. }))
+            .count()
+            >= 4
+    })
+    .await;
+    let aged = got
+        .iter()
+        .filter(|u| matches!(u, StreamUpdate::Disconnected { reason, .. } if reason == "connection age limit"))
+        .count();
+    assert_eq!(aged, 3);
+    let opens: Vec<i64> = closed_of(&got, "SYN003USDT").iter().map(|x| x.0).collect();
+    assert!(opens.len() > 20, "{}", opens.len());
+    assert!(opens.windows(2).all(|w| w[1] == w[0] + M), "{opens:?}");
 }
