@@ -43,6 +43,8 @@ const NAMES_PER_CONTROL: usize = 100;
 const OUTGOING_PER_SECOND: u32 = 5;
 /// Klines per backfill page (weight 10 above 1000, §4.1).
 const BACKFILL_PAGE: u32 = 1000;
+/// Pause before a failed backfill page is asked again.
+const BACKFILL_RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 /// Settings of one market connection.
 #[derive(Debug, Clone)]
@@ -203,6 +205,9 @@ impl MarketStream {
         let mut connection = 0u64;
         let (bf_tx, mut bf_rx) = mpsc::channel::<BackfillDone>(64);
         loop {
+            if out.is_closed() {
+                return;
+            }
             if self.streams.is_empty() {
                 match commands.recv().await {
                     Some(c) => self.apply_local(&c),
@@ -214,13 +219,15 @@ impl MarketStream {
             let url = match combined_url(&self.config.ws_base, &names) {
                 Ok(u) => u,
                 Err(e) => {
-                    tracing_free_log(&format!("market stream: {e}"));
+                    log_line(&format!("market stream: {e}"));
                     return;
                 }
             };
             crate::venue::install_crypto_provider();
+            let mut was_open = false;
             let end = match tokio_tungstenite::connect_async(url.as_str()).await {
                 Ok((ws, _)) => {
+                    was_open = true;
                     connection += 1;
                     metrics::counter!("qtrade_ws_connections_total").increment(1);
                     if out
@@ -250,7 +257,7 @@ impl MarketStream {
             for k in self.continuity.values_mut() {
                 k.on_disconnect();
             }
-            if connection > 0
+            if was_open
                 && out
                     .send(StreamUpdate::Disconnected { connection, reason })
                     .await
@@ -493,6 +500,11 @@ impl MarketStream {
         let key = key.clone();
         tokio::spawn(async move {
             let result = fetch_page(&rest, &key, range).await;
+            if result.is_err() {
+                // The page is asked again when this answer arrives: pause
+                // first rather than hammer a failing venue.
+                tokio::time::sleep(BACKFILL_RETRY_PAUSE).await;
+            }
             // The stream may be gone; nothing to do then.
             let _ = tx.send(BackfillDone { key, result }).await;
         });
@@ -513,9 +525,7 @@ impl MarketStream {
             Ok((rows, exhaustive)) => cont.on_backfill(&rows, exhaustive),
             Err(e) => {
                 metrics::counter!("qtrade_ws_backfill_failures_total").increment(1);
-                tracing_free_log(&format!("backfill {} failed: {e}", done.key.0));
-                // Retry after a pause rather than hammering REST.
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                log_line(&format!("backfill {} failed: {e}", done.key.0));
                 Vec::new()
             }
         };
@@ -575,6 +585,6 @@ async fn fetch_page(
 
 /// Logs one line on stderr (the node's logging is not wired to this
 /// library yet).
-fn tracing_free_log(line: &str) {
+fn log_line(line: &str) {
     eprintln!("qtrade: {line}");
 }
