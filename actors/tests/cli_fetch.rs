@@ -110,8 +110,39 @@ fn a_killed_run_resumes_without_gap_or_duplicate() {
     }
     let _ = child.kill();
     let _ = child.wait();
+    let at_kill = std::fs::read_to_string(&file).map_or(0, |t| t.lines().count());
+    eprintln!("killed with {at_kill} lines of 221 in the first file");
     run_ok(fetch(&sim, &out, start, end, 50));
     assert_complete(&file, start, end);
     assert_complete(&out.join("SYN001USDT-1m.csv"), start, end);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn an_unknown_symbol_fails_with_one_line() {
+    let sim = Sim::start("");
+    let out = out_dir("unknown");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_qtrade"));
+    c.args([
+        "fetch",
+        "--symbols",
+        "NOPEUSDT",
+        "--start",
+        "2026-01-01",
+        "--end",
+        "2026-01-02",
+    ])
+    .arg("--out")
+    .arg(&out)
+    .args(["--base-url", &sim.http()]);
+    let o = c.output().unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("qtrade: error: klines of NOPEUSDT"),
+        "{err}"
+    );
+    assert!(last.contains("-1121"), "{err}");
     let _ = std::fs::remove_dir_all(&out);
 }
