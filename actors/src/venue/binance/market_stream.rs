@@ -21,6 +21,9 @@
 //!    dropped.
 //! 6. A frame that does not parse is counted by kind
 //!    (`qtrade_ws_bad_messages_total{kind}`) and dropped.
+//!
+//! Metrics: `qtrade_ws_bad_messages_total{kind}`, `qtrade_ws_connections_total`,
+//! `qtrade_ws_klines_backfilled_total`, `qtrade_ws_backfill_failures_total`.
 
 use super::rest::RestClient;
 use crate::venue::wall_ms;
@@ -460,6 +463,9 @@ impl MarketStream {
         became_fresh: bool,
         out: &mpsc::Sender<StreamUpdate>,
     ) -> bool {
+        if source == KlineSource::Backfill && !candles.is_empty() {
+            metrics::counter!("qtrade_ws_klines_backfilled_total").increment(candles.len() as u64);
+        }
         for candle in candles {
             let u = StreamUpdate::ClosedKline {
                 symbol: key.0.clone(),

@@ -13,6 +13,10 @@
 //! 4. An error body becomes a typed [`RestFailure`] (§3, §8.1); a `-1021`
 //!    on a signed request resynchronises the server time and is retried
 //!    once.
+//!
+//! Metrics: `qtrade_rest_requests_total{path}`,
+//! `qtrade_rest_rate_limited_total{status}` (429, 418),
+//! `qtrade_rest_limiter_waits_total`. Keys and secrets never reach them.
 
 use super::credentials::Credentials;
 use crate::venue::{install_crypto_provider, wall_ms};
@@ -205,6 +209,7 @@ impl RestClient {
                 }
                 Err(t) => {
                     self.stats.waits.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!("qtrade_rest_limiter_waits_total").increment(1);
                     let until = t.retry_at().unwrap_or(now + 1000);
                     let ms = u64::try_from(until - now).unwrap_or(0).max(1);
                     tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -259,6 +264,7 @@ impl RestClient {
                 req = req.header(API_KEY_HEADER, c.key().header_value());
             }
             self.stats.sent.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!("qtrade_rest_requests_total", "path" => path).increment(1);
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(source) => {
@@ -298,6 +304,8 @@ impl RestClient {
             match &failure {
                 RestFailure::RateLimited { .. } => {
                     self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!("qtrade_rest_rate_limited_total", "status" => "429")
+                        .increment(1);
                     rate_limited += 1;
                     if rate_limited <= MAX_RATE_LIMITED_RETRIES {
                         // The limiter holds every request until Retry-After.
@@ -306,6 +314,8 @@ impl RestClient {
                 }
                 RestFailure::IpBanned { .. } => {
                     self.stats.banned.fetch_add(1, Ordering::Relaxed);
+                    metrics::counter!("qtrade_rest_rate_limited_total", "status" => "418")
+                        .increment(1);
                 }
                 RestFailure::Api { error, .. }
                     if signed && !resynced && error.code == ErrorCode::InvalidTimestamp =>
