@@ -9,6 +9,9 @@
 //! - `sim-exchange`: a Binance USDⓈ-M compatible exchange on loopback
 //!   ([`sim_exchange`]).
 //! - `run`: the node, offline on the synthetic market by default.
+//! - `events`: the node's event store (or its dead letters), one line per
+//!   record, optionally following it.
+//! - `inspect`: a running node's actors as a table.
 //! - `fetch`: historical klines from Binance (or the simulator) into CSV.
 //!
 //! Venue clients live in the crate's library (`quantumtrade_actors::venue`)
@@ -20,6 +23,7 @@
 
 mod cli;
 mod node;
+mod report;
 mod sim_exchange;
 
 /// glibc hands freed indicator columns back to the OS and faults them in

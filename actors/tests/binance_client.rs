@@ -4,7 +4,7 @@
 //! subscribe, and no lost or doubled closed candle while the simulator
 //! keeps dropping the connection.
 
-mod support;
+mod sim_support;
 
 use quantumtrade::exchange::binance::ErrorCode;
 use quantumtrade::exchange::binance::stream_name::{KlineInterval, StreamName};
@@ -14,10 +14,10 @@ use quantumtrade_actors::venue::binance::rest::RestError;
 use quantumtrade_actors::venue::binance::{
     Credentials, MarketStream, MarketStreamConfig, RestClient, StreamCommand, StreamUpdate,
 };
+use sim_support::Sim;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use support::Sim;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 

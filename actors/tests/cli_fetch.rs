@@ -2,13 +2,13 @@
 //! in two runs, one of them killed midway and one leaving a torn last
 //! line, ends up as one file with every bar once, equal to the venue's.
 
-mod support;
+mod sim_support;
 
 use quantumtrade::market::kline_csv::read_klines_path;
+use sim_support::Sim;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use support::Sim;
 
 const M: i64 = 60_000;
 

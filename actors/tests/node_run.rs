@@ -349,6 +349,10 @@ async fn the_node_screens_scores_and_selects_a_diversified_top_five() {
     }
     let count = metrics["qtrade_pipeline_latency_seconds_count"][0].1;
     assert!(count >= 3.0, "selections timed: {count}");
+    let dead: f64 = metrics
+        .get("qtrade_dead_letters_total")
+        .map_or(0.0, |v| v.iter().map(|(_, x)| x).sum());
+    assert_eq!(dead, 0.0, "no message was undeliverable");
     let universe_size = metrics["qtrade_universe_size"][0].1;
     assert_eq!(universe_size as usize, universe.len());
 

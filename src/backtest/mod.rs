@@ -5,3 +5,5 @@
 //! trades and final equity: tests/ema_cross_parity.rs).
 
 pub mod ema_cross;
+pub mod metrics;
+pub mod report;

@@ -28,6 +28,10 @@ pub enum AlertKind {
     DataFeed,
     /// An actor keeps failing.
     ActorFailure,
+    /// A mailbox filled up to a large fraction of its capacity.
+    MailboxBacklog,
+    /// Errors (failed sends, failed writes) came too fast.
+    ErrorRate,
 }
 
 /// An alert: which threshold was crossed, by what value.

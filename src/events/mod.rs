@@ -7,14 +7,17 @@
 
 pub mod alert;
 pub mod codec;
+pub mod dead_letter;
 pub mod market;
 pub mod signal;
+pub mod summary;
 pub mod system;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub use alert::{Alert, AlertKind, Severity};
+pub use dead_letter::{DeadLetter, DeadLetterReason};
 pub use market::MarketEvent;
 pub use signal::SignalEvent;
 pub use system::SystemEvent;
@@ -133,6 +136,35 @@ impl Payload {
             Self::Signal(_) => EventKind::Signal,
             Self::System(_) => EventKind::System,
             Self::Alert(_) => EventKind::Alert,
+        }
+    }
+
+    /// Every [`Payload::variant`] name.
+    pub const VARIANTS: [&'static str; 8] = [
+        "CandleClosed",
+        "UniverseChanged",
+        "MessageRejected",
+        "TopFiveSelected",
+        "NodeStarted",
+        "NodeStopping",
+        "ActorRestarted",
+        "Alert",
+    ];
+
+    /// The name of the event's own type within its family
+    /// (`CandleClosed`, `TopFiveSelected`, `NodeStarted`, `Alert`, ...):
+    /// what `qtrade events --kind` also accepts.
+    #[must_use]
+    pub fn variant(&self) -> &'static str {
+        match self {
+            Self::Market(MarketEvent::CandleClosed(_)) => "CandleClosed",
+            Self::Market(MarketEvent::UniverseChanged(_)) => "UniverseChanged",
+            Self::Market(MarketEvent::MessageRejected(_)) => "MessageRejected",
+            Self::Signal(SignalEvent::TopFiveSelected(_)) => "TopFiveSelected",
+            Self::System(SystemEvent::NodeStarted { .. }) => "NodeStarted",
+            Self::System(SystemEvent::NodeStopping { .. }) => "NodeStopping",
+            Self::System(SystemEvent::ActorRestarted { .. }) => "ActorRestarted",
+            Self::Alert(_) => "Alert",
         }
     }
 }

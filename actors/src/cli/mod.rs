@@ -8,9 +8,13 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub mod backtest;
+pub mod events;
 pub mod fetch;
 pub mod fit_breakout;
+pub mod http_client;
 pub mod indicators;
+pub mod inspect;
 pub mod run;
 pub mod sim_exchange;
 
@@ -36,6 +40,12 @@ pub enum Command {
     FitBreakout(fit_breakout::Args),
     /// Download historical klines into Binance-layout CSV files (resumable).
     Fetch(fetch::Args),
+    /// Replay kline files through a strategy and write a JSON and HTML report.
+    Backtest(backtest::Args),
+    /// Print the node's event store (or its dead letters), one line per record.
+    Events(events::Args),
+    /// Print a running node's actors as a table (from its /actors endpoint).
+    Inspect(inspect::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into
@@ -55,6 +65,9 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::FitBreakout(args) => fit_breakout::run(&args),
         Command::Fetch(args) => fetch::run(&args),
+        Command::Backtest(args) => backtest::run(&args),
+        Command::Events(args) => events::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,7 +4,7 @@
 use crate::sim_exchange::{serve, wall_ms};
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
-use quantumtrade::exchange::sim::{SimConfig, SimExchange};
+use quantumtrade::exchange::sim::{Credentials, SimConfig, SimExchange};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -74,17 +74,24 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr().context("no local address")?;
-        let exchange = SimExchange::new(config, wall_ms())?;
+        let balance = config.initial_balance_usdt;
+        let mut exchange = SimExchange::new(config, wall_ms())?;
         let mut banner = format!(
             "sim-exchange listening on http://{addr}\n\
              streams: ws://{addr}/market/stream?streams=... and ws://{addr}/public/stream?streams=...\n"
         );
         if let (Some(key), Some(secret)) = (&args.api_key, &args.api_secret) {
+            // The key is shown masked; the secret never is.
             banner.push_str(&format!(
-                "account: api key {} secret {}\n",
+                "account: api key {} (secret not shown), {balance} USDT; \
+                 user data: ws://{addr}/private/ws/<listenKey>\n",
                 masked(key),
-                masked(secret)
             ));
+            exchange = exchange.with_credentials(Credentials::new(key.as_str(), secret.as_str()));
+        } else {
+            banner.push_str(
+                "account: none (start with --api-key and --api-secret to trade)\n",
+            );
         }
         // The banner is informational: a closed stdout must not stop the server.
         let mut out = std::io::stdout().lock();

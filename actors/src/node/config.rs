@@ -3,16 +3,17 @@
 
 use anyhow::Context as _;
 use quantumtrade::analysis::breakout::{BreakoutSettings, FEATURE_NAMES};
+use quantumtrade::node::alert_rules::AlertConfig;
 use quantumtrade::node::backoff::BackoffConfig;
 use quantumtrade::node::symbol::SymbolConfig;
 use quantumtrade::selection::screen::ScreenConfig;
 use quantumtrade::selection::top::TopConfig;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 /// The whole configuration.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeConfig {
     /// Process-level settings.
@@ -35,10 +36,14 @@ pub struct NodeConfig {
     pub supervision: BackoffConfig,
     /// Batched battery: IndicatorActor and GpuDispatcher.
     pub indicators: IndicatorsSection,
+    /// State snapshots.
+    pub state: StateSection,
+    /// Alert thresholds.
+    pub alerts: AlertConfig,
 }
 
 /// `[indicators]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IndicatorsSection {
     /// Compute backend of the GPU dispatcher: "cpu" (rayon).
@@ -63,7 +68,7 @@ impl Default for IndicatorsSection {
 }
 
 /// `[node]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeSection {
     /// HTTP listen address.
@@ -74,6 +79,11 @@ pub struct NodeSection {
     pub speed: f64,
     /// Mailbox capacity of every actor.
     pub mailbox_capacity: usize,
+    /// Bearer token of the state-changing endpoints (`POST /state/...`);
+    /// `QTRADE_ADMIN_TOKEN` overrides it; with neither those endpoints
+    /// answer 403. Never serialized.
+    #[serde(skip_serializing)]
+    pub admin_token: Option<String>,
 }
 
 impl Default for NodeSection {
@@ -83,12 +93,13 @@ impl Default for NodeSection {
             data_dir: PathBuf::from("data"),
             speed: 60.0,
             mailbox_capacity: 1024,
+            admin_token: None,
         }
     }
 }
 
 /// `[market]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarketSection {
     /// Seed of the synthetic market.
@@ -119,7 +130,7 @@ impl Default for MarketSection {
 }
 
 /// `[universe]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UniverseSection {
     /// Re-screen every this many market minutes.
@@ -135,7 +146,7 @@ impl Default for UniverseSection {
 }
 
 /// `[selector]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SelectorSection {
     /// 1m log returns per symbol in the correlation window.
@@ -153,7 +164,31 @@ impl Default for SelectorSection {
     }
 }
 
+/// `[state]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateSection {
+    /// Snapshots kept (one per re-screen); older ones are dropped.
+    pub history: usize,
+}
+
+impl Default for StateSection {
+    fn default() -> Self {
+        Self { history: 32 }
+    }
+}
+
 impl NodeConfig {
+    /// The admin bearer token: `QTRADE_ADMIN_TOKEN` when set and not
+    /// empty, else `node.admin_token` when not empty.
+    #[must_use]
+    pub fn admin_token(&self) -> Option<String> {
+        std::env::var("QTRADE_ADMIN_TOKEN")
+            .ok()
+            .or_else(|| self.node.admin_token.clone())
+            .filter(|t| !t.is_empty())
+    }
+
     /// Reads `path`.
     ///
     /// # Errors
@@ -187,6 +222,10 @@ impl NodeConfig {
         }
         if self.universe.rescreen_minutes == 0 {
             errs.push("universe.rescreen_minutes must be > 0".to_owned());
+        }
+        errs.extend(self.alerts.problems());
+        if self.state.history == 0 {
+            errs.push("state.history must be > 0".to_owned());
         }
         if self.selector.correlation_window < 2 {
             errs.push("selector.correlation_window must be >= 2".to_owned());
@@ -269,5 +308,37 @@ mod tests {
         assert!(e.contains("indicators.backend"), "{e}");
         assert!(e.contains("breakout.model.coefficients"), "{e}");
         assert!(toml::from_str::<NodeConfig>("[node]\nnope = 1\n").is_err());
+    }
+
+    #[test]
+    fn shipped_config_is_the_default() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/default.toml");
+        let mut shipped = NodeConfig::load(&path).unwrap();
+        // The one section that differs on purpose: the shipped model is
+        // fitted (see the_default_config_loads_with_a_fitted_model).
+        shipped.breakout = NodeConfig::default().breakout;
+        assert_eq!(
+            serde_json::to_value(&shipped).unwrap(),
+            serde_json::to_value(NodeConfig::default()).unwrap()
+        );
+    }
+
+    #[test]
+    fn bad_alert_and_state_values_are_reported_together() {
+        let mut cfg = NodeConfig::default();
+        cfg.state.history = 0;
+        cfg.alerts.clear_ratio = 3.0;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("state.history") && err.contains("alerts.clear_ratio"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_admin_token_is_never_serialized() {
+        let mut cfg = NodeConfig::default();
+        cfg.node.admin_token = Some("s3cret".into());
+        assert!(!serde_json::to_string(&cfg).unwrap().contains("s3cret"));
     }
 }

@@ -1,18 +1,31 @@
-//! The HTTP endpoints: `/healthz`, `/metrics`, `/actors`, `/state`,
-//! `/symbols` and `/symbols/{symbol}`.
+//! The HTTP endpoints: `/healthz`, `/metrics`, `/actors`, `/state`, and
+//! the raw store records `/store/events` and `/store/dead_letters`
+//! (`?after=SEQ`, at most [`STORE_PAGE`] records, in the frame format of
+//! [`quantumtrade::events::codec::frames`]) that `qtrade events` reads while
+//! the node holds the store's lock; `/symbols` and `/symbols/{symbol}`
+//! (what each symbol actor last computed).
+//!
+//! State snapshots: `GET /state/snapshots` lists them; `POST
+//! /state/rollback/{id}` restores one and needs `Authorization: Bearer
+//! <admin token>` (401 without it, 403 when the node has no admin token:
+//! state-changing endpoints are then disabled).
 
 use super::board::{SharedBoard, SymbolSummary};
-use super::state::{NodeState, SharedState};
+use super::state::{NodeState, SharedManager, SharedState};
 use super::telemetry::{ActorView, Registry};
-use axum::extract::Path;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
+use quantumtrade::events::codec::{key, push_frame, seq_of};
 use quantumtrade::market::Symbol;
+use serde::Deserialize;
 use std::sync::{Arc, PoisonError};
+
+/// Most records one `/store/...` answer carries.
+pub const STORE_PAGE: usize = 10_000;
 
 /// What the handlers read.
 #[derive(Clone)]
@@ -25,6 +38,109 @@ pub struct AppState {
     pub board: SharedBoard,
     /// Prometheus renderer.
     pub prom: PrometheusHandle,
+    /// The store's events tree (read only here).
+    pub events: sled::Tree,
+    /// The store's dead-letter tree (read only here).
+    pub dead_letters: sled::Tree,
+    /// The managed state and its snapshots.
+    pub manager: SharedManager,
+    /// Bearer token of the state-changing endpoints (`None`: disabled).
+    pub admin_token: Option<Arc<str>>,
+}
+
+/// One snapshot as `/state/snapshots` lists it.
+#[derive(Debug, serde::Serialize)]
+struct SnapshotView {
+    id: u64,
+    ts: i64,
+    universe: usize,
+    top: Vec<String>,
+    regime: quantumtrade::selection::regime::Regime,
+    actors: usize,
+    restarts: u64,
+}
+
+fn snapshots(manager: &SharedManager) -> serde_json::Value {
+    let m = manager.lock().unwrap_or_else(PoisonError::into_inner);
+    let list: Vec<SnapshotView> = m
+        .snapshots()
+        .map(|s| SnapshotView {
+            id: s.id,
+            ts: s.ts,
+            universe: s.state.market.universe.len(),
+            top: s.state.market.top.clone(),
+            regime: s.state.market.regime,
+            actors: s.state.system.actors.values().sum(),
+            restarts: s.state.system.restarts,
+        })
+        .collect();
+    serde_json::json!({ "history": m.bound(), "snapshots": list })
+}
+
+/// Whether `headers` carry `Bearer <token>`, compared in constant time.
+fn authorized(headers: &HeaderMap, token: &str) -> bool {
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let (a, b) = (given.as_bytes(), token.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn error(status: StatusCode, msg: String) -> Response {
+    (status, Json(serde_json::json!({ "error": msg }))).into_response()
+}
+
+async fn rollback(State(a): State<AppState>, Path(id): Path<u64>, headers: HeaderMap) -> Response {
+    let Some(token) = a.admin_token.as_deref() else {
+        return error(
+            StatusCode::FORBIDDEN,
+            "state-changing endpoints are disabled: set node.admin_token or QTRADE_ADMIN_TOKEN"
+                .into(),
+        );
+    };
+    if !authorized(&headers, token) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token".into(),
+        );
+    }
+    match super::state::rollback(&a.state, &a.manager, id) {
+        Ok(s) => {
+            eprintln!("qtrade: state rolled back to snapshot {id}");
+            Json(s).into_response()
+        }
+        Err(e) => error(StatusCode::NOT_FOUND, e.to_string()),
+    }
+}
+
+/// Query of `/store/...`.
+#[derive(Debug, Deserialize)]
+struct After {
+    after: Option<u64>,
+}
+
+/// The records of `tree` after `q.after`, as frames.
+fn records(tree: &sled::Tree, q: &After) -> Response {
+    let range = match q.after {
+        Some(a) => tree.range(key(a.saturating_add(1))..),
+        None => tree.iter(),
+    };
+    let mut body = Vec::new();
+    for kv in range.take(STORE_PAGE) {
+        match kv
+            .map_err(|e| e.to_string())
+            .and_then(|(k, v)| Ok((seq_of(&k).map_err(|e| e.to_string())?, v)))
+        {
+            Ok((seq, v)) if q.after.is_none_or(|a| seq > a) => push_frame(&mut body, seq, &v),
+            Ok(_) => {}
+            Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+        }
+    }
+    ([(header::CONTENT_TYPE, "application/octet-stream")], body).into_response()
 }
 
 /// The router.
@@ -54,6 +170,23 @@ pub fn router(app: AppState) -> Router {
             }),
         )
         .route("/symbols/{symbol}", get(symbol_detail))
+        .route(
+            "/state/snapshots",
+            get(|State(a): State<AppState>| async move { Json(snapshots(&a.manager)) }),
+        )
+        .route("/state/rollback/{id}", post(rollback))
+        .route(
+            "/store/events",
+            get(|State(a): State<AppState>, Query(q): Query<After>| async move {
+                records(&a.events, &q)
+            }),
+        )
+        .route(
+            "/store/dead_letters",
+            get(|State(a): State<AppState>, Query(q): Query<After>| async move {
+                records(&a.dead_letters, &q)
+            }),
+        )
         .with_state(app)
 }
 

@@ -13,7 +13,9 @@
 //! - [`selector`]: SelectorActor (correlation, top five).
 //! - [`store`]: EventStore (sled, bincode, sequence keys).
 //! - [`state`] and [`http`]: `/state` and the endpoints.
+//! - [`alert`]: AlertActor (process and actor samples, alert rules).
 
+pub mod alert;
 pub mod board;
 pub mod config;
 pub mod dispatcher;
@@ -74,6 +76,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         .context("bad histogram buckets")?
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    telemetry::describe_metrics();
     let listener = std::net::TcpListener::bind(cfg.node.listen)
         .with_context(|| format!("cannot listen on {}", cfg.node.listen))?;
     listener
@@ -84,6 +87,16 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
     let cap = cfg.node.mailbox_capacity;
     let store_stat = registry.register("event-store".into(), "EventStore", None, cap);
     let store = EventStore::open(&cfg.node.data_dir, Arc::clone(&store_stat))?;
+    registry.set_dead_letters(store.dead_letters());
+    let (events_tree, dead_letters_tree) = (store.events_tree(), store.dead_letters_tree());
+    let node_url = cfg.node.data_dir.join(store::NODE_URL_FILE);
+    let manager: state::SharedManager = Arc::new(std::sync::Mutex::new(
+        quantumtrade::node::state_manager::StateManager::new(
+            cfg.state.history,
+            serde_json::to_value(&cfg).context("config is not serializable")?,
+        ),
+    ));
+    let admin_token: Option<Arc<str>> = cfg.admin_token().map(Into::into);
     symbol::arm_fault_hook_from_env();
 
     let sys = actix::System::with_tokio_rt(|| {
@@ -96,7 +109,10 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
     sys.block_on(async move {
         let state = state::SharedState::default();
         let store = Tracked {
-            addr: Supervisor::start(move |_| store),
+            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
+                ctx.set_mailbox_capacity(cap);
+                store
+            }),
             stat: store_stat,
         };
         let mut ids = EventIds::new(now_ms());
@@ -118,7 +134,8 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             cfg.selector.clone(),
         );
         let selector = Tracked {
-            addr: Supervisor::start(move |_| {
+            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
+                ctx.set_mailbox_capacity(cap);
                 SelectorActor::new(sc.correlation_window, sc.min_overlap, top, sto, st, ss)
             }),
             stat: sel_stat,
@@ -140,7 +157,10 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             cfg.market.warmup_minutes,
         );
         let hub = Tracked {
-            addr: Supervisor::start(move |_| MarketDataHub::new(market, h, warm, sel, hs, step)),
+            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
+                ctx.set_mailbox_capacity(cap);
+                MarketDataHub::new(market, h, warm, sel, hs, step)
+            }),
             stat: hub_stat,
         };
         let hub_handle = hub.clone();
@@ -159,7 +179,8 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             cfg.indicators.max_batch,
         );
         let indicators = Tracked {
-            addr: Supervisor::start(move |_| {
+            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
+                ctx.set_mailbox_capacity(cap);
                 IndicatorActor::new(dispatcher, batch_every, max_batch, is)
             }),
             stat: ind_stat,
@@ -188,11 +209,37 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             UniverseActor::new(screen, deps, every, hub, reg, handles, us)
         });
 
+        for kind in telemetry::ERROR_KINDS {
+            metrics::counter!("qtrade_errors_total", "kind" => kind).absolute(0);
+        }
+        let alert_stat = registry.register("alerts".into(), "AlertActor", None, cap);
+        let (acfg, areg, asto, ast) = (
+            cfg.alerts,
+            Arc::clone(&registry),
+            store.clone(),
+            Arc::clone(&alert_stat),
+        );
+        let _alerts = Supervisor::start(move |_| alert::AlertActor::new(acfg, areg, asto, ast));
+        // A state snapshot each re-screen period.
+        let (snap_state, snap_manager, snap_registry) =
+            (Arc::clone(&state), Arc::clone(&manager), Arc::clone(&registry));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                state::take_snapshot(&snap_state, &snap_manager, &snap_registry, now_ms());
+            }
+        });
         let app = http::router(http::AppState {
             registry: Arc::clone(&registry),
             state,
             board,
             prom: prom.clone(),
+            events: events_tree,
+            dead_letters: dead_letters_tree,
+            manager,
+            admin_token,
         });
         let listener = tokio::net::TcpListener::from_std(listener).context("cannot adopt the listener")?;
         tokio::spawn(async move {
@@ -206,10 +253,15 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
                 prom.run_upkeep();
             }
         });
+        // `qtrade events` reads the store through this node while it runs.
+        if let Err(e) = std::fs::write(&node_url, format!("http://{local}\n")) {
+            eprintln!("qtrade: cannot write {}: {e}", node_url.display());
+        }
+        let shutdown = shutdown_signal();
         println!("listening on http://{local}");
         eprintln!("qtrade: node running on the synthetic market; endpoints /healthz /metrics /actors /state");
 
-        let reason = shutdown_signal().await;
+        let reason = shutdown.await;
         // Stop the source, let every mailbox empty, then flush.
         hub_handle.send(hub::StopMarket);
         let waited = std::time::Instant::now();
@@ -239,6 +291,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             Ok(Err(e)) => eprintln!("qtrade: error: flush failed: {e}"),
             Err(e) => eprintln!("qtrade: error: event store gone: {e}"),
         }
+        let _ = std::fs::remove_file(&node_url);
         anyhow::Ok(())
     })
 }
@@ -246,24 +299,30 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
 /// Longest wait for the mailboxes to empty on shutdown.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Waits for SIGINT or SIGTERM; returns which.
-async fn shutdown_signal() -> &'static str {
+/// Registers the SIGINT and SIGTERM handlers now (so that a signal that
+/// comes right after `listening on` is caught) and returns a future that
+/// waits for either; it yields which.
+fn shutdown_signal() -> impl std::future::Future<Output = &'static str> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = term.recv() => "SIGTERM",
-            },
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            match (term, int) {
+                (Some(mut term), Some(mut int)) => tokio::select! {
+                    _ = int.recv() => "SIGINT",
+                    _ = term.recv() => "SIGTERM",
+                },
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    "SIGINT"
+                }
             }
         }
     }
     #[cfg(not(unix))]
-    {
+    async {
         let _ = tokio::signal::ctrl_c().await;
         "SIGINT"
     }

@@ -40,6 +40,12 @@ pub const PIPELINE_BUCKETS: &[f64] = &[
 #[rtype(result = "()")]
 pub struct ScoreUpdate(pub SymbolScore);
 
+/// A symbol was traded at a market time (ms): its score decays, then
+/// recovers over `top.decay_minutes` (the executor sends this on a fill).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Traded(pub Symbol, pub i64);
+
 /// The qualified set changed (with the screen inputs that qualified it).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -58,6 +64,8 @@ pub struct SelectorActor {
     stat: Arc<ActorStat>,
     /// The minute whose scores are awaited, and when its candles were routed.
     pending: Option<(i64, Instant)>,
+    /// Market time (ms) each symbol was last traded.
+    last_traded: BTreeMap<Symbol, i64>,
 }
 
 impl SelectorActor {
@@ -82,6 +90,7 @@ impl SelectorActor {
             ids: EventIds::new(now_ms()),
             stat,
             pending: None,
+            last_traded: BTreeMap::new(),
         }
     }
 
@@ -103,14 +112,14 @@ impl SelectorActor {
             return;
         }
         self.pending = None;
-        self.select();
+        self.select(minute);
         metrics::histogram!("qtrade_pipeline_latency_seconds")
             .record(routed_at.elapsed().as_secs_f64());
         let complete = if complete { "true" } else { "false" };
         metrics::counter!("qtrade_selections_total", "complete" => complete).increment(1);
     }
 
-    fn select(&mut self) {
+    fn select(&mut self, minute: i64) {
         let scores: BTreeMap<Symbol, f64> = self
             .scores
             .iter()
@@ -118,9 +127,16 @@ impl SelectorActor {
             .map(|(s, v)| (s.clone(), v.score))
             .collect();
         let overlap = self.min_overlap;
+        // Decay runs on market time (the minute being selected), so an
+        // accelerated market decays at its own pace.
+        let since: BTreeMap<Symbol, f64> = self
+            .last_traded
+            .iter()
+            .map(|(s, &t)| (s.clone(), (minute - t).max(0) as f64 / 60_000.0))
+            .collect();
         let sel = select_top(
             &scores,
-            &BTreeMap::new(),
+            &since,
             |a, b| self.windows.correlation(a, b, overlap),
             &self.top,
         );
@@ -204,6 +220,20 @@ impl Handler<ScoreUpdate> for SelectorActor {
         let ok = stat.run(|| {
             self.scores.insert(msg.0.symbol.clone(), msg.0);
             self.try_select(false);
+        });
+        if ok.is_none() {
+            ctx.stop();
+        }
+    }
+}
+
+impl Handler<Traded> for SelectorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Traded, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        let ok = stat.run(|| {
+            self.last_traded.insert(msg.0, msg.1);
         });
         if ok.is_none() {
             ctx.stop();

@@ -1,10 +1,16 @@
-//! The node state `/state` serves.
+//! The node state `/state` serves, and its managed copy with snapshots
+//! ([`SharedManager`], taken each re-screen, listed on `/state/snapshots`,
+//! restored by `POST /state/rollback/{id}`).
 
+use super::telemetry::Registry;
+use quantumtrade::node::state_manager::{
+    ManagedState, MarketState, StateError, StateManager, SystemState,
+};
 use quantumtrade::selection::regime::Regime;
 use quantumtrade::selection::screen::ScreenInput;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 /// A correlation between two picks.
 #[derive(Debug, Clone, Serialize)]
@@ -69,3 +75,58 @@ fn screen_view<S: serde::Serializer>(v: &[ScreenInput], s: S) -> Result<S::Ok, S
 
 /// A shared [`NodeState`].
 pub type SharedState = Arc<RwLock<NodeState>>;
+
+/// A shared [`StateManager`].
+pub type SharedManager = Arc<Mutex<StateManager>>;
+
+/// Copies the market part of `state` and an actor summary of `registry`
+/// into `manager` and snapshots it at `ts`; returns the snapshot id.
+pub fn take_snapshot(
+    state: &SharedState,
+    manager: &SharedManager,
+    registry: &Registry,
+    ts: i64,
+) -> u64 {
+    let market = {
+        let st = state.read().unwrap_or_else(PoisonError::into_inner);
+        MarketState {
+            universe: st.universe.clone(),
+            scores: st.scores.clone(),
+            top: st.top.clone(),
+            regime: st.regime,
+        }
+    };
+    let mut system = SystemState::default();
+    for v in registry.views() {
+        *system.actors.entry(v.kind.to_owned()).or_default() += 1;
+        system.restarts += v.restarts;
+    }
+    let mut m = manager.lock().unwrap_or_else(PoisonError::into_inner);
+    m.set_market(market);
+    m.set_system(system);
+    m.snapshot(ts)
+}
+
+/// Rolls `manager` back to snapshot `id` and puts its market part back
+/// into `state` (until the actors next overwrite it); returns the restored
+/// state.
+///
+/// # Errors
+/// [`StateError`] for an id not in the history.
+pub fn rollback(
+    state: &SharedState,
+    manager: &SharedManager,
+    id: u64,
+) -> Result<ManagedState, StateError> {
+    let restored = manager
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .rollback(id)?
+        .clone();
+    let mut st = state.write().unwrap_or_else(PoisonError::into_inner);
+    st.universe.clone_from(&restored.market.universe);
+    st.scores.clone_from(&restored.market.scores);
+    st.top.clone_from(&restored.market.top);
+    st.regime = restored.market.regime;
+    Ok(restored)
+}

@@ -1,14 +1,19 @@
 //! Per-actor statistics: mailbox depth (counted by the senders, since actix
 //! keeps its own count private), messages handled, handling time, restarts;
-//! mirrored into Prometheus metrics and listed on `/actors`.
+//! mirrored into Prometheus metrics and listed on `/actors`. A message
+//! that cannot be delivered (mailbox full or closed) becomes a dead letter.
 
+use super::store::{Append, DeadLetterLog};
 use actix::dev::ToEnvelope;
+use actix::prelude::SendError;
 use actix::{Actor, Addr, Handler, Message};
+use quantumtrade::events::{DeadLetter, DeadLetterReason};
 use serde::Serialize;
+use std::any::Any;
 use std::collections::{BTreeMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Handling-time samples kept per actor for the p50/p99 on `/actors`.
@@ -18,6 +23,74 @@ const SAMPLES: usize = 1024;
 pub const HANDLE_BUCKETS: &[f64] = &[
     1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 5e-2, 0.1, 0.5, 1.0,
 ];
+
+/// Gives every metric the node exports its help text (`# HELP`), once the
+/// recorder is installed.
+pub fn describe_metrics() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_histogram!(
+        "qtrade_pipeline_latency_seconds",
+        Unit::Seconds,
+        "From the hub routing a minute's closed candles to the selector publishing the top five from every universe symbol's score of that minute."
+    );
+    describe_counter!(
+        "qtrade_selections_total",
+        "Top-five selections, by whether every universe symbol had scored the minute (complete) or the next minute forced it."
+    );
+    describe_counter!(
+        "qtrade_battery_check_total",
+        "Batched battery results checked against the streaming values on the window-exact columns, by result (match or mismatch)."
+    );
+    describe_histogram!(
+        "qtrade_dispatcher_batch_seconds",
+        Unit::Seconds,
+        "Time the GPU dispatcher's backend took for one batch of battery jobs."
+    );
+    describe_histogram!(
+        "qtrade_dispatcher_batch_jobs",
+        "Battery jobs per batch the GPU dispatcher ran."
+    );
+    describe_gauge!(
+        "qtrade_actor_mailbox_depth",
+        "Messages sent to an actor and not yet handled."
+    );
+    describe_gauge!(
+        "qtrade_actor_mailbox_capacity",
+        "Mailbox capacity of an actor; a send to a full mailbox is a dead letter."
+    );
+    describe_counter!(
+        "qtrade_actor_messages_handled_total",
+        "Messages an actor handled."
+    );
+    describe_histogram!(
+        "qtrade_actor_handle_seconds",
+        Unit::Seconds,
+        "Time an actor took to handle one message."
+    );
+    describe_counter!(
+        "qtrade_actor_restarts_total",
+        "Restarts of an actor after a failure."
+    );
+    describe_counter!(
+        "qtrade_dead_letters_total",
+        "Messages that could not be delivered to an actor (mailbox full or closed)."
+    );
+    describe_counter!(
+        "qtrade_errors_total",
+        "Errors by kind (dead letters, failed store writes)."
+    );
+    describe_gauge!(
+        "qtrade_process_cpu_percent",
+        "Process CPU use between two samples, percent of one core."
+    );
+    describe_gauge!(
+        "qtrade_process_rss_bytes",
+        Unit::Bytes,
+        "Resident memory of the process."
+    );
+    describe_counter!("qtrade_alerts_total", "Alerts fired, by rule.");
+    describe_gauge!("qtrade_universe_size", "Symbols in the qualified universe.");
+}
 
 /// Milliseconds since the epoch, wall clock.
 #[must_use]
@@ -40,7 +113,12 @@ pub struct ActorStat {
     last_activity_ms: AtomicI64,
     state: Mutex<String>,
     samples: Mutex<VecDeque<u64>>,
+    dead_letters: DeadLetterSink,
+    errors: Arc<AtomicU64>,
 }
+
+/// Where dead letters go: the store's `dead_letters` tree once it is open.
+type DeadLetterSink = Arc<OnceLock<Arc<DeadLetterLog>>>;
 
 /// One actor as `/actors` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +160,30 @@ impl ActorStat {
         self.restarts.load(Ordering::Relaxed)
     }
 
+    /// Records a message meant for this actor that could not be delivered:
+    /// takes it back off the depth count, counts it in
+    /// `qtrade_dead_letters_total{target}` and appends it to the
+    /// dead-letter tree (when the store is open).
+    pub fn dead_letter(&self, message: String, reason: DeadLetterReason) {
+        self.depth.fetch_sub(1, Ordering::Relaxed);
+        self.error("dead_letter");
+        metrics::counter!("qtrade_dead_letters_total", "target" => self.name.clone()).increment(1);
+        let letter = DeadLetter {
+            target: self.name.clone(),
+            message,
+            reason,
+            ts: now_ms(),
+        };
+        match self.dead_letters.get() {
+            Some(log) => {
+                if let Err(e) = log.record(&letter) {
+                    eprintln!("qtrade: cannot record dead letter {letter}: {e}");
+                }
+            }
+            None => eprintln!("qtrade: dead letter before the store opened: {letter}"),
+        }
+    }
+
     /// Records a message put into the mailbox.
     pub fn enqueued(&self) {
         let d = self.depth.fetch_add(1, Ordering::Relaxed) + 1;
@@ -119,6 +221,13 @@ impl ActorStat {
         .increment(1);
         metrics::histogram!("qtrade_actor_handle_seconds", &[label]).record(took.as_secs_f64());
         out
+    }
+
+    /// Counts an error of `kind` (`qtrade_errors_total{kind}`, and the
+    /// node-wide count the error-rate alert reads).
+    pub fn error(&self, kind: &'static str) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("qtrade_errors_total", "kind" => kind).increment(1);
     }
 
     /// Records a restart.
@@ -172,9 +281,27 @@ impl ActorStat {
 #[derive(Debug, Default)]
 pub struct Registry {
     actors: Mutex<BTreeMap<String, Arc<ActorStat>>>,
+    dead_letters: DeadLetterSink,
+    errors: Arc<AtomicU64>,
 }
 
+/// The kinds of `qtrade_errors_total`, exported at 0 from the start so
+/// that rules over it see a series.
+pub const ERROR_KINDS: [&str; 2] = ["dead_letter", "store_append"];
+
 impl Registry {
+    /// Errors counted so far ([`ActorStat::error`]).
+    #[must_use]
+    pub fn errors_total(&self) -> u64 {
+        self.errors.load(Ordering::Relaxed)
+    }
+
+    /// Sends every actor's dead letters to `log` from now on (first call
+    /// wins).
+    pub fn set_dead_letters(&self, log: Arc<DeadLetterLog>) {
+        let _ = self.dead_letters.set(log);
+    }
+
     /// Registers an actor (or returns the statistics it already has).
     pub fn register(
         &self,
@@ -186,6 +313,9 @@ impl Registry {
         let mut map = self.actors.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(map.entry(name.clone()).or_insert_with(|| {
             metrics::counter!("qtrade_actor_restarts_total", "actor" => name.clone()).absolute(0);
+            #[expect(clippy::cast_precision_loss, reason = "a gauge of a small count")]
+            metrics::gauge!("qtrade_actor_mailbox_capacity", "actor" => name.clone())
+                .set(capacity as f64);
             Arc::new(ActorStat {
                 name,
                 kind,
@@ -197,6 +327,8 @@ impl Registry {
                 last_activity_ms: AtomicI64::new(0),
                 state: Mutex::new(String::new()),
                 samples: Mutex::new(VecDeque::new()),
+                dead_letters: Arc::clone(&self.dead_letters),
+                errors: Arc::clone(&self.errors),
             })
         }))
     }
@@ -252,7 +384,9 @@ impl<A: Actor> Clone for Tracked<A> {
 }
 
 impl<A: Actor> Tracked<A> {
-    /// Sends without waiting for the outcome.
+    /// Sends without waiting for the outcome. A message the actor cannot
+    /// take (mailbox at capacity, or the actor stopped) becomes a dead
+    /// letter ([`ActorStat::dead_letter`]).
     pub fn send<M>(&self, msg: M)
     where
         A: Handler<M>,
@@ -261,7 +395,12 @@ impl<A: Actor> Tracked<A> {
         A::Context: ToEnvelope<A, M>,
     {
         self.stat.enqueued();
-        self.addr.do_send(msg);
+        let (msg, reason) = match self.addr.try_send(msg) {
+            Ok(()) => return,
+            Err(SendError::Full(m)) => (m, DeadLetterReason::MailboxFull),
+            Err(SendError::Closed(m)) => (m, DeadLetterReason::MailboxClosed),
+        };
+        self.stat.dead_letter(describe(&msg), reason);
     }
 
     /// Sends and waits for the reply.
@@ -278,4 +417,15 @@ impl<A: Actor> Tracked<A> {
         self.stat.enqueued();
         self.addr.send(msg).await
     }
+}
+
+/// A one-line description of an undelivered message: its type (without
+/// the module path) and, for an event-store append, the event it carried.
+fn describe<M: Any>(msg: &M) -> String {
+    let any: &dyn Any = msg;
+    if let Some(Append(e)) = any.downcast_ref::<Append>() {
+        return format!("Append({} {} {})", e.kind(), e.payload.variant(), e.meta.id);
+    }
+    let name = std::any::type_name::<M>();
+    name.rsplit("::").next().unwrap_or(name).to_owned()
 }

@@ -7,6 +7,13 @@
 //! timer advances the simulated clock; each closed minute's stream events
 //! go to every connection through a broadcast channel and each connection
 //! keeps what its [`StreamSession`] subscribes to.
+//!
+//! The account's endpoints take the API key header and the raw body as
+//! well; trading requests wait the configured latency first. User-data
+//! events go through a second broadcast channel to the `/private`
+//! connections (§7.2: `/private/ws/<listenKey>`,
+//! `/private/ws?listenKey=<key>&events=A/B`, or `/private/stream?...`,
+//! which wraps each event as `{"stream":<listenKey>,"data":...}`).
 
 use anyhow::Context;
 use axum::Router;
@@ -17,7 +24,9 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
 use quantumtrade::exchange::binance::Route;
-use quantumtrade::exchange::sim::{SimExchange, StreamEvent, StreamSession};
+use quantumtrade::exchange::sim::{
+    AccountEndpoint, RestRequest, SimExchange, StreamEvent, StreamSession, UserFrame,
+};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
@@ -31,11 +40,15 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 const EVENT_BACKLOG: usize = 1024;
 /// Server ping period (§2.2: every 3 minutes).
 const PING_EVERY: Duration = Duration::from_secs(180);
+/// Largest request body read (form-encoded order parameters are small).
+const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// State shared by the handlers and the market timer.
 struct Shared {
     exchange: Mutex<SimExchange>,
     events: broadcast::Sender<Arc<Vec<StreamEvent>>>,
+    user: broadcast::Sender<Arc<Vec<UserFrame>>>,
+    latency: Duration,
 }
 
 impl Shared {
@@ -43,6 +56,13 @@ impl Shared {
         // The core never panics while holding the lock on valid input; if
         // it did, its state is still the last consistent one.
         self.exchange.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn publish_user(&self, frames: Vec<UserFrame>) {
+        if !frames.is_empty() {
+            // No connection left is not an error: the frames are dropped.
+            let _ = self.user.send(Arc::new(frames));
+        }
     }
 }
 
@@ -60,10 +80,14 @@ pub fn wall_ms() -> i64 {
 /// When the listener fails.
 pub async fn serve(listener: TcpListener, exchange: SimExchange) -> anyhow::Result<()> {
     let speed = exchange.config().speed;
+    let latency = Duration::from_millis(exchange.config().latency_ms);
     let (events, _) = broadcast::channel(EVENT_BACKLOG);
+    let (user, _) = broadcast::channel(EVENT_BACKLOG);
     let shared = Arc::new(Shared {
         exchange: Mutex::new(exchange),
         events,
+        user,
+        latency,
     });
     tokio::spawn(advance_market(shared.clone(), speed));
     let app = Router::new().fallback(handle).with_state(shared);
@@ -85,7 +109,12 @@ async fn advance_market(shared: Arc<Shared>, speed: f64) {
     loop {
         tick.tick().await;
         let emit = shared.events.receiver_count() > 0;
-        let batch = shared.lock().advance(wall_ms(), emit);
+        let (batch, frames) = {
+            let mut x = shared.lock();
+            let batch = x.advance(wall_ms(), emit);
+            (batch, x.take_user_frames())
+        };
+        shared.publish_user(frames);
         if emit && !batch.is_empty() {
             // No receiver left is not an error: the events are dropped.
             let _ = shared.events.send(Arc::new(batch));
@@ -98,10 +127,39 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if path.starts_with("/market") || path.starts_with("/public") {
         return websocket(shared, req);
     }
+    if path.starts_with("/private") {
+        return private_websocket(shared, req);
+    }
     let method = req.method().as_str().to_string();
     let path = path.to_string();
     let query = req.uri().query().unwrap_or("").to_string();
-    let reply = shared.lock().rest(&method, &path, &query, wall_ms());
+    let api_key = req
+        .headers()
+        .get("x-mbx-apikey")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let Ok(body) = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES).await else {
+        return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
+    };
+    let body = String::from_utf8_lossy(&body).into_owned();
+    if AccountEndpoint::route(&method, &path).is_some_and(AccountEndpoint::is_trading)
+        && !shared.latency.is_zero()
+    {
+        tokio::time::sleep(shared.latency).await;
+    }
+    let (reply, frames) = {
+        let mut x = shared.lock();
+        let reply = x.request(&RestRequest {
+            method: &method,
+            path: &path,
+            query: &query,
+            body: &body,
+            api_key: api_key.as_deref(),
+            wall_ms: wall_ms(),
+        });
+        (reply, x.take_user_frames())
+    };
+    shared.publish_user(frames);
     let mut resp = Response::new(Body::from(reply.body));
     *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
     let h = resp.headers_mut();
@@ -115,7 +173,147 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if let Some(s) = reply.retry_after_s {
         h.insert(header::RETRY_AFTER, HeaderValue::from(s));
     }
+    if let Some((c10, c1m)) = reply.order_count {
+        h.insert("x-mbx-order-count-10s", HeaderValue::from(c10));
+        h.insert("x-mbx-order-count-1m", HeaderValue::from(c1m));
+    }
     resp
+}
+
+/// A `/private` target: the listen key, the `events=` filter (empty: all)
+/// and whether payloads are wrapped (`/stream`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PrivateTarget {
+    listen_key: String,
+    events: Vec<String>,
+    combined: bool,
+}
+
+fn parse_private_target(path: &str, query: Option<&str>) -> Option<PrivateTarget> {
+    let rest = path.strip_prefix("/private")?;
+    let q = query
+        .map(quantumtrade::exchange::sim::rest::decode_query)
+        .unwrap_or_default();
+    let events: Vec<String> = q
+        .get("events")
+        .map(|e| {
+            e.split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let (combined, key) = match rest {
+        "/ws" | "/ws/" => (false, q.get("listenKey")?.clone()),
+        "/stream" | "/stream/" => (true, q.get("listenKey")?.clone()),
+        _ => (false, rest.strip_prefix("/ws/")?.to_string()),
+    };
+    (!key.is_empty()).then_some(PrivateTarget {
+        listen_key: key,
+        events,
+        combined,
+    })
+}
+
+/// The 101 answer to a WebSocket handshake, or `None` when the request
+/// is not one.
+fn switching_protocols(req: &Request) -> Option<Response> {
+    let upgrade = req
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let key = req.headers().get(header::SEC_WEBSOCKET_KEY)?;
+    if !upgrade {
+        return None;
+    }
+    let accept = derive_accept_key(key.as_bytes());
+    let mut resp = Response::new(Body::empty());
+    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = resp.headers_mut();
+    h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    if let Ok(v) = HeaderValue::from_str(&accept) {
+        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+    }
+    Some(resp)
+}
+
+/// A user-data connection: an unknown or expired listen key is refused
+/// with `-1125` before the upgrade.
+fn private_websocket(shared: Arc<Shared>, mut req: Request) -> Response {
+    let Some(target) = parse_private_target(req.uri().path(), req.uri().query()) else {
+        return plain(StatusCode::NOT_FOUND, "unknown private route");
+    };
+    if !shared
+        .lock()
+        .listen_key_valid(&target.listen_key, wall_ms())
+    {
+        let body = r#"{"code":-1125,"msg":"This listenKey does not exist."}"#;
+        return (StatusCode::BAD_REQUEST, body).into_response();
+    }
+    let Some(resp) = switching_protocols(&req) else {
+        return plain(StatusCode::BAD_REQUEST, "websocket upgrade expected");
+    };
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let rx = shared.user.subscribe();
+    tokio::spawn(async move {
+        // A failed upgrade only ends this connection.
+        if let Ok(upgraded) = on_upgrade.await {
+            let ws =
+                WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+            run_private(ws, target, rx).await;
+        }
+    });
+    resp
+}
+
+/// One user-data connection: the frames of its key (and events filter)
+/// out, a ping every 3 minutes; incoming messages are ignored.
+async fn run_private<S>(
+    ws: WebSocketStream<S>,
+    target: PrivateTarget,
+    mut rx: broadcast::Receiver<Arc<Vec<UserFrame>>>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let (mut sink, mut stream) = ws.split();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    loop {
+        tokio::select! {
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+            batch = rx.recv() => match batch {
+                Ok(batch) => {
+                    for f in batch.iter().filter(|f| {
+                        f.listen_key == target.listen_key
+                            && (target.events.is_empty() || target.events.contains(&f.event_type)
+                                || f.event_type == "listenKeyExpired")
+                    }) {
+                        let text = if target.combined {
+                            format!(r#"{{"stream":"{}","data":{}}}"#, f.listen_key, f.payload)
+                        } else {
+                            f.payload.clone()
+                        };
+                        if sink.send(Message::text(text)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                // A lost order event would leave the client wrong about its
+                // orders: drop the connection so it reconciles over REST.
+                Err(_) => break,
+            },
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = sink.close().await;
 }
 
 /// The route, the `combined` flag and the URL's streams of a WebSocket
@@ -165,17 +363,9 @@ fn websocket(shared: Arc<Shared>, mut req: Request) -> Response {
     else {
         return plain(StatusCode::NOT_FOUND, "unknown stream route");
     };
-    let upgrade = req
-        .headers()
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
+    let Some(resp) = switching_protocols(&req) else {
         return plain(StatusCode::BAD_REQUEST, "websocket upgrade expected");
     };
-    if !upgrade {
-        return plain(StatusCode::BAD_REQUEST, "websocket upgrade expected");
-    }
     let on_upgrade = hyper::upgrade::on(&mut req);
     let names: Vec<&str> = streams.iter().map(String::as_str).collect();
     let session = StreamSession::new(route, combined, &names);
@@ -192,15 +382,6 @@ fn websocket(shared: Arc<Shared>, mut req: Request) -> Response {
             run_connection(ws, session, rx, drop_after).await;
         }
     });
-    let accept = derive_accept_key(key.as_bytes());
-    let mut resp = Response::new(Body::empty());
-    *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let h = resp.headers_mut();
-    h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    if let Ok(v) = HeaderValue::from_str(&accept) {
-        h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
-    }
     resp
 }
 
@@ -291,5 +472,24 @@ mod tests {
         );
         assert_eq!(parse_ws_target("/market/other", None), None);
         assert_eq!(parse_ws_target("/privatex", None), None);
+    }
+
+    #[test]
+    fn private_targets() {
+        let t = parse_private_target("/private/ws/abc", None).unwrap();
+        assert_eq!((t.listen_key.as_str(), t.combined), ("abc", false));
+        let t = parse_private_target(
+            "/private/ws",
+            Some("listenKey=k&events=ORDER_TRADE_UPDATE/ACCOUNT_UPDATE"),
+        )
+        .unwrap();
+        assert_eq!(t.events, vec!["ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE"]);
+        assert!(
+            parse_private_target("/private/stream", Some("listenKey=k"))
+                .unwrap()
+                .combined
+        );
+        assert_eq!(parse_private_target("/private/ws", None), None);
+        assert_eq!(parse_private_target("/private/other", None), None);
     }
 }

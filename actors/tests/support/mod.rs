@@ -1,85 +1,141 @@
-//! A running `qtrade sim-exchange` for the client tests: the real binary
-//! on a free loopback port, killed on drop.
+//! A running `qtrade run` for end-to-end tests: the real binary on a free
+//! loopback port with a small, fast synthetic market and its own data
+//! directory, stopped with SIGTERM (so it flushes) or killed on drop.
 
-#![allow(dead_code, reason = "each test binary uses a part of it")]
+#![allow(dead_code, reason = "each test file uses a part")]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// A running simulator.
-pub struct Sim {
-    child: Child,
-    config: PathBuf,
-    /// `127.0.0.1:<port>`.
-    pub addr: String,
-}
+/// Longest wait for anything a test waits for.
+pub const WAIT: Duration = Duration::from_secs(60);
 
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.config);
+/// A directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A fresh, empty directory named after `name`.
+    pub fn new(name: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("qtrade-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
     }
 }
 
-impl Sim {
-    /// Starts the binary with a small market running at 600× (ten
-    /// one-minute candles per second) plus `extra` config lines.
-    pub fn start(extra: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let config =
-            std::env::temp_dir().join(format!("qtrade-client-sim-{}-{n}.toml", std::process::id()));
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running node.
+pub struct Node {
+    child: Option<Child>,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// Its data directory (holds the config and `events.sled`).
+    pub dir: TempDir,
+}
+
+impl Node {
+    /// Starts a node with `extra` config TOML appended to a small market,
+    /// and `env` set; waits for `listening on`.
+    pub fn start(extra: &str, env: &[(&str, &str)]) -> Self {
+        let dir = TempDir::new("node");
+        let config = dir.0.join("node.toml");
         std::fs::write(
             &config,
-            format!(
-                "symbols = 5\nhistory_minutes = 240\nmax_history_minutes = 1680\nspeed = 600.0\n{extra}"
-            ),
+            format!("[market]\nsymbols = 30\nwarmup_minutes = 120\n\n{extra}"),
         )
         .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_qtrade"))
-            .args(["sim-exchange", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtrade"));
+        cmd.args([
+            "run",
+            "--listen",
+            "127.0.0.1:0",
+            "--speed",
+            "600",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.0.join("data"))
+        .env_remove("QTRADE_ADMIN_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = tx.send(line);
-            }
-            for _ in lines {}
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(20))
-            .expect("sim-exchange did not start");
-        let addr = line
+        let url = line
             .trim()
-            .rsplit("http://")
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        assert!(addr.starts_with("127.0.0.1:"), "unexpected banner {line:?}");
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
         Self {
-            child,
-            config,
-            addr,
+            child: Some(child),
+            url,
+            dir,
         }
     }
 
-    /// REST base.
-    pub fn http(&self) -> String {
-        format!("http://{}", self.addr)
+    /// The data directory the node writes its store to.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.0.join("data")
     }
 
-    /// WebSocket base.
-    pub fn ws(&self) -> String {
-        format!("ws://{}", self.addr)
+    /// Sends SIGTERM and waits for the node to exit; returns whether it
+    /// exited successfully.
+    pub fn stop(&mut self) -> bool {
+        let child = self.child.as_mut().unwrap();
+        let st = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let ok = child.wait().unwrap().success();
+        self.child = None;
+        ok
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Runs `qtrade ARGS` to completion.
+pub fn qtrade(args: &[&str], data_dir: Option<&Path>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtrade"));
+    cmd.args(args);
+    if let Some(d) = data_dir {
+        cmd.arg("--data-dir").arg(d);
+    }
+    cmd.output().unwrap()
+}
+
+/// Calls `probe` until it returns `Some`, failing the test after [`WAIT`].
+pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(start.elapsed() < WAIT, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
     }
 }

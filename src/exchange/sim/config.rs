@@ -33,6 +33,18 @@ pub struct SimConfig {
     /// wall-clock milliseconds after it opened (0 = never), so clients'
     /// reconnect and backfill paths can be tested.
     pub ws_drop_after_ms: u64,
+    /// USDT wallet balance the simulated account starts with.
+    pub initial_balance_usdt: f64,
+    /// Fee rate of fills that make liquidity (resting LIMIT orders).
+    pub maker_fee_rate: f64,
+    /// Fee rate of fills that take liquidity (MARKET, marketable LIMIT).
+    pub taker_fee_rate: f64,
+    /// Slippage of MARKET fills beyond the touch, in basis points.
+    pub slippage_bps: f64,
+    /// Wall-clock delay before the server handles a trading request (ms).
+    pub latency_ms: u64,
+    /// Leverage of a symbol before `POST /fapi/v1/leverage` changes it.
+    pub default_leverage: u32,
 }
 
 impl Default for SimConfig {
@@ -48,6 +60,12 @@ impl Default for SimConfig {
             weight_limit_per_minute: 2400,
             order_limit_per_minute: 1200,
             ws_drop_after_ms: 0,
+            initial_balance_usdt: 10_000.0,
+            maker_fee_rate: 0.0002,
+            taker_fee_rate: 0.0005,
+            slippage_bps: 1.0,
+            latency_ms: 0,
+            default_leverage: 20,
         }
     }
 }
@@ -88,6 +106,38 @@ impl SimConfig {
         }
         if self.weight_limit_per_minute == 0 {
             errs.push("weight_limit_per_minute must be at least 1".to_string());
+        }
+        if !(self.initial_balance_usdt.is_finite() && self.initial_balance_usdt >= 0.0) {
+            errs.push(format!(
+                "initial_balance_usdt must be a finite amount >= 0, got {}",
+                self.initial_balance_usdt
+            ));
+        }
+        for (name, rate) in [
+            ("maker_fee_rate", self.maker_fee_rate),
+            ("taker_fee_rate", self.taker_fee_rate),
+        ] {
+            if !(rate.is_finite() && (-0.01..=0.01).contains(&rate)) {
+                errs.push(format!("{name} must be in [-0.01, 0.01], got {rate}"));
+            }
+        }
+        if !(self.slippage_bps.is_finite() && (0.0..=1000.0).contains(&self.slippage_bps)) {
+            errs.push(format!(
+                "slippage_bps must be in [0, 1000], got {}",
+                self.slippage_bps
+            ));
+        }
+        if self.latency_ms > 10_000 {
+            errs.push(format!(
+                "latency_ms must be at most 10000, got {}",
+                self.latency_ms
+            ));
+        }
+        if !(1..=125).contains(&self.default_leverage) {
+            errs.push(format!(
+                "default_leverage must be 1..=125, got {}",
+                self.default_leverage
+            ));
         }
         if errs.is_empty() {
             Ok(())

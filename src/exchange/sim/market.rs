@@ -330,6 +330,28 @@ impl SimMarket {
         (self.states[i].book, self.states[i].book_update_id)
     }
 
+    /// The last closed one-minute candle of symbol `i`.
+    #[must_use]
+    pub fn last_candle(&self, i: usize) -> Option<&Candle> {
+        self.states[i].candles.last()
+    }
+
+    /// Mark price of symbol `i`: the book's mid (as `premiumIndex` reports).
+    #[must_use]
+    pub fn mark_price(&self, i: usize) -> f64 {
+        let b = &self.states[i].book;
+        f64::midpoint(b.bid, b.ask)
+    }
+
+    /// Last trade price of symbol `i` (the contract price of
+    /// `workingType=CONTRACT_PRICE`).
+    #[must_use]
+    pub fn last_price(&self, i: usize) -> f64 {
+        self.states[i]
+            .last_trade
+            .map_or_else(|| self.mark_price(i), |t| t.price)
+    }
+
     /// Rolling 24h statistics of symbol `i`.
     #[must_use]
     pub fn ticker_24h(&self, i: usize) -> Ticker24hView {

@@ -8,27 +8,49 @@
 //! stream events out to the WebSocket connections, each filtered by its
 //! [`StreamSession`].
 //!
+//! Trading requests go through [`SimExchange::request`] with the API key
+//! header and the raw body; the user-data events they and the market's
+//! steps produce are collected for the `/private` connections with
+//! [`SimExchange::take_user_frames`].
+//!
 //! Modules:
 //! - [`config`]: the `--config` settings and their validation.
 //! - [`market`]: the synthetic market, one-minute history, trade and book ids.
 //! - [`rest`]: routing, parameter checks and Binance-shaped answers.
 //! - [`stream`]: stream payloads and one connection's subscriptions.
-//! - [`weight`]: IP request-weight accounting.
+//! - [`weight`]: IP request-weight and order-count accounting.
+//! - [`signed`]: account endpoints, API key and signature checks.
+//! - [`account`]: order entry, matching, algo orders, account answers.
+//! - [`fill_model`]: fill prices and trigger rules.
+//! - `params`: account parameters read with Binance's error codes.
+//! - [`orders`]: orders, algo orders, trades and their Binance shapes.
+//! - [`ledger`]: wallet, positions, realized/unrealized PnL, incomes.
+//! - [`user_stream`]: the listen key and user-data frames.
 //!
-//! This slice serves public market data only: signed endpoints, the user
-//! data stream, CSV replay and fault injection come later.
+//! CSV replay, funding and fault injection come later.
 
+pub mod account;
 pub mod config;
+pub mod fill_model;
+pub mod ledger;
 pub mod market;
+pub mod orders;
+mod params;
 pub mod rest;
+pub mod signed;
 pub mod stream;
+pub mod user_stream;
 pub mod weight;
 
+pub use account::{Account, AccountSettings};
 pub use config::{InvalidSimConfig, SimConfig};
+pub use ledger::Ledger;
 pub use market::SimMarket;
 pub use rest::{Endpoint, RestError};
+pub use signed::{AccountEndpoint, Credentials, RawRequest};
 pub use stream::{StreamEvent, StreamSession};
-pub use weight::WeightLimiter;
+pub use user_stream::{UserFrame, UserStream};
+pub use weight::{OrderCounter, WeightLimiter};
 
 /// The simulated clock: simulated time runs `speed` times faster than the
 /// wall clock from a common origin.
@@ -73,15 +95,39 @@ pub struct RestReply {
     pub used_weight: Option<u32>,
     /// `Retry-After` seconds on a 429.
     pub retry_after_s: Option<u64>,
+    /// `X-MBX-ORDER-COUNT-10S` and `-1M` of an order request.
+    pub order_count: Option<(u32, u32)>,
 }
 
-/// The simulated exchange: market, clock and rate limits.
+/// One REST request as the server received it.
+#[derive(Debug, Clone, Copy)]
+pub struct RestRequest<'a> {
+    /// HTTP method.
+    pub method: &'a str,
+    /// Path.
+    pub path: &'a str,
+    /// Raw query string (without `?`).
+    pub query: &'a str,
+    /// Raw `application/x-www-form-urlencoded` body.
+    pub body: &'a str,
+    /// `X-MBX-APIKEY` header.
+    pub api_key: Option<&'a str>,
+    /// Wall-clock time of arrival (ms).
+    pub wall_ms: i64,
+}
+
+/// The simulated exchange: market, clock, rate limits and the account.
 #[derive(Debug, Clone)]
 pub struct SimExchange {
     config: SimConfig,
     clock: SimClock,
     market: SimMarket,
     weights: WeightLimiter,
+    account: Account,
+    credentials: Option<Credentials>,
+    user_stream: UserStream,
+    order_counter: OrderCounter,
+    user_frames: Vec<UserFrame>,
 }
 
 impl SimExchange {
@@ -93,12 +139,68 @@ impl SimExchange {
     pub fn new(config: SimConfig, wall_ms: i64) -> Result<Self, InvalidSimConfig> {
         config.validate()?;
         let market = SimMarket::new(&config, wall_ms);
+        let account = Account::new(
+            &market,
+            AccountSettings {
+                initial_balance: config.initial_balance_usdt,
+                maker_fee_rate: config.maker_fee_rate,
+                taker_fee_rate: config.taker_fee_rate,
+                slippage_bps: config.slippage_bps,
+                default_leverage: config.default_leverage,
+            },
+        );
         Ok(Self {
             clock: SimClock::new(wall_ms, wall_ms, config.speed),
             weights: WeightLimiter::new(config.weight_limit_per_minute),
+            account,
+            credentials: None,
+            user_stream: UserStream::new(config.seed),
+            order_counter: OrderCounter::default(),
+            user_frames: Vec::new(),
             market,
             config,
         })
+    }
+
+    /// The same exchange with an account reachable by `credentials`
+    /// (without, every account endpoint answers `-2015`).
+    #[must_use]
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// The account.
+    #[must_use]
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
+    /// True when `key` is the active listen key at wall time `wall_ms`.
+    #[must_use]
+    pub fn listen_key_valid(&self, key: &str, wall_ms: i64) -> bool {
+        self.user_stream.active_key(wall_ms) == Some(key)
+    }
+
+    /// Takes the user-data frames produced since the last call, in order.
+    pub fn take_user_frames(&mut self) -> Vec<UserFrame> {
+        std::mem::take(&mut self.user_frames)
+    }
+
+    /// Moves the account's new events to the frames of the active listen
+    /// key (dropped when no key is active: nobody can be listening).
+    fn collect_user_events(&mut self, wall_ms: i64) {
+        let events = self.account.take_events();
+        let Some(key) = self.user_stream.active_key(wall_ms) else {
+            return;
+        };
+        for e in events {
+            self.user_frames.push(UserFrame {
+                listen_key: key.to_string(),
+                event_type: e["e"].as_str().unwrap_or_default().to_string(),
+                payload: e.to_string(),
+            });
+        }
     }
 
     /// The market.
@@ -122,13 +224,51 @@ impl SimExchange {
     /// Closes every minute that ended by the simulated time of `wall_ms`;
     /// with `emit`, returns their stream events (skip them when nobody
     /// listens).
+    /// Steps minute by minute so that resting and conditional orders see
+    /// each minute's trades, settles funding at 00:00, 08:00 and 16:00 UTC,
+    /// and expires the listen key when due.
     pub fn advance(&mut self, wall_ms: i64, emit: bool) -> Vec<StreamEvent> {
         let now = self.clock.now(wall_ms);
-        self.market.advance_to(now, emit)
+        let mut events = Vec::new();
+        while self.market.closed_until_ms() + market::MINUTE_MS <= now {
+            let close = self.market.closed_until_ms() + market::MINUTE_MS;
+            events.extend(self.market.advance_to(close, emit));
+            for i in self.account.watched_symbols() {
+                self.account.on_minute(&self.market, i, close);
+            }
+            if close.rem_euclid(rest::FUNDING_PERIOD_MS) == 0 {
+                self.account
+                    .settle_funding(&self.market, rest::FUNDING_RATE, close);
+            }
+        }
+        self.collect_user_events(wall_ms);
+        if let Some(frame) = self.user_stream.expire(wall_ms, now) {
+            self.user_frames.push(frame);
+        }
+        events
     }
 
-    /// Answers one REST request (steps in [`rest`]).
+    /// Answers one public REST request (steps in [`rest`]).
     pub fn rest(&mut self, method: &str, path: &str, query: &str, wall_ms: i64) -> RestReply {
+        self.request(&RestRequest {
+            method,
+            path,
+            query,
+            body: "",
+            api_key: None,
+            wall_ms,
+        })
+    }
+
+    /// Answers one REST request: public market data (steps in [`rest`]) or
+    /// an account endpoint (checks in [`signed`], answers in [`account`]).
+    pub fn request(&mut self, req: &RestRequest<'_>) -> RestReply {
+        let (method, path, query, wall_ms) = (req.method, req.path, req.query, req.wall_ms);
+        if let Some(endpoint) = AccountEndpoint::route(method, path) {
+            let reply = self.account_request(endpoint, req);
+            self.collect_user_events(wall_ms);
+            return reply;
+        }
         let Some(endpoint) = Endpoint::route(method, path) else {
             return RestReply {
                 status: 404,
@@ -140,6 +280,7 @@ impl SimExchange {
                 .body(),
                 used_weight: None,
                 retry_after_s: None,
+                order_count: None,
             };
         };
         let params = rest::decode_query(query);
@@ -159,6 +300,7 @@ impl SimExchange {
                 body: e.body(),
                 used_weight: Some(charge.used),
                 retry_after_s: Some(retry),
+                order_count: None,
             };
         }
         let now = self.clock.now(wall_ms);
@@ -178,6 +320,109 @@ impl SimExchange {
             body,
             used_weight: Some(charge.used),
             retry_after_s: None,
+            order_count: None,
+        }
+    }
+
+    fn too_many_requests(&self, used: u32, retry: u64) -> RestReply {
+        let e = RestError {
+            status: 429,
+            code: -1003,
+            msg: format!(
+                "Too many requests; current limit is {} requests per minute. Please use \
+                 the websocket for live updates to avoid polling the API.",
+                self.weights.limit()
+            ),
+        };
+        RestReply {
+            status: e.status,
+            body: e.body(),
+            used_weight: Some(used),
+            retry_after_s: Some(retry),
+            order_count: None,
+        }
+    }
+
+    /// Steps for an account endpoint: weight, checks ([`signed`]), the
+    /// order count of a new order, then the answer.
+    fn account_request(&mut self, endpoint: AccountEndpoint, req: &RestRequest<'_>) -> RestReply {
+        // §3: parameters may be in the query and the body; the query wins.
+        let mut params = rest::decode_query(req.body);
+        params.extend(rest::decode_query(req.query));
+        let charge = self.weights.charge(req.wall_ms, endpoint.weight(&params));
+        if let Some(retry) = charge.retry_after_s {
+            return self.too_many_requests(charge.used, retry);
+        }
+        let reply = |status: u16, body: String, order_count| RestReply {
+            status,
+            body,
+            used_weight: Some(charge.used),
+            retry_after_s: None,
+            order_count,
+        };
+        let raw = RawRequest {
+            api_key: req.api_key,
+            query: req.query,
+            body: req.body,
+        };
+        let checked = if endpoint.is_user_stream() {
+            signed::check_api_key(self.credentials.as_ref(), req.api_key)
+        } else {
+            signed::check_signed(self.credentials.as_ref(), raw, &params, req.wall_ms)
+        };
+        if let Err(e) = checked {
+            return reply(e.status, e.body(), None);
+        }
+        let mut order_count = None;
+        if endpoint == AccountEndpoint::NewOrder {
+            let counts = self.order_counter.count(req.wall_ms);
+            order_count = Some(counts);
+            if counts.1 > self.config.order_limit_per_minute {
+                let e = RestError {
+                    status: 429,
+                    code: -1015,
+                    msg: format!(
+                        "Too many new orders; current limit is {} orders per MINUTE.",
+                        self.config.order_limit_per_minute
+                    ),
+                };
+                return reply(e.status, e.body(), order_count);
+            }
+        }
+        let now = self.clock.now(req.wall_ms);
+        let (m, a) = (&self.market, &mut self.account);
+        let answer = match endpoint {
+            AccountEndpoint::NewOrder => a.new_order(m, &params, now),
+            AccountEndpoint::QueryOrder => a.query_order(m, &params),
+            AccountEndpoint::CancelOrder => a.cancel_order(m, &params, now),
+            AccountEndpoint::OpenOrder => a.open_order(m, &params),
+            AccountEndpoint::OpenOrders => a.open_orders(m, &params),
+            AccountEndpoint::AllOrders => a.all_orders(m, &params),
+            AccountEndpoint::CancelAllOpenOrders => a.cancel_all(m, &params, now),
+            AccountEndpoint::NewAlgoOrder => a.new_algo_order(m, &params, now),
+            AccountEndpoint::QueryAlgoOrder => a.query_algo(&params),
+            AccountEndpoint::CancelAlgoOrder => a.cancel_algo(&params, now),
+            AccountEndpoint::OpenAlgoOrders => a.open_algo_orders(m, &params),
+            AccountEndpoint::AllAlgoOrders => a.all_algo_orders(m, &params),
+            AccountEndpoint::CancelAllAlgoOrders => a.cancel_all_algo(m, &params, now),
+            AccountEndpoint::UserTrades => a.user_trades(m, &params),
+            AccountEndpoint::Income => a.income(m, &params),
+            AccountEndpoint::PositionRiskV2 => a.position_risk(m, &params, false),
+            AccountEndpoint::PositionRiskV3 => a.position_risk(m, &params, true),
+            AccountEndpoint::AccountV2 => Ok(a.account(m, false, now)),
+            AccountEndpoint::AccountV3 => Ok(a.account(m, true, now)),
+            AccountEndpoint::BalanceV2 | AccountEndpoint::BalanceV3 => Ok(a.balance(m, now)),
+            AccountEndpoint::Leverage => a.set_leverage(m, &params, now),
+            AccountEndpoint::MarginType => a.set_margin_type(m, &params),
+            AccountEndpoint::PositionMode => Ok(serde_json::json!({ "dualSidePosition": false })),
+            AccountEndpoint::SetPositionMode => Account::set_position_mode(&params),
+            AccountEndpoint::ListenKeyStart => Ok(self.user_stream.start(req.wall_ms)),
+            AccountEndpoint::ListenKeyKeepalive => self.user_stream.keepalive(req.wall_ms),
+            AccountEndpoint::ListenKeyClose => Ok(self.user_stream.close()),
+        };
+        match answer {
+            Ok(v) => reply(200, v.to_string(), order_count),
+            Err(e) => reply(e.status, e.body(), order_count),
         }
     }
 }

@@ -121,14 +121,18 @@ impl RestError {
     }
 }
 
-fn mandatory(name: &str) -> RestError {
+/// `-1102`: a mandatory parameter is missing or empty.
+#[must_use]
+pub fn mandatory(name: &str) -> RestError {
     RestError::bad_request(
         -1102,
         format!("Mandatory parameter '{name}' was not sent, was empty/null, or malformed."),
     )
 }
 
-fn illegal_number(name: &str) -> RestError {
+/// `-1100`: a number parameter holds other characters.
+#[must_use]
+pub fn illegal_number(name: &str) -> RestError {
     RestError::bad_request(
         -1100,
         format!(
@@ -137,7 +141,9 @@ fn illegal_number(name: &str) -> RestError {
     )
 }
 
-fn not_valid(name: &str) -> RestError {
+/// `-1130`: a parameter's value is not valid.
+#[must_use]
+pub fn not_valid(name: &str) -> RestError {
     RestError::bad_request(
         -1130,
         format!("Data sent for parameter '{name}' is not valid."),
@@ -292,6 +298,26 @@ fn status_name(s: ContractStatus) -> &'static str {
     }
 }
 
+/// The `filters` array of symbol `i` in `exchangeInfo` (§4.2); the
+/// account checks orders against the same filters.
+#[must_use]
+pub fn symbol_filters(market: &SimMarket, i: usize) -> Value {
+    let ins = &market.profiles()[i].instrument;
+    let (pd, qd) = (market.price_decimals(i), market.qty_decimals(i));
+    json!([
+        { "filterType": "PRICE_FILTER", "minPrice": fixed(ins.tick_size, pd),
+          "maxPrice": fixed(ins.tick_size * 1e9, pd), "tickSize": fixed(ins.tick_size, pd) },
+        { "filterType": "LOT_SIZE", "minQty": fixed(ins.step_size, qd),
+          "maxQty": fixed(ins.step_size * 1e8, qd), "stepSize": fixed(ins.step_size, qd) },
+        { "filterType": "MARKET_LOT_SIZE", "minQty": fixed(ins.step_size, qd),
+          "maxQty": fixed(ins.step_size * 1e7, qd), "stepSize": fixed(ins.step_size, qd) },
+        { "filterType": "MAX_NUM_ORDERS", "limit": 200 },
+        { "filterType": "MIN_NOTIONAL", "notional": fixed(ins.min_notional, 1) },
+        { "filterType": "PERCENT_PRICE", "multiplierUp": "1.0500",
+          "multiplierDown": "0.9500", "multiplierDecimal": "4" },
+    ])
+}
+
 fn exchange_info(market: &SimMarket, now_ms: i64, weight_limit: u32, order_limit: u32) -> Value {
     let symbols: Vec<Value> = market
         .profiles()
@@ -312,18 +338,7 @@ fn exchange_info(market: &SimMarket, now_ms: i64, weight_limit: u32, order_limit
                 "baseAssetPrecision": 8, "quotePrecision": 8,
                 "underlyingType": "COIN", "underlyingSubType": ["SYNTHETIC"],
                 "settlePlan": 0, "triggerProtect": "0.0500",
-                "filters": [
-                    { "filterType": "PRICE_FILTER", "minPrice": fixed(ins.tick_size, pd),
-                      "maxPrice": fixed(ins.tick_size * 1e9, pd), "tickSize": fixed(ins.tick_size, pd) },
-                    { "filterType": "LOT_SIZE", "minQty": fixed(ins.step_size, qd),
-                      "maxQty": fixed(ins.step_size * 1e8, qd), "stepSize": fixed(ins.step_size, qd) },
-                    { "filterType": "MARKET_LOT_SIZE", "minQty": fixed(ins.step_size, qd),
-                      "maxQty": fixed(ins.step_size * 1e7, qd), "stepSize": fixed(ins.step_size, qd) },
-                    { "filterType": "MAX_NUM_ORDERS", "limit": 200 },
-                    { "filterType": "MIN_NOTIONAL", "notional": fixed(ins.min_notional, 1) },
-                    { "filterType": "PERCENT_PRICE", "multiplierUp": "1.0500",
-                      "multiplierDown": "0.9500", "multiplierDecimal": "4" },
-                ],
+                "filters": symbol_filters(market, i),
                 "orderTypes": ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT",
                                "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"],
                 "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"],
@@ -387,7 +402,10 @@ fn book_ticker(market: &SimMarket, i: usize, now_ms: i64) -> Value {
 }
 
 /// Funding every 8 hours at 00:00, 08:00 and 16:00 UTC.
-const FUNDING_PERIOD_MS: i64 = 8 * 3_600_000;
+pub const FUNDING_PERIOD_MS: i64 = 8 * 3_600_000;
+/// The funding rate every symbol pays at each funding time (longs pay
+/// shorts when positive), as `premiumIndex` reports it.
+pub const FUNDING_RATE: f64 = 0.0001;
 
 fn premium_index(market: &SimMarket, i: usize, now_ms: i64) -> Value {
     let (b, _) = market.book(i);
@@ -397,7 +415,7 @@ fn premium_index(market: &SimMarket, i: usize, now_ms: i64) -> Value {
         "symbol": market.profiles()[i].instrument.symbol.as_str(),
         "markPrice": fixed(mid, pd), "indexPrice": fixed(mid, pd),
         "estimatedSettlePrice": fixed(mid, pd),
-        "lastFundingRate": "0.00010000", "interestRate": "0.00010000",
+        "lastFundingRate": format!("{FUNDING_RATE:.8}"), "interestRate": "0.00010000",
         "nextFundingTime": (now_ms.div_euclid(FUNDING_PERIOD_MS) + 1) * FUNDING_PERIOD_MS,
         "time": now_ms,
     })

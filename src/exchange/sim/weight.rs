@@ -63,6 +63,36 @@ impl WeightLimiter {
     }
 }
 
+/// Order counts of the account (§8.2): `X-MBX-ORDER-COUNT-10S` and
+/// `X-MBX-ORDER-COUNT-1M`, each over fixed wall-clock windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OrderCounter {
+    window_10s: i64,
+    count_10s: u32,
+    window_1m: i64,
+    count_1m: u32,
+}
+
+impl OrderCounter {
+    /// Counts one order at `now_ms`; returns the 10-second and one-minute
+    /// counts, this order included.
+    pub fn count(&mut self, now_ms: i64) -> (u32, u32) {
+        let w10 = now_ms.div_euclid(10_000);
+        if w10 != self.window_10s {
+            self.window_10s = w10;
+            self.count_10s = 0;
+        }
+        let w1m = now_ms.div_euclid(MINUTE_MS);
+        if w1m != self.window_1m {
+            self.window_1m = w1m;
+            self.count_1m = 0;
+        }
+        self.count_10s += 1;
+        self.count_1m += 1;
+        (self.count_10s, self.count_1m)
+    }
+}
+
 /// `GET /fapi/v1/klines` weight by `limit` (§4.1): `[1,100)` → 1,
 /// `[100,500)` → 2, `[500,1000]` → 5, above → 10.
 #[must_use]
@@ -101,6 +131,15 @@ mod tests {
         assert_eq!(c.retry_after_s, Some(59));
         let c = l.charge(120_000, 1);
         assert_eq!((c.used, c.retry_after_s), (1, None));
+    }
+
+    #[test]
+    fn order_counts_reset_per_window() {
+        let mut c = OrderCounter::default();
+        assert_eq!(c.count(60_000), (1, 1));
+        assert_eq!(c.count(69_999), (2, 2));
+        assert_eq!(c.count(70_000), (1, 3));
+        assert_eq!(c.count(120_000), (1, 1));
     }
 
     #[test]
