@@ -7,6 +7,12 @@
 mod sim_support;
 
 use quantumtrade::exchange::binance::ErrorCode;
+use quantumtrade::exchange::binance::decimal::RoundingMode;
+use quantumtrade::exchange::binance::filters::OrderKind;
+use quantumtrade::exchange::binance::order::{ClientOrderId, OrderStatus, Side};
+use quantumtrade::exchange::binance::request::{
+    LimitTimeInForce, NewOrder, NewOrderType, OrderRef, ResponseType,
+};
 use quantumtrade::exchange::binance::stream_name::{KlineInterval, StreamName};
 use quantumtrade::exchange::binance::ws::MarketEvent;
 use quantumtrade_actors::venue::binance::market_stream::KlineSource;
@@ -78,18 +84,73 @@ async fn every_market_route_round_trips_through_the_client() {
         Some(ErrorCode::BadSymbol),
         "{e}"
     );
-    // Signed calls need credentials; with them, main's simulator does not
-    // serve the endpoint yet and says so with a typed error.
+    // Signed calls need credentials.
     assert!(matches!(
         rest.account().await,
         Err(RestError::NoCredentials { .. })
     ));
-    let creds = Credentials::new("k".repeat(64).as_str(), "s".repeat(64).as_str()).unwrap();
-    let signed = RestClient::new(&sim.http(), Some(creds)).unwrap();
-    let e = signed.account().await.unwrap_err();
-    assert!(e.api_error().is_some(), "{e}");
-    assert!(!format!("{signed:?}").contains(&"s".repeat(64)));
     assert_eq!(rest.stats().rate_limited.load(Ordering::Relaxed), 0);
+}
+
+#[tokio::test]
+async fn signed_account_calls_round_trip_through_the_simulated_account() {
+    let (key, secret) = ("k".repeat(64), "s".repeat(64));
+    let sim = Sim::start_with_account("", &key, &secret);
+    let signed =
+        RestClient::new(&sim.http(), Some(Credentials::new(&key, &secret).unwrap())).unwrap();
+    let account = signed.account().await.unwrap();
+    assert!(account.totals.total_wallet_balance > 0.0, "{account:?}");
+    signed.position_risk().await.unwrap();
+    assert!(!format!("{signed:?}").contains(&secret));
+    // A resting LIMIT buy well below the market, then its cancel, on the
+    // exchange's grids.
+    let info = signed.exchange_info().await.unwrap();
+    let sym = &info.symbols[0];
+    let rules = sym.rules().unwrap();
+    let mark = signed
+        .premium_index(sym.symbol.as_str())
+        .await
+        .unwrap()
+        .mark_price;
+    let price = rules.round_price(mark * 0.9, RoundingMode::Down).unwrap();
+    let min_notional = rules.min_notional.map_or(5.0, |d| d.to_f64());
+    let qty = rules
+        .round_qty(2.0 * min_notional / (mark * 0.9), OrderKind::Limit)
+        .unwrap();
+    let id = ClientOrderId::new("client-e2e-1").unwrap();
+    let order = NewOrder {
+        symbol: sym.symbol.as_str().to_string(),
+        side: Side::Buy,
+        position_side: None,
+        order_type: NewOrderType::Limit {
+            price,
+            time_in_force: LimitTimeInForce::Gtc,
+        },
+        quantity: qty,
+        reduce_only: false,
+        client_order_id: id.clone(),
+        response_type: ResponseType::Ack,
+    };
+    let placed = signed.new_order(&order).await.unwrap();
+    assert_eq!(placed.client_order_id, id);
+    assert_eq!(placed.status, OrderStatus::New);
+    let cancelled = signed
+        .cancel_order(sym.symbol.as_str(), &OrderRef::Client(id))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Canceled);
+    // A wrong secret is refused with a typed error.
+    let wrong = RestClient::new(
+        &sim.http(),
+        Some(Credentials::new(&key, &"t".repeat(64)).unwrap()),
+    )
+    .unwrap();
+    let e = wrong.account().await.unwrap_err();
+    assert_eq!(
+        e.api_error().map(|a| a.code),
+        Some(ErrorCode::InvalidSignature),
+        "{e}"
+    );
 }
 
 #[tokio::test]

@@ -29,6 +29,15 @@ impl Sim {
     /// Starts the binary with a small market running at 600× (ten
     /// one-minute candles per second) plus `extra` config lines.
     pub fn start(extra: &str) -> Self {
+        Self::start_with(extra, &[])
+    }
+
+    /// As [`Sim::start`], with an account for `key` and `secret`.
+    pub fn start_with_account(extra: &str, key: &str, secret: &str) -> Self {
+        Self::start_with(extra, &["--api-key", key, "--api-secret", secret])
+    }
+
+    fn start_with(extra: &str, args: &[&str]) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let config =
@@ -43,6 +52,7 @@ impl Sim {
         let mut child = Command::new(env!("CARGO_BIN_EXE_qtrade"))
             .args(["sim-exchange", "--listen", "127.0.0.1:0", "--config"])
             .arg(&config)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
