@@ -12,6 +12,10 @@
 //! - `events`: the node's event store (or its dead letters), one line per
 //!   record, optionally following it.
 //! - `inspect`: a running node's actors as a table.
+//! - `fetch`: historical klines from Binance (or the simulator) into CSV.
+//!
+//! Venue clients live in the crate's library (`quantumtrade_actors::venue`)
+//! so that the end-to-end tests drive them too.
 //!
 //! No feature flags yet.
 #![deny(unsafe_code)]

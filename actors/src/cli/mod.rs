@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 pub mod backtest;
 pub mod events;
+pub mod fetch;
 pub mod fit_breakout;
 pub mod http_client;
 pub mod indicators;
@@ -37,6 +38,8 @@ pub enum Command {
     Run(run::Args),
     /// Fit the breakout model on kline files and store it in a config file.
     FitBreakout(fit_breakout::Args),
+    /// Download historical klines into Binance-layout CSV files (resumable).
+    Fetch(fetch::Args),
     /// Replay kline files through a strategy and write a JSON and HTML report.
     Backtest(backtest::Args),
     /// Print the node's event store (or its dead letters), one line per record.
@@ -61,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::SimExchange(args) => sim_exchange::run(&args),
         Command::Run(args) => run::run(&args),
         Command::FitBreakout(args) => fit_breakout::run(&args),
+        Command::Fetch(args) => fetch::run(&args),
         Command::Backtest(args) => backtest::run(&args),
         Command::Events(args) => events::run(&args),
         Command::Inspect(args) => inspect::run(&args),

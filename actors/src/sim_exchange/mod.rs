@@ -370,31 +370,41 @@ fn websocket(shared: Arc<Shared>, mut req: Request) -> Response {
     let names: Vec<&str> = streams.iter().map(String::as_str).collect();
     let session = StreamSession::new(route, combined, &names);
     let rx = shared.events.subscribe();
+    let drop_after = match shared.lock().config().ws_drop_after_ms {
+        0 => None,
+        ms => Some(Duration::from_millis(ms)),
+    };
     tokio::spawn(async move {
         // A failed upgrade only ends this connection.
         if let Ok(upgraded) = on_upgrade.await {
             let ws =
                 WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-            run_connection(ws, session, rx).await;
+            run_connection(ws, session, rx, drop_after).await;
         }
     });
     resp
 }
 
 /// One market connection: control messages in, subscribed events out,
-/// a ping every 3 minutes. Ends on close, error, or when the connection
-/// lags so far behind that events were lost.
+/// a ping every 3 minutes. Ends on close, error, when the connection
+/// lags so far behind that events were lost, or `drop_after` after it
+/// opened (fault injection).
 async fn run_connection<S>(
     ws: WebSocketStream<S>,
     mut session: StreamSession,
     mut rx: broadcast::Receiver<Arc<Vec<StreamEvent>>>,
+    drop_after: Option<Duration>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let (mut sink, mut stream) = ws.split();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    // Far future when fault injection is off.
+    let drop_at = tokio::time::sleep(drop_after.unwrap_or(Duration::from_secs(86_400 * 365)));
+    tokio::pin!(drop_at);
     loop {
         tokio::select! {
+            () = &mut drop_at => break,
             msg = stream.next() => match msg {
                 Some(Ok(Message::Text(t))) => {
                     let reply = session.handle_control(t.as_str());

@@ -19,13 +19,18 @@
 //! - [`parse`]: the total WebSocket frame parser and its malformed counter.
 //! - [`request`]: endpoints and typed order / algo-order request parameters.
 //! - [`depth_book`]: the local order book and its diff-stream sequencer.
+//! - [`rate_limit`]: the client's REST weight and order-count limiter.
+//! - [`kline_continuity`]: gap-free, duplicate-free closed klines across
+//!   reconnects (live stream merged with REST backfill).
 
 pub mod decimal;
 pub mod depth_book;
 pub mod error;
 pub mod filters;
+pub mod kline_continuity;
 pub mod order;
 pub mod parse;
+pub mod rate_limit;
 pub mod request;
 pub mod rest;
 pub mod sign;
@@ -37,7 +42,9 @@ pub use decimal::{Decimal, Price, Quantity};
 pub use depth_book::{DepthAction, DepthBook, ResyncReason};
 pub use error::{ApiError, ErrorClass, ErrorCode, RestFailure};
 pub use filters::{FilterViolation, SymbolRules};
+pub use kline_continuity::{BackfillRange, KlineContinuity};
 pub use parse::{MalformedCounter, ParseError, WsBody, WsMessage, parse_ws_message};
+pub use rate_limit::{Cost, RateLimiter, Throttle};
 pub use stream_name::{Route, StreamName};
 pub use user_data::UserEvent;
 pub use ws::MarketEvent;

@@ -8,6 +8,13 @@
 //! - a bare JSON array of `markPriceUpdate`, `24hrTicker` or
 //!   `24hrMiniTicker` objects (`!…@arr` streams);
 //! - a control reply `{"result": …, "id": …}` or error `{"code": …, "msg": …}`.
+//!
+//! The high-rate market events (kline, bookTicker, aggTrade, markPrice,
+//! depth) in the exact form Binance sends them take a fast path that
+//! deserializes straight from the bytes; anything that path does not
+//! accept goes through the general `Value` path, which classifies every
+//! input. Both give the same answer wherever the fast one answers (a
+//! property test checks it).
 
 use super::user_data::{
     AccountConfigUpdate, AccountUpdate, AlgoUpdate, ListenKeyExpired, MarginCall, OrderTradeUpdate,
@@ -350,12 +357,75 @@ fn body(v: Value) -> Result<WsBody, ParseError> {
     }
 }
 
+/// The combined envelope, for the fast path: exactly `stream` and `data`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Combined<T> {
+    stream: String,
+    data: T,
+}
+
+/// The event type of a frame in the exact compact shape Binance sends,
+/// `{"stream":"<name>","data":{"e":"<type>",…` or `{"e":"<type>",…`, when
+/// `"e":` occurs once and nothing is escaped (so no other key can decode
+/// to `e` and win in the general path); with whether it is combined.
+fn sniff(bytes: &[u8]) -> Option<(&[u8], bool)> {
+    const KEY: &[u8] = br#""e":"#;
+    if bytes.contains(&b'\\') || bytes.windows(KEY.len()).filter(|w| *w == KEY).count() != 1 {
+        return None;
+    }
+    let (rest, combined) = if let Some(r) = bytes.strip_prefix(br#"{"stream":""#) {
+        let end = r.iter().position(|&b| b == b'"')?;
+        (r[end..].strip_prefix(br#"","data":{"e":""#)?, true)
+    } else {
+        (bytes.strip_prefix(br#"{"e":""#)?, false)
+    };
+    let end = rest.iter().position(|&b| b == b'"')?;
+    Some((&rest[..end], combined))
+}
+
+fn direct<T: DeserializeOwned>(bytes: &[u8], combined: bool) -> Option<(Option<String>, T)> {
+    if combined {
+        let c: Combined<T> = serde_json::from_slice(bytes).ok()?;
+        Some((Some(c.stream), c.data))
+    } else {
+        Some((None, serde_json::from_slice(bytes).ok()?))
+    }
+}
+
+/// The fast path (module doc): `None` hands the frame to the general one.
+fn parse_hot(bytes: &[u8]) -> Option<WsMessage> {
+    let (e, combined) = sniff(bytes)?;
+    let (stream, event) = match e {
+        b"kline" => direct(bytes, combined).map(|(s, v)| (s, MarketEvent::Kline(v)))?,
+        b"bookTicker" => direct(bytes, combined).map(|(s, v)| (s, MarketEvent::BookTicker(v)))?,
+        b"aggTrade" => direct(bytes, combined).map(|(s, v)| (s, MarketEvent::AggTrade(v)))?,
+        b"markPriceUpdate" => {
+            direct(bytes, combined).map(|(s, v)| (s, MarketEvent::MarkPrice(v)))?
+        }
+        b"depthUpdate" => direct(bytes, combined).map(|(s, v)| (s, MarketEvent::Depth(v)))?,
+        _ => return None,
+    };
+    Some(WsMessage {
+        stream,
+        body: WsBody::Market(event),
+    })
+}
+
 /// Parses one WebSocket text frame. Total: any input gives `Ok` or `Err`,
 /// never a panic, and every `f64` in an `Ok` is finite.
 ///
 /// # Errors
 /// [`ParseError`] classifying why the frame was rejected.
 pub fn parse_ws_message(bytes: &[u8]) -> Result<WsMessage, ParseError> {
+    if let Some(m) = parse_hot(bytes) {
+        return Ok(m);
+    }
+    parse_general(bytes)
+}
+
+/// The general path: every shape, every error classified.
+fn parse_general(bytes: &[u8]) -> Result<WsMessage, ParseError> {
     // serde_json bounds nesting (128 levels), so hostile depth is an error.
     let v: Value =
         serde_json::from_slice(bytes).map_err(|e| ParseError::InvalidJson(e.to_string()))?;
@@ -404,6 +474,117 @@ mod tests {
             1
         );
         assert_eq!(c.total(), 6);
+    }
+
+    mod hot_path {
+        use super::super::{parse_general, parse_hot};
+        use proptest::prelude::*;
+
+        fn sample(name: &str) -> Vec<u8> {
+            let path = format!(
+                "{}/tests/data/binance/samples/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            compact(&std::fs::read(path).unwrap())
+        }
+
+        /// Whitespace outside strings removed, key order kept (as the
+        /// venue sends frames; `Value` would sort the keys).
+        fn compact(pretty: &[u8]) -> Vec<u8> {
+            let mut out = Vec::with_capacity(pretty.len());
+            let (mut in_str, mut escaped) = (false, false);
+            for &b in pretty {
+                if in_str {
+                    if escaped {
+                        escaped = false;
+                    } else if b == b'\\' {
+                        escaped = true;
+                    } else if b == b'"' {
+                        in_str = false;
+                    }
+                } else if b == b'"' {
+                    in_str = true;
+                } else if b.is_ascii_whitespace() {
+                    continue;
+                }
+                out.push(b);
+            }
+            out
+        }
+
+        fn frames() -> Vec<Vec<u8>> {
+            let mut out = Vec::new();
+            for name in [
+                "ws_kline.json",
+                "ws_bookTicker.json",
+                "ws_aggTrade.json",
+                "ws_markPrice.json",
+                "ws_depth_diff.json",
+                "ws_depth_partial.json",
+            ] {
+                let raw = sample(name);
+                let mut c = br#"{"stream":"btcusdt@x","data":"#.to_vec();
+                c.extend_from_slice(&raw);
+                c.push(b'}');
+                out.push(raw);
+                out.push(c);
+            }
+            out.push(sample("ws_combined_kline.json"));
+            out
+        }
+
+        #[test]
+        fn samples_take_the_hot_path() {
+            for f in frames() {
+                let hot = parse_hot(&f);
+                assert!(hot.is_some(), "{}", String::from_utf8_lossy(&f));
+                assert_eq!(hot, parse_general(&f).ok());
+            }
+        }
+
+        #[test]
+        fn ambiguous_frames_take_the_general_path() {
+            let k = r#""E":1,"s":"X","k":{"t":0,"T":59999,"s":"X","i":"1m","f":1,"L":2,"o":"1","c":"1","h":"1","l":"1","v":"1","n":1,"x":true,"q":"1","V":"1","Q":"1","B":"0"}"#;
+            for f in [
+                // A second `e` (the general path keeps the last one).
+                format!(r#"{{"e":"kline",{k},"e":"bookTicker"}}"#),
+                // An escaped key that decodes to `e`.
+                format!(r#"{{"e":"kline",{k},"\u0065":"bookTicker"}}"#),
+                // A third envelope key, and the envelope in another order.
+                format!(r#"{{"stream":"x","data":{{"e":"kline",{k}}},"extra":1}}"#),
+                format!(r#"{{"data":{{"e":"kline",{k}}},"stream":"x"}}"#),
+            ] {
+                assert_eq!(parse_hot(f.as_bytes()), None, "{f}");
+            }
+            let plain = format!(r#"{{"e":"kline",{k}}}"#);
+            assert!(parse_hot(plain.as_bytes()).is_some());
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// Wherever the hot path answers, the general path gives the
+            /// same message.
+            #[test]
+            fn hot_path_agrees_with_the_general_path(
+                pick in 0usize..13,
+                edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(b"\"e:,{}[]0123456789.-\\aEkxtrue ".to_vec())), 0..4),
+            ) {
+                let mut f = frames()[pick % frames().len()].clone();
+                for (at, op, byte) in edits {
+                    let i = at.index(f.len().max(1)).min(f.len());
+                    match op {
+                        0 if i < f.len() => f[i] = byte,
+                        1 => f.insert(i, byte),
+                        _ if i < f.len() => { f.remove(i); }
+                        _ => {}
+                    }
+                }
+                if let Some(hot) = parse_hot(&f) {
+                    prop_assert_eq!(Some(hot), parse_general(&f).ok(), "{}", String::from_utf8_lossy(&f));
+                }
+            }
+        }
     }
 
     #[test]

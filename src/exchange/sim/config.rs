@@ -29,6 +29,10 @@ pub struct SimConfig {
     pub weight_limit_per_minute: u32,
     /// Order count allowed per minute, as `exchangeInfo` reports it.
     pub order_limit_per_minute: u32,
+    /// Fault injection: close every WebSocket connection this many
+    /// wall-clock milliseconds after it opened (0 = never), so clients'
+    /// reconnect and backfill paths can be tested.
+    pub ws_drop_after_ms: u64,
     /// USDT wallet balance the simulated account starts with.
     pub initial_balance_usdt: f64,
     /// Fee rate of fills that make liquidity (resting LIMIT orders).
@@ -55,6 +59,7 @@ impl Default for SimConfig {
             max_history_minutes: 4 * 1440,
             weight_limit_per_minute: 2400,
             order_limit_per_minute: 1200,
+            ws_drop_after_ms: 0,
             initial_balance_usdt: 10_000.0,
             maker_fee_rate: 0.0002,
             taker_fee_rate: 0.0005,

@@ -1,0 +1,16 @@
+//! # `quantumtrade-actors` library: venue I/O shared by the `qtrade`
+//! binary and the end-to-end tests
+//!
+//! The node's actors live in the binary; what both the binary and the
+//! tests under `actors/tests/` need to drive a venue lives here.
+//!
+//! Modules:
+//! - [`venue`]: clients of real (or simulated) exchanges: Binance USDⓈ-M
+//!   REST with rate limiting and signing, and the WebSocket market stream
+//!   with reconnect and gap backfill.
+//!
+//! No feature flags yet.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod venue;
