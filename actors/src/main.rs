@@ -12,12 +12,15 @@
 //! - `events`: the node's event store (or its dead letters), one line per
 //!   record, optionally following it.
 //! - `inspect`: a running node's actors as a table.
+//! - `kernels`: compiles `kernels/*.cu` to PTX with NVRTC (the GPU
+//!   backend's compile path), printing each file's PTX size.
 //!
-//! No feature flags yet.
+//! No feature flags: CUDA is loaded at run time when present ([`gpu`]).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cli;
+mod gpu;
 mod node;
 mod sim_exchange;
 

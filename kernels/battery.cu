@@ -1,0 +1,449 @@
+// The indicator battery on the GPU: one thread per symbol, f64, over ragged
+// histories in structure-of-arrays layout.
+//
+// Inputs: high, low, close, volume (and open_time in ms) hold every symbol's
+// candles back to back, oldest first; symbol s owns [offsets[s],
+// offsets[s+1]). Output: column c of symbol s at candle t is
+// out[c * total + offsets[s] + t], c in the Column order of
+// src/indicators/battery.rs; the kernel writes only the columns listed in
+// quantumtrade::node::battery_layout::KERNEL_COLUMNS and leaves the others
+// alone (the host fills them).
+//
+// Each __device__ function is a line-by-line port of the batch function in
+// src/indicators/ named beside it, in the same operation order, so results
+// match the CPU to 1e-9 relative when compiled without FMA contraction
+// (NVRTC --fmad=false). The bodies are plain C: with kernels/host/prelude.h
+// the same file compiles as host C++ for the CPU-side check in
+// tests/kernels_host.rs.
+
+#ifndef QT_HOST
+#define QT_NAN __longlong_as_double(0x7ff8000000000000LL)
+#endif
+
+// Column indices (Column enum order).
+#define COL_RSI14 0
+#define COL_STOCHRSI_K 1
+#define COL_STOCHRSI_D 2
+#define COL_WILLR14 3
+#define COL_CCI20 4
+#define COL_MACD 5
+#define COL_MACD_SIGNAL 6
+#define COL_MACD_HIST 7
+#define COL_EMA20 8
+#define COL_SMA20 9
+#define COL_ALMA9 10
+#define COL_VIDYA14 11
+#define COL_T35 12
+#define COL_SUPERTREND 13
+#define COL_SUPERTREND_DIR 14
+#define COL_PSAR 15
+#define COL_PLUS_DI14 16
+#define COL_MINUS_DI14 17
+#define COL_ADX14 18
+#define COL_BB_UPPER 19
+#define COL_BB_MIDDLE 20
+#define COL_BB_LOWER 21
+#define COL_BB_PERCENT_B 22
+#define COL_BB_WIDTH 23
+#define COL_KC_UPPER 24
+#define COL_KC_MIDDLE 25
+#define COL_KC_LOWER 26
+#define COL_ATR14 27
+#define COL_NATR14 28
+#define COL_VWAP 29
+#define COL_AD 30
+#define COL_CMF20 31
+#define COL_OBV 32
+#define COL_MFI14 33
+
+__device__ static inline int qt_is_nan(double v) { return v != v; }
+
+__device__ static inline void qt_fill_nan(double* out, long long n) {
+    for (long long i = 0; i < n; i++) out[i] = QT_NAN;
+}
+
+// talib_compat.rs: true_range
+__device__ static inline double qt_true_range(double high, double low, double prev_close) {
+    double greatest = high - low;
+    double v2 = fabs(prev_close - high);
+    if (v2 > greatest) greatest = v2;
+    double v3 = fabs(prev_close - low);
+    if (v3 > greatest) greatest = v3;
+    return greatest;
+}
+
+// talib_compat.rs: is_zero_scaled
+__device__ static inline int qt_is_zero_scaled(double v, double scale) {
+    return fabs(v) <= 0.00000000000001 * scale;
+}
+
+// momentum/rsi.rs: rsi_into
+__device__ static inline double qt_rsi_value(double gain, double loss) {
+    double total = gain + loss;
+    return total > 0.0 ? 100.0 * (gain / total) : 0.0;
+}
+
+__device__ static void qt_rsi(const double* close, long long n, long long period, double* out) {
+    qt_fill_nan(out, n);
+    if (n <= period) return;
+    double inv = 1.0 / (double)period;
+    double n1 = (double)(period - 1);
+    double gain = 0.0, loss = 0.0;
+    for (long long i = 1; i <= period; i++) {
+        double d = close[i] - close[i - 1];
+        double up = d > 0.0 ? d : 0.0;
+        gain += up;
+        loss += up - d;
+    }
+    gain *= inv;
+    loss *= inv;
+    out[period] = qt_rsi_value(gain, loss);
+    for (long long i = period + 1; i < n; i++) {
+        double d = close[i] - close[i - 1];
+        double up = d > 0.0 ? d : 0.0;
+        double down = up - d;
+        gain = (gain * n1 + up) * inv;
+        loss = (down + loss * n1) * inv;
+        out[i] = qt_rsi_value(gain, loss);
+    }
+}
+
+// trend/ema.rs: ema_with_k
+__device__ static void qt_ema(const double* x, long long n, long long period, double* out) {
+    double k = 2.0 / ((double)period + 1.0);
+    qt_fill_nan(out, n);
+    if (n < period) return;
+    double sum = 0.0;
+    for (long long i = 0; i < period; i++) sum += x[i];
+    double prev = sum / (double)period;
+    out[period - 1] = prev;
+    for (long long i = period; i < n; i++) {
+        prev += (x[i] - prev) * k;
+        out[i] = prev;
+    }
+}
+
+// trend/sma.rs: sma
+__device__ static void qt_sma(const double* x, long long n, long long period, double* out) {
+    qt_fill_nan(out, n);
+    if (n < period) return;
+    double sum = 0.0;
+    for (long long i = 0; i < period - 1; i++) sum += x[i];
+    for (long long i = period - 1; i < n; i++) {
+        sum += x[i];
+        out[i] = sum / (double)period;
+        sum -= x[i + 1 - period];
+    }
+}
+
+// momentum/macd.rs: macd (signal > 1)
+__device__ static void qt_macd(const double* close, long long n, long long fast_p, long long slow_p,
+                               long long signal_p, double* macd, double* signal_out, double* hist) {
+    qt_fill_nan(macd, n);
+    qt_fill_nan(signal_out, n);
+    qt_fill_nan(hist, n);
+    long long seed = slow_p - 1;
+    long long first = seed + signal_p - 1;
+    if (n <= first) return;
+    double slow = 0.0;
+    for (long long i = 0; i < slow_p - fast_p; i++) slow += close[i];
+    double fast = 0.0;
+    for (long long i = slow_p - fast_p; i < seed; i++) {
+        slow += close[i];
+        fast += close[i];
+    }
+    slow = (slow + close[seed]) / (double)slow_p;
+    fast = (fast + close[seed]) / (double)fast_p;
+    double k_fast = 2.0 / (double)(fast_p + 1);
+    double k_slow = 2.0 / (double)(slow_p + 1);
+    double k_signal = 2.0 / (double)(signal_p + 1);
+    double m = fast - slow;
+    double signal = m;
+    for (long long i = seed + 1; i <= first; i++) {
+        slow = (close[i] - slow) * k_slow + slow;
+        fast = (close[i] - fast) * k_fast + fast;
+        m = fast - slow;
+        signal += m;
+    }
+    signal /= (double)signal_p;
+    macd[first] = m;
+    signal_out[first] = signal;
+    hist[first] = m - signal;
+    for (long long i = first + 1; i < n; i++) {
+        slow = (close[i] - slow) * k_slow + slow;
+        fast = (close[i] - fast) * k_fast + fast;
+        m = fast - slow;
+        signal = (m - signal) * k_signal + signal;
+        macd[i] = m;
+        signal_out[i] = signal;
+        hist[i] = m - signal;
+    }
+}
+
+// volatility/atr.rs: atr
+__device__ static void qt_atr(const double* high, const double* low, const double* close, long long n,
+                              long long period, double* out) {
+    qt_fill_nan(out, n);
+    if (n <= period) return;
+    double p = (double)period;
+    double sum = 0.0;
+    for (long long i = 1; i <= period; i++) sum += qt_true_range(high[i], low[i], close[i - 1]);
+    double prev = sum / p;
+    out[period] = prev;
+    for (long long i = period + 1; i < n; i++) {
+        double tr = qt_true_range(high[i], low[i], close[i - 1]);
+        prev = prev * ((p - 1.0) / p) + tr * (1.0 / p);
+        out[i] = prev;
+    }
+}
+
+// volatility/atr.rs: natr_from_atr
+__device__ static void qt_natr_from_atr(const double* atr, const double* close, long long n, double* out) {
+    for (long long i = 0; i < n; i++) {
+        double a = atr[i];
+        if (qt_is_nan(a)) out[i] = a;
+        else out[i] = close[i] != 0.0 ? (a / close[i]) * 100.0 : 0.0;
+    }
+}
+
+// volatility/bollinger.rs: bollinger (bands, %b, width); `middle` must
+// already hold sma(close, period).
+__device__ static void qt_bollinger(const double* close, long long n, long long period, double k,
+                                    const double* middle, double* upper, double* lower,
+                                    double* percent_b, double* width) {
+    qt_fill_nan(upper, n);
+    qt_fill_nan(lower, n);
+    qt_fill_nan(percent_b, n);
+    qt_fill_nan(width, n);
+    double shift = 0.0, s1 = 0.0, s2 = 0.0;
+    long long equal_run = 0;
+    for (long long t = 0; t < n; t++) {
+        double x = close[t];
+        equal_run = (t > 0 && close[t - 1] == x) ? equal_run + 1 : 1;
+        if (t % period == 0) {
+            shift = x;
+            s1 = 0.0;
+            s2 = 0.0;
+            long long from = t + 1 >= period ? t + 1 - period : 0;
+            for (long long j = from; j <= t; j++) {
+                double d = close[j] - x;
+                s1 += d;
+                s2 += d * d;
+            }
+        } else {
+            double d = x - shift;
+            s1 += d;
+            s2 += d * d;
+            if (t >= period) {
+                double o = close[t - period] - shift;
+                s1 -= o;
+                s2 -= o * o;
+            }
+        }
+        if (t + 1 >= period) {
+            double sd;
+            if (equal_run >= period) {
+                sd = 0.0;
+            } else {
+                double inv = 1.0 / (double)period;
+                double var = (s2 - s1 * s1 * inv) * inv;
+                sd = var > 0.0 ? sqrt(var) : 0.0;
+            }
+            double m = middle[t];
+            double dev = k * sd;
+            double up = m + dev, lo = m - dev;
+            upper[t] = up;
+            lower[t] = lo;
+            percent_b[t] = up == lo ? QT_NAN : (x - lo) / (up - lo);
+            width[t] = m == 0.0 ? QT_NAN : (up - lo) / m;
+        }
+    }
+}
+
+// volatility/keltner.rs: keltner_from; `upper` holds the ATR on entry.
+__device__ static void qt_keltner_from(const double* ema, long long n, double multiplier, double* upper,
+                                       double* middle, double* lower) {
+    for (long long i = 0; i < n; i++) {
+        double m = ema[i], a = upper[i];
+        if (!qt_is_nan(m) && !qt_is_nan(a)) {
+            upper[i] = m + multiplier * a;
+            middle[i] = m;
+            lower[i] = m - multiplier * a;
+        } else {
+            upper[i] = QT_NAN;
+            middle[i] = QT_NAN;
+            lower[i] = QT_NAN;
+        }
+    }
+}
+
+// momentum/willr.rs: willr (window extremes by scan: max and min are exact)
+__device__ static void qt_willr(const double* high, const double* low, const double* close, long long n,
+                                long long period, double* out) {
+    qt_fill_nan(out, n);
+    for (long long t = period - 1; t < n; t++) {
+        double highest = high[t], lowest = low[t];
+        for (long long j = t + 1 - period; j < t; j++) {
+            if (high[j] > highest) highest = high[j];
+            if (low[j] < lowest) lowest = low[j];
+        }
+        double range = highest - lowest;
+        if (qt_is_zero_scaled(range, fabs(highest) + fabs(lowest))) {
+            out[t] = 0.0;
+            continue;
+        }
+        double v = ((highest - close[t]) / range) * -100.0;
+        if (v < -100.0) v = -100.0;
+        if (v > 0.0) v = 0.0;
+        out[t] = v;
+    }
+}
+
+// momentum/cci.rs: cci. `tp` is scratch of n values (the output column of
+// another indicator that is written later).
+__device__ static void qt_cci(const double* high, const double* low, const double* close, long long n,
+                              long long period, double* tp, double* out) {
+    qt_fill_nan(out, n);
+    if (n < period) return;
+    for (long long i = 0; i < n; i++) tp[i] = (high[i] + low[i] + close[i]) / 3.0;
+    double p = (double)period;
+    double sum = 0.0;
+    long long equal_run = 0;
+    for (long long t = 0; t < n; t++) {
+        equal_run = (t > 0 && tp[t - 1] == tp[t]) ? equal_run + 1 : 1;
+        if (t % period == 0) {
+            sum = 0.0;
+            for (long long j = t + 1 >= period ? t + 1 - period : 0; j <= t; j++) sum += tp[j];
+        } else {
+            sum += tp[t];
+            if (t >= period) sum -= tp[t - period];
+        }
+        if (t + 1 < period) continue;
+        if (equal_run >= period) {
+            out[t] = 0.0;
+            continue;
+        }
+        double avg = sum / p;
+        // sum4: four accumulators over whole chunks, then the remainder.
+        const double* w = tp + (t + 1 - period);
+        double acc0 = 0.0, acc1 = 0.0, acc2 = 0.0, acc3 = 0.0;
+        long long chunks = period / 4;
+        for (long long c = 0; c < chunks; c++) {
+            acc0 += fabs(w[4 * c] - avg);
+            acc1 += fabs(w[4 * c + 1] - avg);
+            acc2 += fabs(w[4 * c + 2] - avg);
+            acc3 += fabs(w[4 * c + 3] - avg);
+        }
+        double dev = (acc0 + acc1) + (acc2 + acc3);
+        for (long long j = chunks * 4; j < period; j++) dev += fabs(w[j] - avg);
+        double num = tp[t] - avg;
+        double scale = fabs(avg);
+        if (qt_is_zero_scaled(num, scale)) {
+            out[t] = 0.0;
+            continue;
+        }
+        double md = dev / p;
+        if (qt_is_zero_scaled(md, scale)) {
+            out[t] = 0.0;
+            continue;
+        }
+        double denom = md * 0.015;
+        out[t] = denom == 0.0 ? 0.0 : num / denom;
+    }
+}
+
+// volume/ad.rs: ad
+__device__ static void qt_ad(const double* high, const double* low, const double* close,
+                             const double* volume, long long n, double* out) {
+    double acc = 0.0;
+    for (long long i = 0; i < n; i++) {
+        double range = high[i] - low[i];
+        if (range > 0.0) acc += (((close[i] - low[i]) - (high[i] - close[i])) / range) * volume[i];
+        out[i] = acc;
+    }
+}
+
+// volume/obv.rs: obv
+__device__ static void qt_obv(const double* close, const double* volume, long long n, double* out) {
+    if (n == 0) return;
+    double prev = close[0], acc = volume[0];
+    out[0] = acc;
+    for (long long i = 1; i < n; i++) {
+        double c = close[i];
+        double sign = (double)((c > prev) - (c < prev));
+        acc += volume[i] * sign;
+        out[i] = acc;
+        prev = c;
+    }
+}
+
+// volume/cmf.rs: cmf (CmfState). `flow` is scratch of n values: the ring
+// of the Rust state is the last `period` entries of the flow and volume
+// series, so the window sums read them in place.
+__device__ static void qt_cmf(const double* high, const double* low, const double* close,
+                              const double* volume, long long n, long long period, double* flow,
+                              double* out) {
+    double mfv_sum = 0.0, volume_sum = 0.0;
+    long long nonzero = 0;
+    for (long long i = 0; i < n; i++) {
+        double h = high[i], l = low[i], c = close[i], v = volume[i];
+        double f = h == l ? 0.0 : ((c - l) - (h - c)) / (h - l) * v;
+        flow[i] = f;
+        int full_before = i >= period;
+        double old_flow = full_before ? flow[i - period] : 0.0;
+        double old_volume = full_before ? volume[i - period] : 0.0;
+        nonzero += v != 0.0;
+        if (full_before) nonzero -= old_volume != 0.0;
+        long long seen = i + 1;
+        if (seen % period == 0) {
+            mfv_sum = 0.0;
+            volume_sum = 0.0;
+            for (long long j = i + 1 - period; j <= i; j++) mfv_sum += flow[j];
+            for (long long j = i + 1 - period; j <= i; j++) volume_sum += volume[j];
+        } else {
+            mfv_sum += f - old_flow;
+            volume_sum += v - old_volume;
+        }
+        out[i] = (seen >= period && nonzero > 0) ? mfv_sum / volume_sum : QT_NAN;
+    }
+}
+
+// The battery of one symbol: n candles from the given pointers; column c
+// goes to out + c * stride.
+__device__ static void qt_battery_symbol(const double* high, const double* low, const double* close,
+                                         const double* volume, long long n, double* out,
+                                         long long stride) {
+#define QT_COL(c) (out + (long long)(c) * stride)
+    qt_rsi(close, n, 14, QT_COL(COL_RSI14));
+    qt_willr(high, low, close, n, 14, QT_COL(COL_WILLR14));
+    // CCI's typical prices go through the OBV column, written afterwards.
+    qt_cci(high, low, close, n, 20, QT_COL(COL_OBV), QT_COL(COL_CCI20));
+    qt_macd(close, n, 12, 26, 9, QT_COL(COL_MACD), QT_COL(COL_MACD_SIGNAL), QT_COL(COL_MACD_HIST));
+    qt_ema(close, n, 20, QT_COL(COL_EMA20));
+    qt_sma(close, n, 20, QT_COL(COL_SMA20));
+    qt_bollinger(close, n, 20, 2.0, QT_COL(COL_SMA20), QT_COL(COL_BB_UPPER), QT_COL(COL_BB_LOWER),
+                 QT_COL(COL_BB_PERCENT_B), QT_COL(COL_BB_WIDTH));
+    // The middle band is the SMA: one copy instead of a second pass.
+    for (long long i = 0; i < n; i++) QT_COL(COL_BB_MIDDLE)[i] = QT_COL(COL_SMA20)[i];
+    qt_atr(high, low, close, n, 10, QT_COL(COL_KC_UPPER));
+    qt_keltner_from(QT_COL(COL_EMA20), n, 2.0, QT_COL(COL_KC_UPPER), QT_COL(COL_KC_MIDDLE),
+                    QT_COL(COL_KC_LOWER));
+    qt_atr(high, low, close, n, 14, QT_COL(COL_ATR14));
+    qt_natr_from_atr(QT_COL(COL_ATR14), close, n, QT_COL(COL_NATR14));
+    qt_ad(high, low, close, volume, n, QT_COL(COL_AD));
+    // CMF's money-flow ring goes through the OBV column, written next.
+    qt_cmf(high, low, close, volume, n, 20, QT_COL(COL_OBV), QT_COL(COL_CMF20));
+    qt_obv(close, volume, n, QT_COL(COL_OBV));
+#undef QT_COL
+}
+
+// Entry point: thread s computes symbol s.
+extern "C" __global__ void battery_kernel(const double* high, const double* low, const double* close,
+                                          const double* volume, const long long* offsets,
+                                          int symbols, long long total, double* out) {
+    int s = blockIdx.x * blockDim.x + threadIdx.x;
+    if (s >= symbols) return;
+    long long from = offsets[s];
+    long long n = offsets[s + 1] - from;
+    qt_battery_symbol(high + from, low + from, close + from, volume + from, n, out + from, total);
+}
