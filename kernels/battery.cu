@@ -408,6 +408,259 @@ __device__ static void qt_cmf(const double* high, const double* low, const doubl
     }
 }
 
+// trend/dmi.rs: dmi (DmiMachine)
+__device__ static void qt_dmi(const double* high, const double* low, const double* close, long long n,
+                              long long period, double* plus_out, double* minus_out, double* adx_out) {
+    double p = (double)period;
+    long long changes = 0;
+    double plus_dm = 0.0, minus_dm = 0.0, trs = 0.0, dx_sum = 0.0, adx = 0.0;
+    if (n > 0) {
+        plus_out[0] = QT_NAN;
+        minus_out[0] = QT_NAN;
+        adx_out[0] = QT_NAN;
+    }
+    for (long long i = 1; i < n; i++) {
+        double diff_p = high[i] - high[i - 1], diff_m = low[i - 1] - low[i];
+        double plus = (diff_p > 0.0 && diff_p > diff_m) ? diff_p : 0.0;
+        double minus = (diff_m > 0.0 && diff_p < diff_m) ? diff_m : 0.0;
+        double tr = qt_true_range(high[i], low[i], close[i - 1]);
+        changes += 1;
+        if (changes < period) {
+            plus_dm += plus;
+            minus_dm += minus;
+            trs += tr;
+            plus_out[i] = QT_NAN;
+            minus_out[i] = QT_NAN;
+            adx_out[i] = QT_NAN;
+            continue;
+        }
+        double keep = 1.0 - 1.0 / p;
+        plus_dm = plus_dm * keep + plus;
+        minus_dm = minus_dm * keep + minus;
+        trs = trs * keep + tr;
+        double plus_di = 0.0, minus_di = 0.0;
+        if (trs != 0.0) {
+            plus_di = 100.0 * (plus_dm / trs);
+            minus_di = 100.0 * (minus_dm / trs);
+        }
+        double sum = plus_di + minus_di;
+        int has_dx = trs != 0.0 && sum != 0.0;
+        double dx = has_dx ? 100.0 * (fabs(minus_di - plus_di) / sum) : 0.0;
+        long long seeding_last = 2 * period - 1;
+        double adx_v;
+        if (changes < seeding_last) {
+            dx_sum += dx;
+            adx_v = QT_NAN;
+        } else if (changes == seeding_last) {
+            dx_sum += dx;
+            adx = dx_sum / p;
+            adx_v = adx;
+        } else {
+            if (has_dx) adx = (adx * (p - 1.0) + dx) / p;
+            adx_v = adx;
+        }
+        plus_out[i] = plus_di;
+        minus_out[i] = minus_di;
+        adx_out[i] = adx_v;
+    }
+}
+
+// trend/supertrend.rs: supertrend_from_atr
+__device__ static void qt_supertrend_from_atr(const double* high, const double* low, const double* close,
+                                              const double* atr, long long n, double multiplier,
+                                              double* value, double* dir_out) {
+    int started = 0;
+    double upper = 0.0, lower = 0.0, dir = 0.0, prev_close = 0.0;
+    for (long long i = 0; i < n; i++) {
+        if (qt_is_nan(atr[i])) {
+            value[i] = QT_NAN;
+            dir_out[i] = QT_NAN;
+            continue;
+        }
+        double hl2 = (high[i] + low[i]) / 2.0, band = multiplier * atr[i];
+        if (!started) {
+            started = 1;
+            upper = hl2 + band;
+            lower = hl2 - band;
+            dir = -1.0;
+        } else {
+            double bu = hl2 + band, bl = hl2 - band;
+            double nu = (bu < upper || prev_close > upper) ? bu : upper;
+            double nl = (bl > lower || prev_close < lower) ? bl : lower;
+            if (dir < 0.0) dir = close[i] > nu ? 1.0 : -1.0;
+            else dir = close[i] < nl ? -1.0 : 1.0;
+            upper = nu;
+            lower = nl;
+        }
+        prev_close = close[i];
+        value[i] = dir > 0.0 ? lower : upper;
+        dir_out[i] = dir;
+    }
+}
+
+// trend/psar.rs: psar (SarState)
+__device__ static void qt_psar(const double* high, const double* low, long long n, double acceleration,
+                               double maximum, double* out) {
+    qt_fill_nan(out, n);
+    if (n < 2) return;
+    double acc = fmin(acceleration, maximum);
+    double diff_p = high[1] - high[0], diff_m = low[0] - low[1];
+    int is_long = !(diff_m > 0.0 && diff_p < diff_m);
+    double sar = is_long ? low[0] : high[0];
+    double ep = is_long ? high[1] : low[1];
+    double af = acc;
+    double prev_high = high[1], prev_low = low[1];
+    for (long long i = 1; i < n; i++) {
+        double h = high[i], l = low[i];
+        double o;
+        if (is_long) {
+            if (l <= sar) {
+                is_long = 0;
+                sar = fmax(fmax(ep, prev_high), h);
+                o = sar;
+                af = acc;
+                ep = l;
+                sar += af * (ep - sar);
+                sar = fmax(fmax(sar, prev_high), h);
+            } else {
+                o = sar;
+                if (h > ep) {
+                    ep = h;
+                    af = fmin(af + acc, maximum);
+                }
+                sar += af * (ep - sar);
+                sar = fmin(fmin(sar, prev_low), l);
+            }
+        } else if (h >= sar) {
+            is_long = 1;
+            sar = fmin(fmin(ep, prev_low), l);
+            o = sar;
+            af = acc;
+            ep = h;
+            sar += af * (ep - sar);
+            sar = fmin(fmin(sar, prev_low), l);
+        } else {
+            o = sar;
+            if (l < ep) {
+                ep = l;
+                af = fmin(af + acc, maximum);
+            }
+            sar += af * (ep - sar);
+            sar = fmax(fmax(sar, prev_high), h);
+        }
+        prev_high = h;
+        prev_low = l;
+        out[i] = o;
+    }
+}
+
+// trend/alma.rs: alma
+__device__ static void qt_alma(const double* close, long long n, long long window, double offset,
+                               double sigma, double* out) {
+    double w[16];  // window <= 16
+    double m = offset * ((double)window - 1.0);
+    double sd = (double)window / sigma;
+    double total = 0.0;
+    for (long long i = 0; i < window; i++) {
+        double d = (double)i - m;
+        w[i] = exp(-(d * d) / (2.0 * sd * sd));
+        total += w[i];
+    }
+    for (long long i = 0; i < window; i++) w[i] = w[i] / total;
+    qt_fill_nan(out, n);
+    for (long long t = window - 1; t < n; t++) {
+        double sum = 0.0;
+        for (long long i = 0; i < window; i++) sum += close[t + 1 - window + i] * w[i];
+        out[t] = sum;
+    }
+}
+
+// trend/vidya.rs: vidya
+__device__ static void qt_vidya(const double* close, long long n, long long period, long long cmo,
+                                double* out) {
+    double alpha = 2.0 / ((double)period + 1.0);
+    qt_fill_nan(out, n);
+    if (n <= cmo) return;
+    double prev = close[cmo];
+    out[cmo] = prev;
+    for (long long t = cmo + 1; t < n; t++) {
+        double up = 0.0, down = 0.0;
+        for (long long i = t + 1 - cmo; i <= t; i++) {
+            double d = close[i] - close[i - 1];
+            up += fmax(d, 0.0);
+            down += fmax(-d, 0.0);
+        }
+        double total = up + down;
+        double k = total == 0.0 ? 0.0 : fabs(up - down) / total;
+        double ak = alpha * k;
+        prev = ak * close[t] + (1.0 - ak) * prev;
+        out[t] = prev;
+    }
+}
+
+// trend/t3.rs: t3 (Cascade while seeding, then the six EMAs)
+__device__ static void qt_t3(const double* close, long long n, long long period, double vfactor,
+                             double* out) {
+    double a = vfactor;
+    double a2 = a * a, a3 = a * a * a;
+    double k = 2.0 / ((double)period + 1.0);
+    double omk = 1.0 - k;
+    double c0 = -a3, c1 = 3.0 * a2 + 3.0 * a3, c2 = -6.0 * a2 - 3.0 * a - 3.0 * a3,
+           c3 = 1.0 + 3.0 * a + a3 + 3.0 * a2;
+    double e[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    long long level = 0, count = 0;
+    double sum = 0.0;
+    qt_fill_nan(out, n);
+    long long t = 0;
+    while (t < n) {
+        double x = close[t];
+        t++;
+        int ready = 0;
+        if (level == 0) {
+            sum += x;
+            count += 1;
+            if (count == period) {
+                e[0] = sum / (double)period;
+                level = 1;
+                sum = e[0];
+                count = 1;
+            }
+            continue;
+        }
+        e[0] = k * x + omk * e[0];
+        for (long long j = 1; j < (level < 6 ? level : 6); j++) e[j] = k * e[j - 1] + omk * e[j];
+        if (level == 6) {
+            ready = 1;
+        } else {
+            sum += e[level - 1];
+            count += 1;
+            if (count == period) {
+                double seed = sum / (double)period;
+                e[level] = seed;
+                level += 1;
+                sum = seed;
+                count = 1;
+                if (level == 6) ready = 1;
+            }
+        }
+        if (ready) {
+            out[t - 1] = c0 * e[5] + c1 * e[4] + c2 * e[3] + c3 * e[2];
+            break;
+        }
+    }
+    double e1 = e[0], e2 = e[1], e3 = e[2], e4 = e[3], e5 = e[4], e6 = e[5];
+    for (; t < n; t++) {
+        double x = close[t];
+        e1 = k * x + omk * e1;
+        e2 = k * e1 + omk * e2;
+        e3 = k * e2 + omk * e3;
+        e4 = k * e3 + omk * e4;
+        e5 = k * e4 + omk * e5;
+        e6 = k * e5 + omk * e6;
+        out[t] = c0 * e6 + c1 * e5 + c2 * e4 + c3 * e3;
+    }
+}
+
 // The battery of one symbol: n candles from the given pointers; column c
 // goes to out + c * stride.
 __device__ static void qt_battery_symbol(const double* high, const double* low, const double* close,
@@ -421,13 +674,20 @@ __device__ static void qt_battery_symbol(const double* high, const double* low, 
     qt_macd(close, n, 12, 26, 9, QT_COL(COL_MACD), QT_COL(COL_MACD_SIGNAL), QT_COL(COL_MACD_HIST));
     qt_ema(close, n, 20, QT_COL(COL_EMA20));
     qt_sma(close, n, 20, QT_COL(COL_SMA20));
+    qt_alma(close, n, 9, 0.85, 6.0, QT_COL(COL_ALMA9));
+    qt_vidya(close, n, 14, 9, QT_COL(COL_VIDYA14));
+    qt_t3(close, n, 5, 0.7, QT_COL(COL_T35));
     qt_bollinger(close, n, 20, 2.0, QT_COL(COL_SMA20), QT_COL(COL_BB_UPPER), QT_COL(COL_BB_LOWER),
                  QT_COL(COL_BB_PERCENT_B), QT_COL(COL_BB_WIDTH));
     // The middle band is the SMA: one copy instead of a second pass.
     for (long long i = 0; i < n; i++) QT_COL(COL_BB_MIDDLE)[i] = QT_COL(COL_SMA20)[i];
     qt_atr(high, low, close, n, 10, QT_COL(COL_KC_UPPER));
+    qt_supertrend_from_atr(high, low, close, QT_COL(COL_KC_UPPER), n, 3.0, QT_COL(COL_SUPERTREND),
+                           QT_COL(COL_SUPERTREND_DIR));
     qt_keltner_from(QT_COL(COL_EMA20), n, 2.0, QT_COL(COL_KC_UPPER), QT_COL(COL_KC_MIDDLE),
                     QT_COL(COL_KC_LOWER));
+    qt_psar(high, low, n, 0.02, 0.2, QT_COL(COL_PSAR));
+    qt_dmi(high, low, close, n, 14, QT_COL(COL_PLUS_DI14), QT_COL(COL_MINUS_DI14), QT_COL(COL_ADX14));
     qt_atr(high, low, close, n, 14, QT_COL(COL_ATR14));
     qt_natr_from_atr(QT_COL(COL_ATR14), close, n, QT_COL(COL_NATR14));
     qt_ad(high, low, close, volume, n, QT_COL(COL_AD));

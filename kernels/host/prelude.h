@@ -7,6 +7,9 @@
 #include <cmath>
 using std::fabs;
 using std::sqrt;
+using std::exp;
+using std::fmax;
+using std::fmin;
 #define __global__
 #define __device__
 #define QT_NAN (__builtin_nan(""))
