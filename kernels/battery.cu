@@ -1,7 +1,7 @@
 // The indicator battery on the GPU: one thread per symbol, f64, over ragged
 // histories in structure-of-arrays layout.
 //
-// Inputs: high, low, close, volume (and open_time in ms) hold every symbol's
+// Inputs: open_time (ms since the epoch), high, low, close, volume hold every symbol's
 // candles back to back, oldest first; symbol s owns [offsets[s],
 // offsets[s+1]). Output: column c of symbol s at candle t is
 // out[c * total + offsets[s] + t], c in the Column order of
@@ -661,13 +661,140 @@ __device__ static void qt_t3(const double* close, long long n, long long period,
     }
 }
 
+// momentum/mfi.rs: flows
+__device__ static inline void qt_mfi_flows(double tp, double prev_tp, double volume, double* pos,
+                                           double* neg) {
+    double diff = tp - prev_tp;
+    double flow = qt_is_zero_scaled(diff, fabs(tp) + fabs(prev_tp)) ? 0.0 : tp * volume;
+    if (diff < 0.0) {
+        *pos = 0.0;
+        *neg = flow;
+    } else {
+        *pos = flow;
+        *neg = 0.0;
+    }
+}
+
+// momentum/mfi.rs: mfi (FlowWindow); the ring's old flows are recomputed
+// from the candles, which gives the same values.
+__device__ static void qt_mfi(const double* high, const double* low, const double* close,
+                              const double* volume, long long n, long long period, double* out) {
+    qt_fill_nan(out, n);
+    if (n <= period) return;
+    long long count = 0, null_run = 0;
+    double pos_sum = 0.0, neg_sum = 0.0;
+    double prev = (high[0] + low[0] + close[0]) / 3.0;
+    for (long long i = 1; i < n; i++) {
+        double tp = (high[i] + low[i] + close[i]) / 3.0;
+        double pos, neg;
+        qt_mfi_flows(tp, prev, volume[i], &pos, &neg);
+        prev = tp;
+        if (count >= period) {
+            long long j = i - period;
+            double old_pos, old_neg;
+            qt_mfi_flows((high[j] + low[j] + close[j]) / 3.0,
+                         (high[j - 1] + low[j - 1] + close[j - 1]) / 3.0, volume[j], &old_pos,
+                         &old_neg);
+            pos_sum -= old_pos;
+            neg_sum -= old_neg;
+        } else {
+            count += 1;
+        }
+        pos_sum += pos;
+        neg_sum += neg;
+        if (pos + neg == 0.0) {
+            null_run += 1;
+            if (null_run >= period) {
+                null_run = period;
+                pos_sum = 0.0;
+                neg_sum = 0.0;
+            }
+        } else {
+            null_run = 0;
+        }
+        if (count >= period) {
+            double total = pos_sum + neg_sum;
+            double clamped = pos_sum < 0.0 ? 0.0 : (total < pos_sum ? total : pos_sum);
+            out[i] = total <= 0.0 ? 0.0 : 100.0 * (clamped / total);
+        }
+    }
+}
+
+// volume/vwap.rs: vwap, anchored at 00:00 UTC (open_time in ms)
+__device__ static void qt_vwap(const long long* open_time, const double* high, const double* low,
+                               const double* close, const double* volume, long long n, double* out) {
+    const long long day_ms = 86400000LL;
+    int have_day = 0;
+    long long day = 0;
+    double pv = 0.0, vol = 0.0;
+    for (long long i = 0; i < n; i++) {
+        long long d = open_time[i] / day_ms;
+        if (open_time[i] % day_ms < 0) d -= 1;  // div_euclid
+        if (!have_day || day != d) {
+            have_day = 1;
+            day = d;
+            pv = 0.0;
+            vol = 0.0;
+        }
+        pv += (high[i] + low[i] + close[i]) / 3.0 * volume[i];
+        vol += volume[i];
+        out[i] = vol != 0.0 ? pv / vol : QT_NAN;
+    }
+}
+
+// momentum/stochrsi.rs: sma_into
+__device__ static void qt_sma_into(const double* x, long long len, long long period, double* out) {
+    if (len < period) return;
+    double sum = 0.0;
+    for (long long i = 0; i < period - 1; i++) sum += x[i];
+    for (long long i = period - 1; i < len; i++) {
+        sum += x[i];
+        out[i] = sum / (double)period;
+        sum -= x[i + 1 - period];
+    }
+}
+
+// momentum/stochrsi.rs: stochrsi_from_rsi (the k and d outputs double as
+// scratch, in the same order as the Rust code)
+__device__ static void qt_stochrsi_from_rsi(const double* rsi, long long n, long long rsi_period,
+                                            long long fastk, long long slowk, long long slowd,
+                                            double* k, double* d) {
+    long long first = rsi_period + fastk + slowk + slowd - 3;
+    for (long long i = 0; i < n; i++) k[i] = rsi[i];
+    qt_fill_nan(d, n);
+    if (n > first) {
+        long long start = rsi_period;
+        for (long long t = start + fastk - 1; t < n; t++) {
+            double lowest = rsi[t], highest = rsi[t];
+            for (long long j = t + 1 - fastk; j < t; j++) {
+                lowest = fmin(lowest, rsi[j]);
+                highest = fmax(highest, rsi[j]);
+            }
+            double range = highest - lowest;
+            d[t] = qt_is_zero_scaled(range, fabs(highest) + fabs(lowest))
+                       ? 0.0
+                       : ((rsi[t] - lowest) / range) * 100.0;
+        }
+        long long k_src = start + fastk - 1;
+        qt_sma_into(d + k_src, n - k_src, slowk, k + k_src);
+        long long d_src = k_src + slowk - 1;
+        qt_sma_into(k + d_src, n - d_src, slowd, d + d_src);
+    }
+    for (long long i = 0; i < (first < n ? first : n); i++) {
+        k[i] = QT_NAN;
+        d[i] = QT_NAN;
+    }
+}
+
 // The battery of one symbol: n candles from the given pointers; column c
 // goes to out + c * stride.
-__device__ static void qt_battery_symbol(const double* high, const double* low, const double* close,
+__device__ static void qt_battery_symbol(const long long* open_time, const double* high, const double* low, const double* close,
                                          const double* volume, long long n, double* out,
                                          long long stride) {
 #define QT_COL(c) (out + (long long)(c) * stride)
     qt_rsi(close, n, 14, QT_COL(COL_RSI14));
+    qt_stochrsi_from_rsi(QT_COL(COL_RSI14), n, 14, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
+                         QT_COL(COL_STOCHRSI_D));
     qt_willr(high, low, close, n, 14, QT_COL(COL_WILLR14));
     // CCI's typical prices go through the OBV column, written afterwards.
     qt_cci(high, low, close, n, 20, QT_COL(COL_OBV), QT_COL(COL_CCI20));
@@ -694,16 +821,18 @@ __device__ static void qt_battery_symbol(const double* high, const double* low, 
     // CMF's money-flow ring goes through the OBV column, written next.
     qt_cmf(high, low, close, volume, n, 20, QT_COL(COL_OBV), QT_COL(COL_CMF20));
     qt_obv(close, volume, n, QT_COL(COL_OBV));
+    qt_mfi(high, low, close, volume, n, 14, QT_COL(COL_MFI14));
+    qt_vwap(open_time, high, low, close, volume, n, QT_COL(COL_VWAP));
 #undef QT_COL
 }
 
 // Entry point: thread s computes symbol s.
-extern "C" __global__ void battery_kernel(const double* high, const double* low, const double* close,
+extern "C" __global__ void battery_kernel(const long long* open_time, const double* high, const double* low, const double* close,
                                           const double* volume, const long long* offsets,
                                           int symbols, long long total, double* out) {
     int s = blockIdx.x * blockDim.x + threadIdx.x;
     if (s >= symbols) return;
     long long from = offsets[s];
     long long n = offsets[s + 1] - from;
-    qt_battery_symbol(high + from, low + from, close + from, volume + from, n, out + from, total);
+    qt_battery_symbol(open_time + from, high + from, low + from, close + from, volume + from, n, out + from, total);
 }

@@ -90,7 +90,11 @@ fn run_harness(exe: &Path, batch: &PackedBatch) -> Vec<f64> {
     let mut input = Vec::new();
     let symbols = i64::try_from(batch.symbols()).unwrap();
     let total = i64::try_from(batch.total()).unwrap();
-    for v in [symbols, total].iter().chain(&batch.offsets) {
+    for v in [symbols, total]
+        .iter()
+        .chain(&batch.offsets)
+        .chain(&batch.open_time)
+    {
         input.extend_from_slice(&v.to_ne_bytes());
     }
     for col in [&batch.high, &batch.low, &batch.close, &batch.volume] {

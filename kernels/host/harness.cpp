@@ -3,7 +3,7 @@
 // tests/kernels_host.rs; compile with -include prelude.h.
 //
 // Input (little-endian, native): i64 symbols, i64 total, i64 offsets[symbols
-// + 1], f64 high[total], low[total], close[total], volume[total].
+// + 1], i64 open_time[total], f64 high[total], low[total], close[total], volume[total].
 // Output: f64 out[34 * total], every cell the kernel leaves alone still
 // holding the input's fill value (the f64 after the volumes).
 #include "../battery.cu"
@@ -24,6 +24,8 @@ int main() {
     read_exact(&total, sizeof total);
     std::vector<long long> offsets(symbols + 1);
     read_exact(offsets.data(), offsets.size() * sizeof(long long));
+    std::vector<long long> open_time(total);
+    read_exact(open_time.data(), total * sizeof(long long));
     std::vector<double> high(total), low(total), close(total), volume(total);
     read_exact(high.data(), total * sizeof(double));
     read_exact(low.data(), total * sizeof(double));
@@ -37,7 +39,7 @@ int main() {
     threadIdx.x = 0;
     for (long long s = 0; s < symbols; s++) {
         blockIdx.x = (unsigned)s;
-        battery_kernel(high.data(), low.data(), close.data(), volume.data(), offsets.data(),
+        battery_kernel(open_time.data(), high.data(), low.data(), close.data(), volume.data(), offsets.data(),
                        (int)symbols, total, out.data());
     }
     if (fwrite(out.data(), sizeof(double), out.size(), stdout) != out.size()) return 3;

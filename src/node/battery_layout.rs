@@ -14,6 +14,8 @@ use crate::market::Candle;
 /// The columns the battery kernel computes; the others are the CPU's.
 pub const KERNEL_COLUMNS: &[Column] = &[
     Column::Rsi14,
+    Column::StochRsiK,
+    Column::StochRsiD,
     Column::Willr14,
     Column::Cci20,
     Column::Macd,
@@ -40,9 +42,11 @@ pub const KERNEL_COLUMNS: &[Column] = &[
     Column::KcLower,
     Column::Atr14,
     Column::Natr14,
+    Column::Vwap,
     Column::Ad,
     Column::Cmf20,
     Column::Obv,
+    Column::Mfi14,
 ];
 
 /// The columns the kernel leaves to the CPU.
@@ -73,7 +77,10 @@ pub struct PackedBatch {
     /// `symbols + 1` entries: where each symbol's candles start, then the
     /// total.
     pub offsets: Vec<i64>,
-    /// Highs of every candle, symbol after symbol.
+    /// Open times (ms since the Unix epoch) of every candle, symbol after
+    /// symbol.
+    pub open_time: Vec<i64>,
+    /// Highs, same order.
     pub high: Vec<f64>,
     /// Lows, same order.
     pub low: Vec<f64>,
@@ -93,6 +100,7 @@ impl PackedBatch {
         };
         for candles in series {
             for c in candles {
+                b.open_time.push(c.open_time);
                 b.high.push(c.high);
                 b.low.push(c.low);
                 b.close.push(c.close);
@@ -187,6 +195,7 @@ mod tests {
         assert_eq!(p.range(1), 3..3);
         assert_eq!(p.range(2), 3..8);
         assert_eq!(p.close[3], c[0].close);
+        assert_eq!(p.open_time[3], c[0].open_time);
         assert_eq!(p.volume[7], c[4].volume);
         assert_eq!(p.output_len(), 8 * COLUMN_COUNT);
         assert_eq!(p.output_index(Column::Rsi14, 2, 1), 4);

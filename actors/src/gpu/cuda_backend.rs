@@ -1,7 +1,8 @@
 //! The CUDA battery backend: packs a batch of jobs into the kernel's
 //! structure-of-arrays layout ([`PackedBatch`]), runs kernels/battery.cu
-//! with one thread per job, reads the last row of each job back, and takes
-//! the columns the kernel does not compute yet from the CPU battery.
+//! with one thread per job, and reads the last row of each job back. Columns
+//! the kernel does not compute (none today: `KERNEL_COLUMNS` is all 34) come
+//! from the CPU battery.
 //!
 //! UNVERIFIED ON HARDWARE: written and built on a machine with no GPU. The
 //! kernel bodies are checked on the CPU (tests/kernels_host.rs), the source
@@ -14,7 +15,7 @@ use super::kernel_source::BATTERY;
 use super::nvrtc;
 use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg as _};
 use cudarc::nvrtc::Ptx;
-use quantumtrade::indicators::battery::{COLUMN_COUNT, Table, compute_selected};
+use quantumtrade::indicators::battery::{COLUMN_COUNT, ColumnSet, Table, compute_selected};
 use quantumtrade::market::{Candle, OhlcvSeries};
 use quantumtrade::node::battery_batch::{BatteryBackend, BatteryJob, BatteryResult, compute_job};
 use quantumtrade::node::battery_layout::{
@@ -90,6 +91,7 @@ impl CudaBackend {
         let s = &self.stream;
         let symbols = i32::try_from(batch.symbols()).map_err(driver)?;
         let total = i64::try_from(batch.total()).map_err(driver)?;
+        let open_time = s.clone_htod(&batch.open_time).map_err(driver)?;
         let high = s.clone_htod(&batch.high).map_err(driver)?;
         let low = s.clone_htod(&batch.low).map_err(driver)?;
         let close = s.clone_htod(&batch.close).map_err(driver)?;
@@ -108,6 +110,7 @@ impl CudaBackend {
         };
         let mut launch = s.launch_builder(&self.kernel);
         launch
+            .arg(&open_time)
             .arg(&high)
             .arg(&low)
             .arg(&close)
@@ -117,7 +120,7 @@ impl CudaBackend {
             .arg(&total)
             .arg(&mut out);
         // SAFETY: the argument list matches battery_kernel's signature
-        // (four f64 arrays of `total`, i64 offsets of symbols + 1, i32, i64,
+        // (i64 open times and four f64 arrays of `total`, i64 offsets of symbols + 1, i32, i64,
         // an f64 output of COLUMN_COUNT * total), and each thread reads and
         // writes only its own symbol's range.
         #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
@@ -136,6 +139,7 @@ impl CudaBackend {
             .map(|(s, job)| {
                 let row = match batch.last_row(&out, s) {
                     None => [f64::NAN; COLUMN_COUNT],
+                    Some(kernel_row) if cpu_part == ColumnSet::default() => kernel_row,
                     Some(kernel_row) => {
                         let t =
                             compute_selected(&OhlcvSeries::from(job.candles.as_slice()), cpu_part);
