@@ -69,6 +69,10 @@ async fn auto_falls_back_to_the_cpu_and_says_so_once() {
         .read_to_string(&mut stderr)
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        metrics.contains("# HELP qtrade_gpu_backend_info "),
+        "no help text for qtrade_gpu_backend_info"
+    );
     let info: Vec<&str> = metrics
         .lines()
         .filter(|l| l.starts_with("qtrade_gpu_backend_info{"))

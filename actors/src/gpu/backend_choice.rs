@@ -65,6 +65,10 @@ impl Chosen {
         if let Some(e) = &self.fallback {
             eprintln!("qtrade: indicators backend auto: CUDA unusable ({e}); computing on the CPU");
         }
+        metrics::describe_gauge!(
+            "qtrade_gpu_backend_info",
+            "The battery backend the GPU dispatcher runs (1), and why: configured, available, or the reason CUDA was unusable."
+        );
         metrics::gauge!("qtrade_gpu_backend_info", "backend" => backend, "reason" => self.reason())
             .set(1.0);
     }

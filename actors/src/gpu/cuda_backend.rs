@@ -131,7 +131,13 @@ impl CudaBackend {
 
     fn try_run(&self, jobs: &[BatteryJob]) -> Result<Vec<BatteryResult>, GpuError> {
         let batch = PackedBatch::pack(jobs.iter().map(|j| j.candles.as_slice()));
-        let out = self.launch(&batch)?;
+        // Nothing to upload (no jobs, or only empty ones): every row is NaN,
+        // and zero-length device buffers are best not asked for.
+        let out = if batch.total() == 0 {
+            Vec::new()
+        } else {
+            self.launch(&batch)?
+        };
         let cpu_part = cpu_only_columns();
         Ok(jobs
             .par_iter()
