@@ -18,7 +18,9 @@ use quantumtrade::indicators::battery::{COLUMN_COUNT, Column, compute};
 use quantumtrade::market::kline_csv::read_klines_path;
 use quantumtrade::market::random_walk::random_walk;
 use quantumtrade::market::{Candle, OhlcvSeries};
-use quantumtrade::node::battery_layout::{KERNEL_COLUMNS, PackedBatch};
+use quantumtrade::market::{Interval, Symbol};
+use quantumtrade::node::battery_batch::{BatteryJob, compute_job};
+use quantumtrade::node::battery_layout::{KERNEL_COLUMNS, PackedBatch, merge_row};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -47,9 +49,16 @@ fn compiler() -> Option<String> {
     })
 }
 
-/// Builds the harness; `None` (after saying why) where no compiler exists
-/// outside CI.
+/// The harness, built once for every test of this file (tests run on
+/// threads; two builds to one path would race).
 fn build_harness() -> Option<PathBuf> {
+    static HARNESS: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    HARNESS.get_or_init(compile_harness).clone()
+}
+
+/// Compiles the harness; `None` (after saying why) where no compiler exists
+/// outside CI.
+fn compile_harness() -> Option<PathBuf> {
     let Some(cxx) = compiler() else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -231,4 +240,42 @@ fn kernel_on_the_cpu_matches_the_battery() {
         series.len(),
         KERNEL_COLUMNS.len()
     );
+}
+
+/// The CUDA backend's path without the device: jobs packed as the backend
+/// packs them, the kernel's output read back with `last_row`, merged as the
+/// backend merges: each row equals the CPU backend's for the same job.
+#[test]
+fn packed_jobs_read_back_as_the_cpu_backends_rows() {
+    let Some(exe) = build_harness() else {
+        return;
+    };
+    let jobs: Vec<BatteryJob> = [0usize, 40, 1, 300, 0, 21, 600]
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| BatteryJob {
+            symbol: Symbol::new(&format!("S{i}USDT")).unwrap(),
+            timeframe: Interval::M1,
+            candles: random_walk(11, i as u64, n, 0),
+        })
+        .collect();
+    let batch = PackedBatch::pack(jobs.iter().map(|j| j.candles.as_slice()));
+    let out = run_harness(&exe, &batch);
+    for (s, job) in jobs.iter().enumerate() {
+        let cpu = compute_job(job).row;
+        let Some(kernel) = batch.last_row(&out, s) else {
+            assert!(job.candles.is_empty(), "job {s}: no row");
+            continue;
+        };
+        let row = merge_row(&kernel, &cpu);
+        for &c in Column::ALL {
+            let (g, w) = (row[c as usize], cpu[c as usize]);
+            assert!(
+                agrees(g, w),
+                "job {s} ({} candles) {}: kernel {g:e} cpu {w:e}",
+                job.candles.len(),
+                c.name()
+            );
+        }
+    }
 }
