@@ -16,12 +16,15 @@
 //!
 //! Venue clients live in the crate's library (`quantumtrade_actors::venue`)
 //! so that the end-to-end tests drive them too.
+//! - `kernels`: compiles `kernels/*.cu` to PTX with NVRTC (the GPU
+//!   backend's compile path), printing each file's PTX size.
 //!
-//! No feature flags yet.
+//! No feature flags: CUDA is loaded at run time when present ([`gpu`]).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 mod cli;
+mod gpu;
 mod node;
 mod report;
 mod sim_exchange;

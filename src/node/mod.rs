@@ -1,7 +1,7 @@
 //! The node's per-actor logic, free of actors: what a symbol actor computes
 //! on a closed candle ([`symbol`]), how the universe changes between two
 //! screens ([`universe`]), the batched battery the GPU dispatcher runs
-//! ([`battery_batch`]), the restart and reconnect delays ([`backoff`]), the
+//! ([`battery_batch`]) and its packing for the GPU kernel ([`battery_layout`]), the restart and reconnect delays ([`backoff`]), the
 //! node's state with its snapshots and rollback ([`state_manager`]), and the
 //! alert rules with hysteresis ([`alert_rules`]) over process measurements
 //! ([`process_stats`]). The actors in `quantumtrade-actors` are thin shells
@@ -10,6 +10,7 @@
 pub mod alert_rules;
 pub mod backoff;
 pub mod battery_batch;
+pub mod battery_layout;
 pub mod process_stats;
 pub mod state_manager;
 pub mod symbol;

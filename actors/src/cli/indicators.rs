@@ -10,10 +10,13 @@
 //!    with no `--timeframe` is computed as it is; a longer one whose smallest
 //!    gap is no interval needs `--timeframe`.
 //! 3. Aggregate to that timeframe ([`aggregate`], UTC buckets).
-//! 4. Compute the battery in batch ([`compute`]).
+//! 4. Compute the battery in batch ([`compute`]); with `--device gpu`, the
+//!    kernel's columns on the GPU ([`CudaBackend::table`]) when one is
+//!    usable, else everything on the CPU with the reason on stderr.
 //! 5. Only then write anything: the CSV ([`write_table`]) to stdout or
 //!    `--output`, so bad input never yields a partial table.
 
+use crate::gpu::cuda_backend::CudaBackend;
 use anyhow::{Context, bail};
 use clap::ValueEnum;
 use quantumtrade::indicators::battery::compute;
@@ -83,11 +86,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         Some(tf) => aggregate(&candles, tf),
         None => candles,
     };
-    let table = compute(&OhlcvSeries::from(rows.as_slice()));
-
-    if args.device == Device::Gpu {
-        eprintln!("qtrade: no GPU backend in this build; computing on the CPU");
-    }
+    let table = match args.device {
+        Device::Cpu => compute(&OhlcvSeries::from(rows.as_slice())),
+        Device::Gpu => match CudaBackend::new().and_then(|gpu| gpu.table(&rows)) {
+            Ok(table) => table,
+            Err(e) => {
+                eprintln!("qtrade: no usable GPU ({e}); computing on the CPU");
+                compute(&OhlcvSeries::from(rows.as_slice()))
+            }
+        },
+    };
     match &args.output {
         Some(path) => {
             let out =

@@ -15,6 +15,7 @@ pub mod fit_breakout;
 pub mod http_client;
 pub mod indicators;
 pub mod inspect;
+pub mod kernels;
 pub mod run;
 pub mod sim_exchange;
 
@@ -46,6 +47,8 @@ pub enum Command {
     Events(events::Args),
     /// Print a running node's actors as a table (from its /actors endpoint).
     Inspect(inspect::Args),
+    /// Compile the CUDA kernels to PTX with NVRTC and print their sizes.
+    Kernels(kernels::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into
@@ -68,6 +71,7 @@ pub fn main() -> ExitCode {
         Command::Backtest(args) => backtest::run(&args),
         Command::Events(args) => events::run(&args),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Kernels(args) => kernels::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! The node's configuration: typed, with defaults, unknown keys rejected;
 //! every key is documented in config/default.toml.
 
+use crate::gpu::backend_choice::BackendSetting;
 use anyhow::Context as _;
 use quantumtrade::analysis::breakout::{BreakoutSettings, FEATURE_NAMES};
 use quantumtrade::node::alert_rules::AlertConfig;
@@ -46,7 +47,8 @@ pub struct NodeConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IndicatorsSection {
-    /// Compute backend of the GPU dispatcher: "cpu" (rayon).
+    /// Compute backend of the GPU dispatcher: "cpu" (rayon), "auto" (CUDA
+    /// when usable, else the CPU) or "cuda" (refuse to start without CUDA).
     pub backend: String,
     /// The IndicatorActor submits what waits every this many ms.
     pub batch_ms: u64,
@@ -249,11 +251,8 @@ impl NodeConfig {
                 FEATURE_NAMES.join(", ")
             ));
         }
-        if self.indicators.backend != "cpu" {
-            errs.push(format!(
-                "indicators.backend {:?}: only \"cpu\" is built (the CUDA backend is not yet)",
-                self.indicators.backend
-            ));
+        if let Err(e) = self.backend_setting() {
+            errs.push(e);
         }
         if self.indicators.batch_ms == 0 {
             errs.push("indicators.batch_ms must be > 0".to_owned());
@@ -266,6 +265,14 @@ impl NodeConfig {
         } else {
             anyhow::bail!("invalid config: {}", errs.join("; "))
         }
+    }
+
+    /// `[indicators] backend`, parsed.
+    ///
+    /// # Errors
+    /// An unknown value, named with the accepted ones.
+    pub fn backend_setting(&self) -> Result<BackendSetting, String> {
+        self.indicators.backend.parse()
     }
 
     /// Wall-clock milliseconds per market minute.
@@ -300,7 +307,7 @@ mod tests {
     #[test]
     fn bad_values_are_all_reported() {
         let cfg: NodeConfig = toml::from_str(
-            "[node]\nspeed = 0.0\n[indicators]\nbackend = \"cuda\"\n[breakout.model]\nintercept = 0.0\ncoefficients = [1.0]\n",
+            "[node]\nspeed = 0.0\n[indicators]\nbackend = \"opencl\"\n[breakout.model]\nintercept = 0.0\ncoefficients = [1.0]\n",
         )
         .unwrap();
         let e = cfg.validate().unwrap_err().to_string();

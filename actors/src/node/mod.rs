@@ -77,6 +77,20 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         .install_recorder()
         .context("cannot install the metrics recorder")?;
     telemetry::describe_metrics();
+    let setting = cfg
+        .backend_setting()
+        .map_err(anyhow::Error::msg)
+        .context("invalid config")?;
+    let chosen = crate::gpu::backend_choice::choose(setting).with_context(|| {
+        format!(
+            "indicators.backend = {:?} needs a usable CUDA GPU",
+            cfg.indicators.backend
+        )
+    })?;
+    chosen.announce();
+    // The dispatcher's thread takes the backend; a restarted dispatcher
+    // (the factory called again) gets the CPU.
+    let backend = std::sync::Mutex::new(Some(chosen.backend));
     let listener = std::net::TcpListener::bind(cfg.node.listen)
         .with_context(|| format!("cannot listen on {}", cfg.node.listen))?;
     listener
@@ -168,7 +182,8 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         let ds = Arc::clone(&disp_stat);
         let dispatcher = Tracked {
             addr: actix::SyncArbiter::start(1, move || {
-                GpuDispatcher::new(Box::new(CpuBackend), Arc::clone(&ds))
+                let b = backend.lock().ok().and_then(|mut b| b.take());
+                GpuDispatcher::new(b.unwrap_or_else(|| Box::new(CpuBackend)), Arc::clone(&ds))
             }),
             stat: disp_stat,
         };

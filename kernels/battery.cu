@@ -1,0 +1,838 @@
+// The indicator battery on the GPU: one thread per symbol, f64, over ragged
+// histories in structure-of-arrays layout.
+//
+// Inputs: open_time (ms since the epoch), high, low, close, volume hold every symbol's
+// candles back to back, oldest first; symbol s owns [offsets[s],
+// offsets[s+1]). Output: column c of symbol s at candle t is
+// out[c * total + offsets[s] + t], c in the Column order of
+// src/indicators/battery.rs; the kernel writes only the columns listed in
+// quantumtrade::node::battery_layout::KERNEL_COLUMNS and leaves the others
+// alone (the host fills them).
+//
+// Each __device__ function is a line-by-line port of the batch function in
+// src/indicators/ named beside it, in the same operation order, so results
+// match the CPU to 1e-9 relative when compiled without FMA contraction
+// (NVRTC --fmad=false). The bodies are plain C: with kernels/host/prelude.h
+// the same file compiles as host C++ for the CPU-side check in
+// tests/kernels_host.rs.
+
+#ifndef QT_HOST
+#define QT_NAN __longlong_as_double(0x7ff8000000000000LL)
+#endif
+
+// Column indices (Column enum order).
+#define COL_RSI14 0
+#define COL_STOCHRSI_K 1
+#define COL_STOCHRSI_D 2
+#define COL_WILLR14 3
+#define COL_CCI20 4
+#define COL_MACD 5
+#define COL_MACD_SIGNAL 6
+#define COL_MACD_HIST 7
+#define COL_EMA20 8
+#define COL_SMA20 9
+#define COL_ALMA9 10
+#define COL_VIDYA14 11
+#define COL_T35 12
+#define COL_SUPERTREND 13
+#define COL_SUPERTREND_DIR 14
+#define COL_PSAR 15
+#define COL_PLUS_DI14 16
+#define COL_MINUS_DI14 17
+#define COL_ADX14 18
+#define COL_BB_UPPER 19
+#define COL_BB_MIDDLE 20
+#define COL_BB_LOWER 21
+#define COL_BB_PERCENT_B 22
+#define COL_BB_WIDTH 23
+#define COL_KC_UPPER 24
+#define COL_KC_MIDDLE 25
+#define COL_KC_LOWER 26
+#define COL_ATR14 27
+#define COL_NATR14 28
+#define COL_VWAP 29
+#define COL_AD 30
+#define COL_CMF20 31
+#define COL_OBV 32
+#define COL_MFI14 33
+
+__device__ static inline int qt_is_nan(double v) { return v != v; }
+
+__device__ static inline void qt_fill_nan(double* out, long long n) {
+    for (long long i = 0; i < n; i++) out[i] = QT_NAN;
+}
+
+// talib_compat.rs: true_range
+__device__ static inline double qt_true_range(double high, double low, double prev_close) {
+    double greatest = high - low;
+    double v2 = fabs(prev_close - high);
+    if (v2 > greatest) greatest = v2;
+    double v3 = fabs(prev_close - low);
+    if (v3 > greatest) greatest = v3;
+    return greatest;
+}
+
+// talib_compat.rs: is_zero_scaled
+__device__ static inline int qt_is_zero_scaled(double v, double scale) {
+    return fabs(v) <= 0.00000000000001 * scale;
+}
+
+// momentum/rsi.rs: rsi_into
+__device__ static inline double qt_rsi_value(double gain, double loss) {
+    double total = gain + loss;
+    return total > 0.0 ? 100.0 * (gain / total) : 0.0;
+}
+
+__device__ static void qt_rsi(const double* close, long long n, long long period, double* out) {
+    qt_fill_nan(out, n);
+    if (n <= period) return;
+    double inv = 1.0 / (double)period;
+    double n1 = (double)(period - 1);
+    double gain = 0.0, loss = 0.0;
+    for (long long i = 1; i <= period; i++) {
+        double d = close[i] - close[i - 1];
+        double up = d > 0.0 ? d : 0.0;
+        gain += up;
+        loss += up - d;
+    }
+    gain *= inv;
+    loss *= inv;
+    out[period] = qt_rsi_value(gain, loss);
+    for (long long i = period + 1; i < n; i++) {
+        double d = close[i] - close[i - 1];
+        double up = d > 0.0 ? d : 0.0;
+        double down = up - d;
+        gain = (gain * n1 + up) * inv;
+        loss = (down + loss * n1) * inv;
+        out[i] = qt_rsi_value(gain, loss);
+    }
+}
+
+// trend/ema.rs: ema_with_k
+__device__ static void qt_ema(const double* x, long long n, long long period, double* out) {
+    double k = 2.0 / ((double)period + 1.0);
+    qt_fill_nan(out, n);
+    if (n < period) return;
+    double sum = 0.0;
+    for (long long i = 0; i < period; i++) sum += x[i];
+    double prev = sum / (double)period;
+    out[period - 1] = prev;
+    for (long long i = period; i < n; i++) {
+        prev += (x[i] - prev) * k;
+        out[i] = prev;
+    }
+}
+
+// trend/sma.rs: sma
+__device__ static void qt_sma(const double* x, long long n, long long period, double* out) {
+    qt_fill_nan(out, n);
+    if (n < period) return;
+    double sum = 0.0;
+    for (long long i = 0; i < period - 1; i++) sum += x[i];
+    for (long long i = period - 1; i < n; i++) {
+        sum += x[i];
+        out[i] = sum / (double)period;
+        sum -= x[i + 1 - period];
+    }
+}
+
+// momentum/macd.rs: macd (signal > 1)
+__device__ static void qt_macd(const double* close, long long n, long long fast_p, long long slow_p,
+                               long long signal_p, double* macd, double* signal_out, double* hist) {
+    qt_fill_nan(macd, n);
+    qt_fill_nan(signal_out, n);
+    qt_fill_nan(hist, n);
+    long long seed = slow_p - 1;
+    long long first = seed + signal_p - 1;
+    if (n <= first) return;
+    double slow = 0.0;
+    for (long long i = 0; i < slow_p - fast_p; i++) slow += close[i];
+    double fast = 0.0;
+    for (long long i = slow_p - fast_p; i < seed; i++) {
+        slow += close[i];
+        fast += close[i];
+    }
+    slow = (slow + close[seed]) / (double)slow_p;
+    fast = (fast + close[seed]) / (double)fast_p;
+    double k_fast = 2.0 / (double)(fast_p + 1);
+    double k_slow = 2.0 / (double)(slow_p + 1);
+    double k_signal = 2.0 / (double)(signal_p + 1);
+    double m = fast - slow;
+    double signal = m;
+    for (long long i = seed + 1; i <= first; i++) {
+        slow = (close[i] - slow) * k_slow + slow;
+        fast = (close[i] - fast) * k_fast + fast;
+        m = fast - slow;
+        signal += m;
+    }
+    signal /= (double)signal_p;
+    macd[first] = m;
+    signal_out[first] = signal;
+    hist[first] = m - signal;
+    for (long long i = first + 1; i < n; i++) {
+        slow = (close[i] - slow) * k_slow + slow;
+        fast = (close[i] - fast) * k_fast + fast;
+        m = fast - slow;
+        signal = (m - signal) * k_signal + signal;
+        macd[i] = m;
+        signal_out[i] = signal;
+        hist[i] = m - signal;
+    }
+}
+
+// volatility/atr.rs: atr
+__device__ static void qt_atr(const double* high, const double* low, const double* close, long long n,
+                              long long period, double* out) {
+    qt_fill_nan(out, n);
+    if (n <= period) return;
+    double p = (double)period;
+    double sum = 0.0;
+    for (long long i = 1; i <= period; i++) sum += qt_true_range(high[i], low[i], close[i - 1]);
+    double prev = sum / p;
+    out[period] = prev;
+    for (long long i = period + 1; i < n; i++) {
+        double tr = qt_true_range(high[i], low[i], close[i - 1]);
+        prev = prev * ((p - 1.0) / p) + tr * (1.0 / p);
+        out[i] = prev;
+    }
+}
+
+// volatility/atr.rs: natr_from_atr
+__device__ static void qt_natr_from_atr(const double* atr, const double* close, long long n, double* out) {
+    for (long long i = 0; i < n; i++) {
+        double a = atr[i];
+        if (qt_is_nan(a)) out[i] = a;
+        else out[i] = close[i] != 0.0 ? (a / close[i]) * 100.0 : 0.0;
+    }
+}
+
+// volatility/bollinger.rs: bollinger (bands, %b, width); `middle` must
+// already hold sma(close, period).
+__device__ static void qt_bollinger(const double* close, long long n, long long period, double k,
+                                    const double* middle, double* upper, double* lower,
+                                    double* percent_b, double* width) {
+    qt_fill_nan(upper, n);
+    qt_fill_nan(lower, n);
+    qt_fill_nan(percent_b, n);
+    qt_fill_nan(width, n);
+    double shift = 0.0, s1 = 0.0, s2 = 0.0;
+    long long equal_run = 0;
+    for (long long t = 0; t < n; t++) {
+        double x = close[t];
+        equal_run = (t > 0 && close[t - 1] == x) ? equal_run + 1 : 1;
+        if (t % period == 0) {
+            shift = x;
+            s1 = 0.0;
+            s2 = 0.0;
+            long long from = t + 1 >= period ? t + 1 - period : 0;
+            for (long long j = from; j <= t; j++) {
+                double d = close[j] - x;
+                s1 += d;
+                s2 += d * d;
+            }
+        } else {
+            double d = x - shift;
+            s1 += d;
+            s2 += d * d;
+            if (t >= period) {
+                double o = close[t - period] - shift;
+                s1 -= o;
+                s2 -= o * o;
+            }
+        }
+        if (t + 1 >= period) {
+            double sd;
+            if (equal_run >= period) {
+                sd = 0.0;
+            } else {
+                double inv = 1.0 / (double)period;
+                double var = (s2 - s1 * s1 * inv) * inv;
+                sd = var > 0.0 ? sqrt(var) : 0.0;
+            }
+            double m = middle[t];
+            double dev = k * sd;
+            double up = m + dev, lo = m - dev;
+            upper[t] = up;
+            lower[t] = lo;
+            percent_b[t] = up == lo ? QT_NAN : (x - lo) / (up - lo);
+            width[t] = m == 0.0 ? QT_NAN : (up - lo) / m;
+        }
+    }
+}
+
+// volatility/keltner.rs: keltner_from; `upper` holds the ATR on entry.
+__device__ static void qt_keltner_from(const double* ema, long long n, double multiplier, double* upper,
+                                       double* middle, double* lower) {
+    for (long long i = 0; i < n; i++) {
+        double m = ema[i], a = upper[i];
+        if (!qt_is_nan(m) && !qt_is_nan(a)) {
+            upper[i] = m + multiplier * a;
+            middle[i] = m;
+            lower[i] = m - multiplier * a;
+        } else {
+            upper[i] = QT_NAN;
+            middle[i] = QT_NAN;
+            lower[i] = QT_NAN;
+        }
+    }
+}
+
+// momentum/willr.rs: willr (window extremes by scan: max and min are exact)
+__device__ static void qt_willr(const double* high, const double* low, const double* close, long long n,
+                                long long period, double* out) {
+    qt_fill_nan(out, n);
+    for (long long t = period - 1; t < n; t++) {
+        double highest = high[t], lowest = low[t];
+        for (long long j = t + 1 - period; j < t; j++) {
+            if (high[j] > highest) highest = high[j];
+            if (low[j] < lowest) lowest = low[j];
+        }
+        double range = highest - lowest;
+        if (qt_is_zero_scaled(range, fabs(highest) + fabs(lowest))) {
+            out[t] = 0.0;
+            continue;
+        }
+        double v = ((highest - close[t]) / range) * -100.0;
+        if (v < -100.0) v = -100.0;
+        if (v > 0.0) v = 0.0;
+        out[t] = v;
+    }
+}
+
+// momentum/cci.rs: cci. `tp` is scratch of n values (the output column of
+// another indicator that is written later).
+__device__ static void qt_cci(const double* high, const double* low, const double* close, long long n,
+                              long long period, double* tp, double* out) {
+    qt_fill_nan(out, n);
+    if (n < period) return;
+    for (long long i = 0; i < n; i++) tp[i] = (high[i] + low[i] + close[i]) / 3.0;
+    double p = (double)period;
+    double sum = 0.0;
+    long long equal_run = 0;
+    for (long long t = 0; t < n; t++) {
+        equal_run = (t > 0 && tp[t - 1] == tp[t]) ? equal_run + 1 : 1;
+        if (t % period == 0) {
+            sum = 0.0;
+            for (long long j = t + 1 >= period ? t + 1 - period : 0; j <= t; j++) sum += tp[j];
+        } else {
+            sum += tp[t];
+            if (t >= period) sum -= tp[t - period];
+        }
+        if (t + 1 < period) continue;
+        if (equal_run >= period) {
+            out[t] = 0.0;
+            continue;
+        }
+        double avg = sum / p;
+        // sum4: four accumulators over whole chunks, then the remainder.
+        const double* w = tp + (t + 1 - period);
+        double acc0 = 0.0, acc1 = 0.0, acc2 = 0.0, acc3 = 0.0;
+        long long chunks = period / 4;
+        for (long long c = 0; c < chunks; c++) {
+            acc0 += fabs(w[4 * c] - avg);
+            acc1 += fabs(w[4 * c + 1] - avg);
+            acc2 += fabs(w[4 * c + 2] - avg);
+            acc3 += fabs(w[4 * c + 3] - avg);
+        }
+        double dev = (acc0 + acc1) + (acc2 + acc3);
+        for (long long j = chunks * 4; j < period; j++) dev += fabs(w[j] - avg);
+        double num = tp[t] - avg;
+        double scale = fabs(avg);
+        if (qt_is_zero_scaled(num, scale)) {
+            out[t] = 0.0;
+            continue;
+        }
+        double md = dev / p;
+        if (qt_is_zero_scaled(md, scale)) {
+            out[t] = 0.0;
+            continue;
+        }
+        double denom = md * 0.015;
+        out[t] = denom == 0.0 ? 0.0 : num / denom;
+    }
+}
+
+// volume/ad.rs: ad
+__device__ static void qt_ad(const double* high, const double* low, const double* close,
+                             const double* volume, long long n, double* out) {
+    double acc = 0.0;
+    for (long long i = 0; i < n; i++) {
+        double range = high[i] - low[i];
+        if (range > 0.0) acc += (((close[i] - low[i]) - (high[i] - close[i])) / range) * volume[i];
+        out[i] = acc;
+    }
+}
+
+// volume/obv.rs: obv
+__device__ static void qt_obv(const double* close, const double* volume, long long n, double* out) {
+    if (n == 0) return;
+    double prev = close[0], acc = volume[0];
+    out[0] = acc;
+    for (long long i = 1; i < n; i++) {
+        double c = close[i];
+        double sign = (double)((c > prev) - (c < prev));
+        acc += volume[i] * sign;
+        out[i] = acc;
+        prev = c;
+    }
+}
+
+// volume/cmf.rs: cmf (CmfState). `flow` is scratch of n values: the ring
+// of the Rust state is the last `period` entries of the flow and volume
+// series, so the window sums read them in place.
+__device__ static void qt_cmf(const double* high, const double* low, const double* close,
+                              const double* volume, long long n, long long period, double* flow,
+                              double* out) {
+    double mfv_sum = 0.0, volume_sum = 0.0;
+    long long nonzero = 0;
+    for (long long i = 0; i < n; i++) {
+        double h = high[i], l = low[i], c = close[i], v = volume[i];
+        double f = h == l ? 0.0 : ((c - l) - (h - c)) / (h - l) * v;
+        flow[i] = f;
+        int full_before = i >= period;
+        double old_flow = full_before ? flow[i - period] : 0.0;
+        double old_volume = full_before ? volume[i - period] : 0.0;
+        nonzero += v != 0.0;
+        if (full_before) nonzero -= old_volume != 0.0;
+        long long seen = i + 1;
+        if (seen % period == 0) {
+            mfv_sum = 0.0;
+            volume_sum = 0.0;
+            for (long long j = i + 1 - period; j <= i; j++) mfv_sum += flow[j];
+            for (long long j = i + 1 - period; j <= i; j++) volume_sum += volume[j];
+        } else {
+            mfv_sum += f - old_flow;
+            volume_sum += v - old_volume;
+        }
+        out[i] = (seen >= period && nonzero > 0) ? mfv_sum / volume_sum : QT_NAN;
+    }
+}
+
+// trend/dmi.rs: dmi (DmiMachine)
+__device__ static void qt_dmi(const double* high, const double* low, const double* close, long long n,
+                              long long period, double* plus_out, double* minus_out, double* adx_out) {
+    double p = (double)period;
+    long long changes = 0;
+    double plus_dm = 0.0, minus_dm = 0.0, trs = 0.0, dx_sum = 0.0, adx = 0.0;
+    if (n > 0) {
+        plus_out[0] = QT_NAN;
+        minus_out[0] = QT_NAN;
+        adx_out[0] = QT_NAN;
+    }
+    for (long long i = 1; i < n; i++) {
+        double diff_p = high[i] - high[i - 1], diff_m = low[i - 1] - low[i];
+        double plus = (diff_p > 0.0 && diff_p > diff_m) ? diff_p : 0.0;
+        double minus = (diff_m > 0.0 && diff_p < diff_m) ? diff_m : 0.0;
+        double tr = qt_true_range(high[i], low[i], close[i - 1]);
+        changes += 1;
+        if (changes < period) {
+            plus_dm += plus;
+            minus_dm += minus;
+            trs += tr;
+            plus_out[i] = QT_NAN;
+            minus_out[i] = QT_NAN;
+            adx_out[i] = QT_NAN;
+            continue;
+        }
+        double keep = 1.0 - 1.0 / p;
+        plus_dm = plus_dm * keep + plus;
+        minus_dm = minus_dm * keep + minus;
+        trs = trs * keep + tr;
+        double plus_di = 0.0, minus_di = 0.0;
+        if (trs != 0.0) {
+            plus_di = 100.0 * (plus_dm / trs);
+            minus_di = 100.0 * (minus_dm / trs);
+        }
+        double sum = plus_di + minus_di;
+        int has_dx = trs != 0.0 && sum != 0.0;
+        double dx = has_dx ? 100.0 * (fabs(minus_di - plus_di) / sum) : 0.0;
+        long long seeding_last = 2 * period - 1;
+        double adx_v;
+        if (changes < seeding_last) {
+            dx_sum += dx;
+            adx_v = QT_NAN;
+        } else if (changes == seeding_last) {
+            dx_sum += dx;
+            adx = dx_sum / p;
+            adx_v = adx;
+        } else {
+            if (has_dx) adx = (adx * (p - 1.0) + dx) / p;
+            adx_v = adx;
+        }
+        plus_out[i] = plus_di;
+        minus_out[i] = minus_di;
+        adx_out[i] = adx_v;
+    }
+}
+
+// trend/supertrend.rs: supertrend_from_atr
+__device__ static void qt_supertrend_from_atr(const double* high, const double* low, const double* close,
+                                              const double* atr, long long n, double multiplier,
+                                              double* value, double* dir_out) {
+    int started = 0;
+    double upper = 0.0, lower = 0.0, dir = 0.0, prev_close = 0.0;
+    for (long long i = 0; i < n; i++) {
+        if (qt_is_nan(atr[i])) {
+            value[i] = QT_NAN;
+            dir_out[i] = QT_NAN;
+            continue;
+        }
+        double hl2 = (high[i] + low[i]) / 2.0, band = multiplier * atr[i];
+        if (!started) {
+            started = 1;
+            upper = hl2 + band;
+            lower = hl2 - band;
+            dir = -1.0;
+        } else {
+            double bu = hl2 + band, bl = hl2 - band;
+            double nu = (bu < upper || prev_close > upper) ? bu : upper;
+            double nl = (bl > lower || prev_close < lower) ? bl : lower;
+            if (dir < 0.0) dir = close[i] > nu ? 1.0 : -1.0;
+            else dir = close[i] < nl ? -1.0 : 1.0;
+            upper = nu;
+            lower = nl;
+        }
+        prev_close = close[i];
+        value[i] = dir > 0.0 ? lower : upper;
+        dir_out[i] = dir;
+    }
+}
+
+// trend/psar.rs: psar (SarState)
+__device__ static void qt_psar(const double* high, const double* low, long long n, double acceleration,
+                               double maximum, double* out) {
+    qt_fill_nan(out, n);
+    if (n < 2) return;
+    double acc = fmin(acceleration, maximum);
+    double diff_p = high[1] - high[0], diff_m = low[0] - low[1];
+    int is_long = !(diff_m > 0.0 && diff_p < diff_m);
+    double sar = is_long ? low[0] : high[0];
+    double ep = is_long ? high[1] : low[1];
+    double af = acc;
+    double prev_high = high[1], prev_low = low[1];
+    for (long long i = 1; i < n; i++) {
+        double h = high[i], l = low[i];
+        double o;
+        if (is_long) {
+            if (l <= sar) {
+                is_long = 0;
+                sar = fmax(fmax(ep, prev_high), h);
+                o = sar;
+                af = acc;
+                ep = l;
+                sar += af * (ep - sar);
+                sar = fmax(fmax(sar, prev_high), h);
+            } else {
+                o = sar;
+                if (h > ep) {
+                    ep = h;
+                    af = fmin(af + acc, maximum);
+                }
+                sar += af * (ep - sar);
+                sar = fmin(fmin(sar, prev_low), l);
+            }
+        } else if (h >= sar) {
+            is_long = 1;
+            sar = fmin(fmin(ep, prev_low), l);
+            o = sar;
+            af = acc;
+            ep = h;
+            sar += af * (ep - sar);
+            sar = fmin(fmin(sar, prev_low), l);
+        } else {
+            o = sar;
+            if (l < ep) {
+                ep = l;
+                af = fmin(af + acc, maximum);
+            }
+            sar += af * (ep - sar);
+            sar = fmax(fmax(sar, prev_high), h);
+        }
+        prev_high = h;
+        prev_low = l;
+        out[i] = o;
+    }
+}
+
+// trend/alma.rs: alma
+__device__ static void qt_alma(const double* close, long long n, long long window, double offset,
+                               double sigma, double* out) {
+    double w[16];  // window <= 16
+    double m = offset * ((double)window - 1.0);
+    double sd = (double)window / sigma;
+    double total = 0.0;
+    for (long long i = 0; i < window; i++) {
+        double d = (double)i - m;
+        w[i] = exp(-(d * d) / (2.0 * sd * sd));
+        total += w[i];
+    }
+    for (long long i = 0; i < window; i++) w[i] = w[i] / total;
+    qt_fill_nan(out, n);
+    for (long long t = window - 1; t < n; t++) {
+        double sum = 0.0;
+        for (long long i = 0; i < window; i++) sum += close[t + 1 - window + i] * w[i];
+        out[t] = sum;
+    }
+}
+
+// trend/vidya.rs: vidya
+__device__ static void qt_vidya(const double* close, long long n, long long period, long long cmo,
+                                double* out) {
+    double alpha = 2.0 / ((double)period + 1.0);
+    qt_fill_nan(out, n);
+    if (n <= cmo) return;
+    double prev = close[cmo];
+    out[cmo] = prev;
+    for (long long t = cmo + 1; t < n; t++) {
+        double up = 0.0, down = 0.0;
+        for (long long i = t + 1 - cmo; i <= t; i++) {
+            double d = close[i] - close[i - 1];
+            up += fmax(d, 0.0);
+            down += fmax(-d, 0.0);
+        }
+        double total = up + down;
+        double k = total == 0.0 ? 0.0 : fabs(up - down) / total;
+        double ak = alpha * k;
+        prev = ak * close[t] + (1.0 - ak) * prev;
+        out[t] = prev;
+    }
+}
+
+// trend/t3.rs: t3 (Cascade while seeding, then the six EMAs)
+__device__ static void qt_t3(const double* close, long long n, long long period, double vfactor,
+                             double* out) {
+    double a = vfactor;
+    double a2 = a * a, a3 = a * a * a;
+    double k = 2.0 / ((double)period + 1.0);
+    double omk = 1.0 - k;
+    double c0 = -a3, c1 = 3.0 * a2 + 3.0 * a3, c2 = -6.0 * a2 - 3.0 * a - 3.0 * a3,
+           c3 = 1.0 + 3.0 * a + a3 + 3.0 * a2;
+    double e[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    long long level = 0, count = 0;
+    double sum = 0.0;
+    qt_fill_nan(out, n);
+    long long t = 0;
+    while (t < n) {
+        double x = close[t];
+        t++;
+        int ready = 0;
+        if (level == 0) {
+            sum += x;
+            count += 1;
+            if (count == period) {
+                e[0] = sum / (double)period;
+                level = 1;
+                sum = e[0];
+                count = 1;
+            }
+            continue;
+        }
+        e[0] = k * x + omk * e[0];
+        for (long long j = 1; j < (level < 6 ? level : 6); j++) e[j] = k * e[j - 1] + omk * e[j];
+        if (level == 6) {
+            ready = 1;
+        } else {
+            sum += e[level - 1];
+            count += 1;
+            if (count == period) {
+                double seed = sum / (double)period;
+                e[level] = seed;
+                level += 1;
+                sum = seed;
+                count = 1;
+                if (level == 6) ready = 1;
+            }
+        }
+        if (ready) {
+            out[t - 1] = c0 * e[5] + c1 * e[4] + c2 * e[3] + c3 * e[2];
+            break;
+        }
+    }
+    double e1 = e[0], e2 = e[1], e3 = e[2], e4 = e[3], e5 = e[4], e6 = e[5];
+    for (; t < n; t++) {
+        double x = close[t];
+        e1 = k * x + omk * e1;
+        e2 = k * e1 + omk * e2;
+        e3 = k * e2 + omk * e3;
+        e4 = k * e3 + omk * e4;
+        e5 = k * e4 + omk * e5;
+        e6 = k * e5 + omk * e6;
+        out[t] = c0 * e6 + c1 * e5 + c2 * e4 + c3 * e3;
+    }
+}
+
+// momentum/mfi.rs: flows
+__device__ static inline void qt_mfi_flows(double tp, double prev_tp, double volume, double* pos,
+                                           double* neg) {
+    double diff = tp - prev_tp;
+    double flow = qt_is_zero_scaled(diff, fabs(tp) + fabs(prev_tp)) ? 0.0 : tp * volume;
+    if (diff < 0.0) {
+        *pos = 0.0;
+        *neg = flow;
+    } else {
+        *pos = flow;
+        *neg = 0.0;
+    }
+}
+
+// momentum/mfi.rs: mfi (FlowWindow); the ring's old flows are recomputed
+// from the candles, which gives the same values.
+__device__ static void qt_mfi(const double* high, const double* low, const double* close,
+                              const double* volume, long long n, long long period, double* out) {
+    qt_fill_nan(out, n);
+    if (n <= period) return;
+    long long count = 0, null_run = 0;
+    double pos_sum = 0.0, neg_sum = 0.0;
+    double prev = (high[0] + low[0] + close[0]) / 3.0;
+    for (long long i = 1; i < n; i++) {
+        double tp = (high[i] + low[i] + close[i]) / 3.0;
+        double pos, neg;
+        qt_mfi_flows(tp, prev, volume[i], &pos, &neg);
+        prev = tp;
+        if (count >= period) {
+            long long j = i - period;
+            double old_pos, old_neg;
+            qt_mfi_flows((high[j] + low[j] + close[j]) / 3.0,
+                         (high[j - 1] + low[j - 1] + close[j - 1]) / 3.0, volume[j], &old_pos,
+                         &old_neg);
+            pos_sum -= old_pos;
+            neg_sum -= old_neg;
+        } else {
+            count += 1;
+        }
+        pos_sum += pos;
+        neg_sum += neg;
+        if (pos + neg == 0.0) {
+            null_run += 1;
+            if (null_run >= period) {
+                null_run = period;
+                pos_sum = 0.0;
+                neg_sum = 0.0;
+            }
+        } else {
+            null_run = 0;
+        }
+        if (count >= period) {
+            double total = pos_sum + neg_sum;
+            double clamped = pos_sum < 0.0 ? 0.0 : (total < pos_sum ? total : pos_sum);
+            out[i] = total <= 0.0 ? 0.0 : 100.0 * (clamped / total);
+        }
+    }
+}
+
+// volume/vwap.rs: vwap, anchored at 00:00 UTC (open_time in ms)
+__device__ static void qt_vwap(const long long* open_time, const double* high, const double* low,
+                               const double* close, const double* volume, long long n, double* out) {
+    const long long day_ms = 86400000LL;
+    int have_day = 0;
+    long long day = 0;
+    double pv = 0.0, vol = 0.0;
+    for (long long i = 0; i < n; i++) {
+        long long d = open_time[i] / day_ms;
+        if (open_time[i] % day_ms < 0) d -= 1;  // div_euclid
+        if (!have_day || day != d) {
+            have_day = 1;
+            day = d;
+            pv = 0.0;
+            vol = 0.0;
+        }
+        pv += (high[i] + low[i] + close[i]) / 3.0 * volume[i];
+        vol += volume[i];
+        out[i] = vol != 0.0 ? pv / vol : QT_NAN;
+    }
+}
+
+// momentum/stochrsi.rs: sma_into
+__device__ static void qt_sma_into(const double* x, long long len, long long period, double* out) {
+    if (len < period) return;
+    double sum = 0.0;
+    for (long long i = 0; i < period - 1; i++) sum += x[i];
+    for (long long i = period - 1; i < len; i++) {
+        sum += x[i];
+        out[i] = sum / (double)period;
+        sum -= x[i + 1 - period];
+    }
+}
+
+// momentum/stochrsi.rs: stochrsi_from_rsi (the k and d outputs double as
+// scratch, in the same order as the Rust code)
+__device__ static void qt_stochrsi_from_rsi(const double* rsi, long long n, long long rsi_period,
+                                            long long fastk, long long slowk, long long slowd,
+                                            double* k, double* d) {
+    long long first = rsi_period + fastk + slowk + slowd - 3;
+    for (long long i = 0; i < n; i++) k[i] = rsi[i];
+    qt_fill_nan(d, n);
+    if (n > first) {
+        long long start = rsi_period;
+        for (long long t = start + fastk - 1; t < n; t++) {
+            double lowest = rsi[t], highest = rsi[t];
+            for (long long j = t + 1 - fastk; j < t; j++) {
+                lowest = fmin(lowest, rsi[j]);
+                highest = fmax(highest, rsi[j]);
+            }
+            double range = highest - lowest;
+            d[t] = qt_is_zero_scaled(range, fabs(highest) + fabs(lowest))
+                       ? 0.0
+                       : ((rsi[t] - lowest) / range) * 100.0;
+        }
+        long long k_src = start + fastk - 1;
+        qt_sma_into(d + k_src, n - k_src, slowk, k + k_src);
+        long long d_src = k_src + slowk - 1;
+        qt_sma_into(k + d_src, n - d_src, slowd, d + d_src);
+    }
+    for (long long i = 0; i < (first < n ? first : n); i++) {
+        k[i] = QT_NAN;
+        d[i] = QT_NAN;
+    }
+}
+
+// The battery of one symbol: n candles from the given pointers; column c
+// goes to out + c * stride.
+__device__ static void qt_battery_symbol(const long long* open_time, const double* high, const double* low, const double* close,
+                                         const double* volume, long long n, double* out,
+                                         long long stride) {
+#define QT_COL(c) (out + (long long)(c) * stride)
+    qt_rsi(close, n, 14, QT_COL(COL_RSI14));
+    qt_stochrsi_from_rsi(QT_COL(COL_RSI14), n, 14, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
+                         QT_COL(COL_STOCHRSI_D));
+    qt_willr(high, low, close, n, 14, QT_COL(COL_WILLR14));
+    // CCI's typical prices go through the OBV column, written afterwards.
+    qt_cci(high, low, close, n, 20, QT_COL(COL_OBV), QT_COL(COL_CCI20));
+    qt_macd(close, n, 12, 26, 9, QT_COL(COL_MACD), QT_COL(COL_MACD_SIGNAL), QT_COL(COL_MACD_HIST));
+    qt_ema(close, n, 20, QT_COL(COL_EMA20));
+    qt_sma(close, n, 20, QT_COL(COL_SMA20));
+    qt_alma(close, n, 9, 0.85, 6.0, QT_COL(COL_ALMA9));
+    qt_vidya(close, n, 14, 9, QT_COL(COL_VIDYA14));
+    qt_t3(close, n, 5, 0.7, QT_COL(COL_T35));
+    qt_bollinger(close, n, 20, 2.0, QT_COL(COL_SMA20), QT_COL(COL_BB_UPPER), QT_COL(COL_BB_LOWER),
+                 QT_COL(COL_BB_PERCENT_B), QT_COL(COL_BB_WIDTH));
+    // The middle band is the SMA: one copy instead of a second pass.
+    for (long long i = 0; i < n; i++) QT_COL(COL_BB_MIDDLE)[i] = QT_COL(COL_SMA20)[i];
+    qt_atr(high, low, close, n, 10, QT_COL(COL_KC_UPPER));
+    qt_supertrend_from_atr(high, low, close, QT_COL(COL_KC_UPPER), n, 3.0, QT_COL(COL_SUPERTREND),
+                           QT_COL(COL_SUPERTREND_DIR));
+    qt_keltner_from(QT_COL(COL_EMA20), n, 2.0, QT_COL(COL_KC_UPPER), QT_COL(COL_KC_MIDDLE),
+                    QT_COL(COL_KC_LOWER));
+    qt_psar(high, low, n, 0.02, 0.2, QT_COL(COL_PSAR));
+    qt_dmi(high, low, close, n, 14, QT_COL(COL_PLUS_DI14), QT_COL(COL_MINUS_DI14), QT_COL(COL_ADX14));
+    qt_atr(high, low, close, n, 14, QT_COL(COL_ATR14));
+    qt_natr_from_atr(QT_COL(COL_ATR14), close, n, QT_COL(COL_NATR14));
+    qt_ad(high, low, close, volume, n, QT_COL(COL_AD));
+    // CMF's money-flow ring goes through the OBV column, written next.
+    qt_cmf(high, low, close, volume, n, 20, QT_COL(COL_OBV), QT_COL(COL_CMF20));
+    qt_obv(close, volume, n, QT_COL(COL_OBV));
+    qt_mfi(high, low, close, volume, n, 14, QT_COL(COL_MFI14));
+    qt_vwap(open_time, high, low, close, volume, n, QT_COL(COL_VWAP));
+#undef QT_COL
+}
+
+// Entry point: thread s computes symbol s.
+extern "C" __global__ void battery_kernel(const long long* open_time, const double* high, const double* low, const double* close,
+                                          const double* volume, const long long* offsets,
+                                          int symbols, long long total, double* out) {
+    int s = blockIdx.x * blockDim.x + threadIdx.x;
+    if (s >= symbols) return;
+    long long from = offsets[s];
+    long long n = offsets[s + 1] - from;
+    qt_battery_symbol(open_time + from, high + from, low + from, close + from, volume + from, n, out + from, total);
+}

@@ -1,0 +1,281 @@
+//! The GPU battery kernel (kernels/battery.cu) run on the CPU: the same
+//! source compiled as host C++ with kernels/host/prelude.h, driven by
+//! kernels/host/harness.cpp, compared cell by cell with the Rust battery
+//! ([`compute`]) under the contract's tolerance (|gpu − cpu| ≤
+//! 1e-9·max(1, |cpu|), NaN exactly where the CPU has NaN).
+//!
+//! Every series goes into one ragged batch, as the node sends them: random
+//! walks of many lengths (0 to 1500 candles, across every warm-up edge),
+//! walks with flat and zero-volume stretches, every golden input and the
+//! sample klines. Columns outside
+//! [`KERNEL_COLUMNS`](quantumtrade::node::battery_layout::KERNEL_COLUMNS)
+//! must come back untouched, so that list cannot drift from the kernel.
+//!
+//! Needs a C++ compiler (`$CXX`, else `g++`, else `clang++`). Without one the
+//! test skips with a message, except under CI (`CI` set), where it fails.
+
+use quantumtrade::indicators::battery::{COLUMN_COUNT, Column, compute};
+use quantumtrade::market::kline_csv::read_klines_path;
+use quantumtrade::market::random_walk::random_walk;
+use quantumtrade::market::{Candle, OhlcvSeries};
+use quantumtrade::market::{Interval, Symbol};
+use quantumtrade::node::battery_batch::{BatteryJob, compute_job};
+use quantumtrade::node::battery_layout::{KERNEL_COLUMNS, PackedBatch, merge_row};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What the harness fills the output with before the kernel runs: a NaN
+/// with a payload no arithmetic produces.
+const UNTOUCHED: u64 = 0x7ff8_dead_beef_0001;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The first C++ compiler that answers `--version`.
+fn compiler() -> Option<String> {
+    let candidates = std::env::var("CXX")
+        .ok()
+        .into_iter()
+        .chain(["g++".to_owned(), "clang++".to_owned()]);
+    candidates.into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// The harness, built once for every test of this file (tests run on
+/// threads; two builds to one path would race).
+fn build_harness() -> Option<PathBuf> {
+    static HARNESS: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    HARNESS.get_or_init(compile_harness).clone()
+}
+
+/// Compiles the harness; `None` (after saying why) where no compiler exists
+/// outside CI.
+fn compile_harness() -> Option<PathBuf> {
+    let Some(cxx) = compiler() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no C++ compiler ($CXX, g++, clang++): CI must install one"
+        );
+        eprintln!("SKIPPED: no C++ compiler ($CXX, g++, clang++) to build the kernel harness");
+        return None;
+    };
+    let exe = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("qt_battery_harness");
+    let kernels = root().join("kernels");
+    // -ffp-contract=off: no fused multiply-adds, as NVRTC's --fmad=false.
+    let out = Command::new(&cxx)
+        .args([
+            "-O2",
+            "-std=c++17",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-ffp-contract=off",
+        ])
+        .arg("-include")
+        .arg(kernels.join("host/prelude.h"))
+        .arg("-o")
+        .arg(&exe)
+        .arg(kernels.join("host/harness.cpp"))
+        .output()
+        .unwrap_or_else(|e| panic!("{cxx}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cxx} failed on kernels/battery.cu:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(exe)
+}
+
+/// Runs the harness over `batch`; the kernel's output buffer.
+fn run_harness(exe: &Path, batch: &PackedBatch) -> Vec<f64> {
+    let mut input = Vec::new();
+    let symbols = i64::try_from(batch.symbols()).unwrap();
+    let total = i64::try_from(batch.total()).unwrap();
+    for v in [symbols, total]
+        .iter()
+        .chain(&batch.offsets)
+        .chain(&batch.open_time)
+    {
+        input.extend_from_slice(&v.to_ne_bytes());
+    }
+    for col in [&batch.high, &batch.low, &batch.close, &batch.volume] {
+        for v in col {
+            input.extend_from_slice(&v.to_ne_bytes());
+        }
+    }
+    input.extend_from_slice(&f64::from_bits(UNTOUCHED).to_ne_bytes());
+    let mut child = Command::new(exe)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "harness: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout.len(), batch.output_len() * 8, "output size");
+    out.stdout
+        .chunks_exact(8)
+        .map(|b| f64::from_ne_bytes(b.try_into().unwrap()))
+        .collect()
+}
+
+/// A walk with flat stretches (equal closes, high = low) and zero volume,
+/// where TA-Lib's zero tests decide rows.
+fn flat_stretches(seed: u64, n: usize) -> Vec<Candle> {
+    let mut c = random_walk(seed, 7, n, 0);
+    for i in 0..n {
+        if (i / 25) % 3 == 1 {
+            let p = c[i.saturating_sub(1)].close;
+            let k = &mut c[i];
+            (k.open, k.high, k.low, k.close) = (p, p, p, p);
+            k.volume = if i % 2 == 0 { 0.0 } else { k.volume };
+        }
+    }
+    c
+}
+
+fn series_under_test() -> Vec<(String, Vec<Candle>)> {
+    let mut all = Vec::new();
+    for (seed, n) in [
+        0, 1, 2, 9, 13, 14, 15, 19, 20, 21, 26, 33, 34, 35, 60, 300, 1500,
+    ]
+    .iter()
+    .enumerate()
+    {
+        let seed = seed as u64;
+        all.push((format!("walk{seed}_{n}"), random_walk(seed, seed, *n, 0)));
+    }
+    all.push(("flat_500".into(), flat_stretches(3, 500)));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/data/golden"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".input.csv.gz"))
+        .collect();
+    files.sort();
+    files.push(root().join("tests/data/sample/BTCUSDT-1m-sample.csv"));
+    for f in files {
+        let candles = read_klines_path(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        all.push((
+            f.file_name().unwrap().to_string_lossy().into_owned(),
+            candles,
+        ));
+    }
+    all
+}
+
+fn agrees(gpu: f64, cpu: f64) -> bool {
+    if gpu.is_nan() || cpu.is_nan() {
+        return gpu.is_nan() && cpu.is_nan() && gpu.to_bits() != UNTOUCHED;
+    }
+    (gpu - cpu).abs() <= 1e-9 * cpu.abs().max(1.0)
+}
+
+#[test]
+fn kernel_on_the_cpu_matches_the_battery() {
+    let Some(exe) = build_harness() else {
+        return;
+    };
+    let series = series_under_test();
+    let batch = PackedBatch::pack(series.iter().map(|(_, c)| c.as_slice()));
+    let out = run_harness(&exe, &batch);
+    let mut failures = Vec::new();
+    let mut cells = 0usize;
+    for (s, (name, candles)) in series.iter().enumerate() {
+        let want = compute(&OhlcvSeries::from(candles.as_slice()));
+        for &col in Column::ALL {
+            let got = batch.column(&out, col, s);
+            if !KERNEL_COLUMNS.contains(&col) {
+                if let Some(t) = got.iter().position(|v| v.to_bits() != UNTOUCHED) {
+                    failures.push(format!(
+                        "{name} {}: written at row {t} but not in KERNEL_COLUMNS",
+                        col.name()
+                    ));
+                }
+                continue;
+            }
+            let cpu = want.column(col);
+            let bad: Vec<usize> = (0..cpu.len())
+                .filter(|&t| !agrees(got[t], cpu[t]))
+                .collect();
+            cells += cpu.len();
+            if let Some(&t) = bad.first() {
+                failures.push(format!(
+                    "{name} {}: {} bad rows, first {t}: kernel {:e} cpu {:e}",
+                    col.name(),
+                    bad.len(),
+                    got[t],
+                    cpu[t]
+                ));
+            }
+        }
+    }
+    assert!(cells > 0);
+    assert_eq!(
+        COLUMN_COUNT, 34,
+        "the kernel's column indices assume 34 columns"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures over {cells} cells:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "{} series, {} kernel columns, {cells} cells agree",
+        series.len(),
+        KERNEL_COLUMNS.len()
+    );
+}
+
+/// The CUDA backend's path without the device: jobs packed as the backend
+/// packs them, the kernel's output read back with `last_row`, merged as the
+/// backend merges: each row equals the CPU backend's for the same job.
+#[test]
+fn packed_jobs_read_back_as_the_cpu_backends_rows() {
+    let Some(exe) = build_harness() else {
+        return;
+    };
+    let jobs: Vec<BatteryJob> = [0usize, 40, 1, 300, 0, 21, 600]
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| BatteryJob {
+            symbol: Symbol::new(&format!("S{i}USDT")).unwrap(),
+            timeframe: Interval::M1,
+            candles: random_walk(11, i as u64, n, 0),
+        })
+        .collect();
+    let batch = PackedBatch::pack(jobs.iter().map(|j| j.candles.as_slice()));
+    let out = run_harness(&exe, &batch);
+    for (s, job) in jobs.iter().enumerate() {
+        let cpu = compute_job(job).row;
+        let Some(kernel) = batch.last_row(&out, s) else {
+            assert!(job.candles.is_empty(), "job {s}: no row");
+            continue;
+        };
+        let row = merge_row(&kernel, &cpu);
+        for &c in Column::ALL {
+            let (g, w) = (row[c as usize], cpu[c as usize]);
+            assert!(
+                agrees(g, w),
+                "job {s} ({} candles) {}: kernel {g:e} cpu {w:e}",
+                job.candles.len(),
+                c.name()
+            );
+        }
+    }
+}
