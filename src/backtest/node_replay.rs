@@ -214,10 +214,7 @@ impl NodeReplay {
                     if let Some(t) = self.open.remove(symbol) {
                         self.trades.push(ReportTrade {
                             symbol: symbol.to_string(),
-                            side: match t.side {
-                                PositionSide::Long => "long".into(),
-                                PositionSide::Short => "short".into(),
-                            },
+                            side: t.side.as_str().into(),
                             qty: t.qty,
                             entry_time: t.entry_time,
                             entry_price: t.entry_price,
@@ -244,10 +241,7 @@ impl NodeReplay {
             let mark = marks.get(s).map_or(p.entry, |c| c.close);
             trades.push(ReportTrade {
                 symbol: s.to_string(),
-                side: match t.side {
-                    PositionSide::Long => "long".into(),
-                    PositionSide::Short => "short".into(),
-                },
+                side: t.side.as_str().into(),
                 qty: t.qty,
                 entry_time: t.entry_time,
                 entry_price: t.entry_price,

@@ -23,6 +23,24 @@ pub enum PositionSide {
 }
 
 impl PositionSide {
+    /// "long" or "short".
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Long => "long",
+            Self::Short => "short",
+        }
+    }
+
+    /// The other side (the direction that reduces this one).
+    #[must_use]
+    pub fn opposite(self) -> Self {
+        match self {
+            Self::Long => Self::Short,
+            Self::Short => Self::Long,
+        }
+    }
+
     /// +1 for long, −1 for short.
     #[must_use]
     pub fn sign(self) -> f64 {

@@ -72,6 +72,25 @@ pub struct MarketInputs {
     pub max_spread: f64,
 }
 
+impl MarketInputs {
+    /// Every input unknown (NaN: no evidence), the spread scale included.
+    #[must_use]
+    pub fn unknown() -> Self {
+        Self {
+            velocity: f64::NAN,
+            funding_rate: f64::NAN,
+            oi_change: f64::NAN,
+            price_change: f64::NAN,
+            taker_buy_ratio: f64::NAN,
+            bid_size: f64::NAN,
+            ask_size: f64::NAN,
+            trade_flow_imbalance: f64::NAN,
+            spread: f64::NAN,
+            max_spread: f64::NAN,
+        }
+    }
+}
+
 /// The four factors and the score.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FactorScore {
@@ -245,18 +264,7 @@ mod tests {
         let empty = score(
             &CompositeSignals::default(),
             &c,
-            &MarketInputs {
-                velocity: f64::NAN,
-                funding_rate: f64::NAN,
-                oi_change: f64::NAN,
-                price_change: f64::NAN,
-                taker_buy_ratio: f64::NAN,
-                bid_size: f64::NAN,
-                ask_size: f64::NAN,
-                trade_flow_imbalance: f64::NAN,
-                spread: f64::NAN,
-                max_spread: 0.0005,
-            },
+            &MarketInputs::unknown(),
             &WEIGHTS,
         );
         assert_eq!(empty.score, 0.0, "no evidence, no score");

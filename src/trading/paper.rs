@@ -389,10 +389,7 @@ impl PaperEngine {
                 continue;
             };
             let (side, qty) = (p.side, p.qty);
-            let exit = match side {
-                PositionSide::Long => PositionSide::Short,
-                PositionSide::Short => PositionSide::Long,
-            };
+            let exit = side.opposite();
             for a in p.on_candle(c.high, c.low, atr, &self.cfg.management) {
                 match a {
                     PositionAction::StopTouched(stop) => {
@@ -433,10 +430,7 @@ impl PaperEngine {
                     .map(|(s, p)| (s.clone(), p.side, p.qty))
                     .collect();
                 for (s, side, qty) in open {
-                    let exit = match side {
-                        PositionSide::Long => PositionSide::Short,
-                        PositionSide::Short => PositionSide::Long,
-                    };
+                    let exit = side.opposite();
                     let px = m.candles.get(&s).map_or(f64::NAN, |c| c.close);
                     let o = self.order(&s, exit, qty, px, true, m.time);
                     self.place(o, f64::NAN, &mut out);
@@ -486,15 +480,7 @@ impl PaperEngine {
                 let velocity: f64 = r.iter().rev().take(10).sum();
                 let inputs = MarketInputs {
                     velocity,
-                    funding_rate: f64::NAN,
-                    oi_change: f64::NAN,
-                    price_change: f64::NAN,
-                    taker_buy_ratio: f64::NAN,
-                    bid_size: f64::NAN,
-                    ask_size: f64::NAN,
-                    trade_flow_imbalance: f64::NAN,
-                    spread: f64::NAN,
-                    max_spread: f64::NAN,
+                    ..MarketInputs::unknown()
                 };
                 factor_scores.insert(
                     s.clone(),

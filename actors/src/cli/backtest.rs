@@ -12,7 +12,6 @@
 
 use crate::node::config::NodeConfig;
 use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use quantumtrade::backtest::ema_cross::{EmaCrossConfig, EmaCrossResult, run as run_ema};
 use quantumtrade::backtest::node_replay::{ReplayConfig, replay};
 use quantumtrade::backtest::report::{Report, SymbolRun, ema_cross_report};
@@ -60,43 +59,14 @@ pub struct Args {
     #[arg(long, default_value_t = 1_000_000.0)]
     pub cash: f64,
     /// First candle (open time at or after): ms since the epoch or YYYY-MM-DD (UTC).
-    #[arg(long, value_name = "T", value_parser = parse_time)]
+    #[arg(long, value_name = "T", value_parser = super::time_arg::parse_time)]
     pub from: Option<i64>,
     /// Last candle (open time before): ms since the epoch or YYYY-MM-DD (UTC).
-    #[arg(long, value_name = "T", value_parser = parse_time)]
+    #[arg(long, value_name = "T", value_parser = super::time_arg::parse_time)]
     pub to: Option<i64>,
     /// Report directory [default: reports/RUN-ID, the UTC start time and strategy].
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
-}
-
-/// Milliseconds, or a UTC date `YYYY-MM-DD` at midnight.
-fn parse_time(s: &str) -> Result<i64, String> {
-    if let Ok(ms) = s.parse::<i64>() {
-        return Ok(ms);
-    }
-    let parts: Vec<&str> = s.split('-').collect();
-    let bad = || format!("{s:?} is neither milliseconds nor YYYY-MM-DD");
-    let [y, m, d] = parts.as_slice() else {
-        return Err(bad());
-    };
-    let (y, m, d): (i64, i64, i64) = (
-        y.parse().map_err(|_| bad())?,
-        m.parse().map_err(|_| bad())?,
-        d.parse().map_err(|_| bad())?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
-    }
-    // Days from civil (H. Hinnant), the inverse of utc_ms's date part.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Ok(days * 86_400_000)
 }
 
 /// The kline files a path names.
@@ -144,13 +114,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if paths.is_empty() {
         bail!("no kline files in the given --data paths");
     }
-    let bar = ProgressBar::new(paths.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} files {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_message("reading");
+    let bar = super::progress::bar(paths.len() as u64, "files", "reading");
     let mut series: Vec<(String, Vec<Candle>)> = Vec::with_capacity(paths.len());
     for p in &paths {
         let mut c = read_klines_path(p)?;
@@ -301,13 +265,7 @@ fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()>
         ..ReplayConfig::default()
     };
     let total: u64 = series.iter().map(|(_, c)| c.len() as u64).sum();
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>10} [{bar:30}] {pos}/{len} candles {per_sec} {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_message("replaying");
+    let bar = super::progress::bar(total, "candles", "replaying");
     let start = Instant::now();
     let (r, last) = replay(&symbols, replay_cfg, rules, |n| bar.inc(n));
     let elapsed = start.elapsed().as_secs_f64();
@@ -333,22 +291,4 @@ fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()>
     );
     println!("report: {}", dir.display());
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_and_milliseconds() {
-        assert_eq!(parse_time("0"), Ok(0));
-        assert_eq!(parse_time("2021-05-19"), Ok(1_621_382_400_000));
-        assert_eq!(parse_time("1970-01-01"), Ok(0));
-        assert_eq!(
-            utc_ms(parse_time("2024-02-29").unwrap()),
-            "2024-02-29T00:00:00.000Z"
-        );
-        assert!(parse_time("2021-13-01").is_err());
-        assert!(parse_time("yesterday").is_err());
-    }
 }

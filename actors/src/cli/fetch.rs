@@ -14,7 +14,7 @@
 
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use quantumtrade::exchange::binance::stream_name::KlineInterval;
 use quantumtrade::market::kline_csv::{read_klines_from, write_klines};
 use quantumtrade::market::{Candle, Interval};
@@ -33,10 +33,10 @@ pub struct Args {
     #[arg(long, default_value = "1m")]
     pub interval: Interval,
     /// First open time: a UTC date (YYYY-MM-DD) or epoch milliseconds.
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = super::time_arg::parse_time)]
     pub start: i64,
     /// End, exclusive: a UTC date (YYYY-MM-DD) or epoch milliseconds.
-    #[arg(long, value_parser = parse_time)]
+    #[arg(long, value_parser = super::time_arg::parse_time)]
     pub end: i64,
     /// Output directory (created if missing).
     #[arg(long)]
@@ -47,38 +47,6 @@ pub struct Args {
     /// Klines per request (1..=1500; 1000 costs weight 5, 1500 weight 10).
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1500))]
     pub page: u32,
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `YYYY-MM-DD` (UTC midnight) or epoch milliseconds.
-fn parse_time(s: &str) -> Result<i64, String> {
-    if let Ok(ms) = s.parse::<i64>() {
-        return Ok(ms);
-    }
-    let parts: Vec<&str> = s.split('-').collect();
-    let [y, m, d] = parts.as_slice() else {
-        return Err(format!(
-            "{s:?} is neither YYYY-MM-DD nor epoch milliseconds"
-        ));
-    };
-    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i64>(), m.parse::<i64>(), d.parse::<i64>()) else {
-        return Err(format!("{s:?} is not a date YYYY-MM-DD"));
-    };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(format!("{s:?} is not a valid date"));
-    }
-    Ok(days_from_civil(y, m, d) * 86_400_000)
 }
 
 /// Step 1: cuts an incomplete last line and returns the last open time
@@ -200,12 +168,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .div_euclid(args.interval.millis()),
         )
         .unwrap_or(0);
-        let bar = ProgressBar::new(per_symbol * args.symbols.len() as u64);
-        bar.set_style(
-            ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} bars {elapsed}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
+        let bar = super::progress::bar(per_symbol * args.symbols.len() as u64, "bars", "fetching");
         let mut total = 0;
         for s in &args.symbols {
             let symbol = s.trim().to_ascii_uppercase();
@@ -221,19 +184,4 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
         Ok(())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_parse() {
-        assert_eq!(parse_time("1970-01-01"), Ok(0));
-        assert_eq!(parse_time("2024-01-01"), Ok(1_704_067_200_000));
-        assert_eq!(parse_time("2024-03-01"), Ok(1_709_251_200_000));
-        assert_eq!(parse_time("1704067200000"), Ok(1_704_067_200_000));
-        assert!(parse_time("2024-13-01").is_err());
-        assert!(parse_time("yesterday").is_err());
-    }
 }

@@ -10,7 +10,6 @@
 //! replaced.
 
 use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use quantumtrade::analysis::breakout::{
     BreakoutConfig, BreakoutSettings, FEATURE_NAMES, FitSummary, fit_breakout,
 };
@@ -114,13 +113,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if files.is_empty() {
         bail!("no kline files found in the given paths");
     }
-    let bar = ProgressBar::new(files.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>12} [{bar:30}] {pos}/{len} files {elapsed}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar.set_message("reading");
+    let bar = super::progress::bar(files.len() as u64, "files", "reading");
     let mut series: Vec<Vec<Candle>> = Vec::with_capacity(files.len());
     for f in &files {
         let candles = read_klines_path(f)?;

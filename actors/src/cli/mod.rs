@@ -16,8 +16,10 @@ pub mod http_client;
 pub mod indicators;
 pub mod inspect;
 pub mod kernels;
+pub mod progress;
 pub mod run;
 pub mod sim_exchange;
+pub mod time_arg;
 
 /// The QuantumTrade trading node and its tools.
 #[derive(Debug, Parser)]
