@@ -4,6 +4,7 @@
 
 use super::logistic::LogisticModel;
 use super::pivots::Pivots;
+use crate::indicators::volume::volume_profile::{VolumeProfile, VolumeProfileParams};
 use crate::indicators::window::Window;
 use crate::market::Candle;
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,11 @@ pub struct BreakoutConfig {
     pub horizon: usize,
     /// Label threshold: a move of at least this many ATRs is a breakout.
     pub move_atrs: f64,
+    /// Candles in the volume profile whose POC and value-area edges count
+    /// as support and resistance beside the pivots.
+    pub profile_window: usize,
+    /// Price bins of that profile.
+    pub profile_bins: usize,
 }
 
 impl Default for BreakoutConfig {
@@ -38,6 +44,8 @@ impl Default for BreakoutConfig {
             width_history: 240,
             horizon: 12,
             move_atrs: 2.0,
+            profile_window: 240,
+            profile_bins: 24,
         }
     }
 }
@@ -100,9 +108,11 @@ pub const FEATURE_NAMES: [&str; 5] = [
 /// The model's inputs at one candle.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BreakoutFeatures {
-    /// Nearest support below the close, if any.
+    /// Nearest support below the close among the swing lows and the volume
+    /// profile's POC and value-area edges, if any.
     pub support: Option<f64>,
-    /// Nearest resistance above the close, if any.
+    /// Nearest resistance above the close among the swing highs and the
+    /// volume profile's POC and value-area edges, if any.
     pub resistance: Option<f64>,
     /// (close − support) / ATR, capped at 10 (10 when there is no support).
     pub support_distance_atr: f64,
@@ -150,6 +160,7 @@ pub struct BreakoutTracker {
     lows: Window,
     widths: Window,
     volumes: Window,
+    profile: VolumeProfile,
 }
 
 impl BreakoutTracker {
@@ -166,6 +177,11 @@ impl BreakoutTracker {
             lows: Window::new(cfg.max_consolidation),
             widths: Window::new(cfg.width_history),
             volumes: Window::new(20),
+            profile: VolumeProfile::new(VolumeProfileParams {
+                window: cfg.profile_window,
+                bins: cfg.profile_bins,
+                ..VolumeProfileParams::default()
+            }),
         }
     }
 
@@ -179,6 +195,10 @@ impl BreakoutTracker {
     /// it; `None` while either is undefined.
     pub fn update(&mut self, c: &Candle, atr: f64, bb_width: f64) -> Option<BreakoutFeatures> {
         self.pivots.update(c.high, c.low);
+        let levels = self
+            .profile
+            .update(c.high, c.low, c.close, c.volume)
+            .map(|p| p.levels);
         self.highs.push(c.high);
         self.lows.push(c.low);
         let volume_ratio_log = if self.volumes.is_full() {
@@ -208,8 +228,27 @@ impl BreakoutTracker {
             }
             consolidation += 1;
         }
-        let support = self.pivots.support(c.close);
-        let resistance = self.pivots.resistance(c.close);
+        // Nearest level on each side among the swing pivots and the volume
+        // profile's POC and value-area edges.
+        let profile: Vec<f64> = levels
+            .map(|l| vec![l.poc, l.value_area_high, l.value_area_low])
+            .unwrap_or_default();
+        let support = self
+            .pivots
+            .support(c.close)
+            .into_iter()
+            .chain(profile.iter().copied().filter(|&v| v < c.close))
+            .fold(None, |best: Option<f64>, v| {
+                Some(best.map_or(v, |b| b.max(v)))
+            });
+        let resistance = self
+            .pivots
+            .resistance(c.close)
+            .into_iter()
+            .chain(profile.iter().copied().filter(|&v| v > c.close))
+            .fold(None, |best: Option<f64>, v| {
+                Some(best.map_or(v, |b| b.min(v)))
+            });
         Some(BreakoutFeatures {
             support,
             resistance,
