@@ -6,11 +6,20 @@
 //! - `ws_parse/kline/typed`, `ws_parse/kline/value`
 //! - `ws_parse/bookTicker/typed`, `ws_parse/bookTicker/value`
 //!
+//! - `frame_to_candle/typed`: a closed 1m kline frame (combined stream) to
+//!   the candle delivered by the gap/duplicate guard (`KlineContinuity`),
+//!   the client's whole path from bytes to candle; `frame_to_candle/value`:
+//!   the same through `serde_json::Value` and field lookups (no guard).
+//!
 //! Run: `cargo bench --bench binance_parse`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use quantumtrade::exchange::binance::parse::parse_ws_message;
+use quantumtrade::exchange::binance::kline_continuity::KlineContinuity;
+use quantumtrade::exchange::binance::parse::{WsBody, parse_ws_message};
+use quantumtrade::exchange::binance::ws::MarketEvent;
+use quantumtrade::market::Candle;
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -72,5 +81,74 @@ fn parse(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parse);
+/// Closed 1m kline frames with consecutive open times.
+fn closed_klines(n: usize) -> Vec<Vec<u8>> {
+    (0..n as i64)
+        .map(|i| {
+            let t = 1_638_747_660_000 + i * 60_000;
+            format!(
+                "{{\"stream\":\"btcusdt@kline_1m\",\"data\":{{\"e\":\"kline\",\"E\":{e},\"s\":\"BTCUSDT\",\"k\":{{\"t\":{t},\"T\":{end},\"s\":\"BTCUSDT\",\"i\":\"1m\",\"f\":100,\"L\":200,\"o\":\"48125.10\",\"c\":\"48130.55\",\"h\":\"48140.00\",\"l\":\"48101.20\",\"v\":\"152.331\",\"n\":1024,\"x\":true,\"q\":\"7331234.51\",\"V\":\"80.1\",\"Q\":\"3855120.11\",\"B\":\"0\"}}}}}}",
+                e = t + 60_000,
+                end = t + 59_999
+            )
+            .into_bytes()
+        })
+        .collect()
+}
+
+fn value_candle(frame: &[u8]) -> Option<Candle> {
+    let v: serde_json::Value = serde_json::from_slice(frame).ok()?;
+    let k = &v["data"]["k"];
+    let num = |key: &str| k[key].as_str().and_then(|s| s.parse::<f64>().ok());
+    Some(Candle {
+        open_time: k["t"].as_i64()?,
+        open: num("o")?,
+        high: num("h")?,
+        low: num("l")?,
+        close: num("c")?,
+        volume: num("v")?,
+        quote_volume: num("q")?,
+        trades: k["n"].as_u64()?,
+        taker_buy_volume: num("V")?,
+        taker_buy_quote_volume: num("Q")?,
+    })
+}
+
+fn frame_to_candle(c: &mut Criterion) {
+    const N: usize = 10_000;
+    let frames = closed_klines(N);
+    let mut g = c.benchmark_group("frame_to_candle");
+    g.throughput(Throughput::Elements(1));
+    g.measurement_time(Duration::from_secs(4));
+    g.bench_function("typed", |b| {
+        b.iter_custom(|iters| {
+            let mut cont = KlineContinuity::new(60_000);
+            let start = Instant::now();
+            for i in 0..iters as usize {
+                if i % N == 0 {
+                    cont = KlineContinuity::new(60_000);
+                }
+                let Ok(m) = parse_ws_message(&frames[i % N]) else {
+                    continue;
+                };
+                if let WsBody::Market(MarketEvent::Kline(k)) = m.body {
+                    black_box(cont.on_live(k.kline.to_candle()));
+                }
+            }
+            start.elapsed()
+        });
+    });
+    g.bench_function("value", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for i in 0..iters as usize {
+                black_box(value_candle(&frames[i % N]));
+            }
+            start.elapsed()
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parse, frame_to_candle);
 criterion_main!(benches);
