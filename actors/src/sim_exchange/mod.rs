@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
 use quantumtrade::exchange::binance::Route;
+use quantumtrade::exchange::sim::faults::{FaultEffect, FaultKind, FaultOrder, Faults};
 use quantumtrade::exchange::sim::{
     AccountEndpoint, RestRequest, SimExchange, StreamEvent, StreamSession, UserFrame,
 };
@@ -49,6 +50,13 @@ struct Shared {
     events: broadcast::Sender<Arc<Vec<StreamEvent>>>,
     user: broadcast::Sender<Arc<Vec<UserFrame>>>,
     latency: Duration,
+    /// Injected and scheduled faults.
+    faults: Mutex<Faults>,
+    /// Stream drops ordered so far: connections close when it moves.
+    drops: tokio::sync::watch::Sender<u64>,
+    /// Bearer token of the `/admin` endpoints (`QTRADE_SIM_ADMIN_TOKEN`);
+    /// none: they answer 403.
+    admin_token: Option<String>,
 }
 
 impl Shared {
@@ -56,6 +64,20 @@ impl Shared {
         // The core never panics while holding the lock on valid input; if
         // it did, its state is still the last consistent one.
         self.exchange.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Tells the connections how many drops were ordered.
+    fn publish_drops(&self) {
+        let n = self.faults().drops();
+        self.drops.send_if_modified(|v| {
+            let changed = *v != n;
+            *v = n;
+            changed
+        });
     }
 
     fn publish_user(&self, frames: Vec<UserFrame>) {
@@ -83,11 +105,17 @@ pub async fn serve(listener: TcpListener, exchange: SimExchange) -> anyhow::Resu
     let latency = Duration::from_millis(exchange.config().latency_ms);
     let (events, _) = broadcast::channel(EVENT_BACKLOG);
     let (user, _) = broadcast::channel(EVENT_BACKLOG);
+    let faults = Faults::with_schedule(&exchange.config().faults, wall_ms());
     let shared = Arc::new(Shared {
         exchange: Mutex::new(exchange),
         events,
         user,
         latency,
+        faults: Mutex::new(faults),
+        drops: tokio::sync::watch::channel(0).0,
+        admin_token: std::env::var("QTRADE_SIM_ADMIN_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
     });
     tokio::spawn(advance_market(shared.clone(), speed));
     let app = Router::new().fallback(handle).with_state(shared);
@@ -108,6 +136,8 @@ async fn advance_market(shared: Arc<Shared>, speed: f64) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        shared.faults().tick(wall_ms());
+        shared.publish_drops();
         let emit = shared.events.receiver_count() > 0;
         let (batch, frames) = {
             let mut x = shared.lock();
@@ -130,6 +160,9 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if path.starts_with("/private") {
         return private_websocket(shared, req);
     }
+    if path.starts_with("/admin/") {
+        return admin(&shared, req).await;
+    }
     let method = req.method().as_str().to_string();
     let path = path.to_string();
     let query = req.uri().query().unwrap_or("").to_string();
@@ -146,6 +179,29 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         && !shared.latency.is_zero()
     {
         tokio::time::sleep(shared.latency).await;
+    }
+    let new_order = AccountEndpoint::route(&method, &path) == Some(AccountEndpoint::NewOrder);
+    let effect = shared.faults().on_request(wall_ms(), new_order);
+    match effect {
+        Some(FaultEffect::Delay(ms)) => tokio::time::sleep(Duration::from_millis(ms)).await,
+        Some(FaultEffect::Reply {
+            status,
+            body,
+            retry_after_s,
+        }) => {
+            let mut resp = Response::new(Body::from(body));
+            *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            let h = resp.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            if let Some(s) = retry_after_s {
+                h.insert(header::RETRY_AFTER, HeaderValue::from(s));
+            }
+            return resp;
+        }
+        None => {}
     }
     let (reply, frames) = {
         let mut x = shared.lock();
@@ -178,6 +234,64 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         h.insert("x-mbx-order-count-1m", HeaderValue::from(c1m));
     }
     resp
+}
+
+/// `/admin/faults`: `GET` lists the active faults, `POST ?kind=K[&count=N]
+/// [&duration_ms=D][&delay_ms=M]` injects one, `DELETE` clears them; every
+/// call needs `Authorization: Bearer $QTRADE_SIM_ADMIN_TOKEN` (403 when the
+/// server has no token, 401 for a missing or wrong one).
+async fn admin(shared: &Shared, req: Request) -> Response {
+    let Some(token) = &shared.admin_token else {
+        return plain(
+            StatusCode::FORBIDDEN,
+            "admin endpoints are off: set QTRADE_SIM_ADMIN_TOKEN",
+        );
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given != Some(token.as_str()) {
+        return plain(StatusCode::UNAUTHORIZED, "bad or missing bearer token");
+    }
+    if req.uri().path() != "/admin/faults" {
+        return plain(StatusCode::NOT_FOUND, "unknown admin endpoint");
+    }
+    let now = wall_ms();
+    match req.method().as_str() {
+        "GET" => {
+            let active = shared.faults().active(now);
+            axum::Json(active).into_response()
+        }
+        "DELETE" => {
+            shared.faults().clear();
+            plain(StatusCode::OK, "cleared")
+        }
+        "POST" => {
+            let q =
+                quantumtrade::exchange::sim::rest::decode_query(req.uri().query().unwrap_or(""));
+            let Some(kind) = q.get("kind").and_then(|k| FaultKind::parse(k)) else {
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    "kind must be rate_limit, ban, slow, reject_orders or drop_streams",
+                );
+            };
+            let num = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
+            let order = FaultOrder {
+                kind,
+                count: num("count").and_then(|c| u32::try_from(c).ok()),
+                duration_ms: num("duration_ms"),
+                delay_ms: num("delay_ms")
+                    .and_then(|d| u64::try_from(d).ok())
+                    .unwrap_or(0),
+            };
+            shared.faults().inject(order, now);
+            shared.publish_drops();
+            plain(StatusCode::OK, "injected")
+        }
+        _ => plain(StatusCode::METHOD_NOT_ALLOWED, "GET, POST or DELETE"),
+    }
 }
 
 /// A `/private` target: the listen key, the `events=` filter (empty: all)
@@ -374,12 +488,14 @@ fn websocket(shared: Arc<Shared>, mut req: Request) -> Response {
         0 => None,
         ms => Some(Duration::from_millis(ms)),
     };
+    let mut drops = shared.drops.subscribe();
+    drops.mark_unchanged();
     tokio::spawn(async move {
         // A failed upgrade only ends this connection.
         if let Ok(upgraded) = on_upgrade.await {
             let ws =
                 WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-            run_connection(ws, session, rx, drop_after).await;
+            run_connection(ws, session, rx, drop_after, drops).await;
         }
     });
     resp
@@ -394,6 +510,7 @@ async fn run_connection<S>(
     mut session: StreamSession,
     mut rx: broadcast::Receiver<Arc<Vec<StreamEvent>>>,
     drop_after: Option<Duration>,
+    mut drops: tokio::sync::watch::Receiver<u64>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -405,6 +522,8 @@ async fn run_connection<S>(
     loop {
         tokio::select! {
             () = &mut drop_at => break,
+            // A `drop_streams` fault: close (an ended channel too).
+            _ = drops.changed() => break,
             msg = stream.next() => match msg {
                 Some(Ok(Message::Text(t))) => {
                     let reply = session.handle_control(t.as_str());

@@ -29,15 +29,20 @@ impl Sim {
     /// Starts the binary with a small market running at 600× (ten
     /// one-minute candles per second) plus `extra` config lines.
     pub fn start(extra: &str) -> Self {
-        Self::start_with(extra, &[])
+        Self::start_with(extra, &[], &[])
     }
 
     /// As [`Sim::start`], with an account for `key` and `secret`.
     pub fn start_with_account(extra: &str, key: &str, secret: &str) -> Self {
-        Self::start_with(extra, &["--api-key", key, "--api-secret", secret])
+        Self::start_with(extra, &["--api-key", key, "--api-secret", secret], &[])
     }
 
-    fn start_with(extra: &str, args: &[&str]) -> Self {
+    /// As [`Sim::start`], with environment variables set.
+    pub fn start_with_env(extra: &str, env: &[(&str, &str)]) -> Self {
+        Self::start_with(extra, &[], env)
+    }
+
+    fn start_with(extra: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let config =
@@ -53,6 +58,7 @@ impl Sim {
             .args(["sim-exchange", "--listen", "127.0.0.1:0", "--config"])
             .arg(&config)
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -45,6 +45,10 @@ pub struct SimConfig {
     pub latency_ms: u64,
     /// Leverage of a symbol before `POST /fapi/v1/leverage` changes it.
     pub default_leverage: u32,
+    /// Faults injected on a schedule (`[[faults]]` tables: `every_ms`,
+    /// `kind`, and `count`, `duration_ms`, `delay_ms` as needed; see
+    /// [`super::faults`]).
+    pub faults: Vec<super::faults::ScheduledFault>,
 }
 
 impl Default for SimConfig {
@@ -66,6 +70,7 @@ impl Default for SimConfig {
             slippage_bps: 1.0,
             latency_ms: 0,
             default_leverage: 20,
+            faults: Vec::new(),
         }
     }
 }

@@ -31,6 +31,7 @@
 
 pub mod account;
 pub mod config;
+pub mod faults;
 pub mod fill_model;
 pub mod ledger;
 pub mod market;
