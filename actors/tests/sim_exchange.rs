@@ -3,6 +3,8 @@
 //! answer parsed back with the core's Binance types (client/simulator
 //! parity).
 
+mod sim_support;
+
 use futures_util::{SinkExt, StreamExt};
 use quantumtrade::exchange::binance::parse::{WsBody, parse_ws_message};
 use quantumtrade::exchange::binance::rest::{
@@ -11,96 +13,13 @@ use quantumtrade::exchange::binance::rest::{
 };
 use quantumtrade::exchange::binance::ws::{ControlResult, MarketEvent, RequestId};
 use quantumtrade::exchange::binance::{ApiError, ErrorCode};
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use sim_support::Sim;
 use std::time::Duration;
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Longest wait for any one expected event.
 const WAIT: Duration = Duration::from_secs(10);
-
-/// A running `qtrade sim-exchange`, killed on drop.
-struct Sim {
-    child: Child,
-    config: PathBuf,
-    /// `127.0.0.1:<port>`.
-    addr: String,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.config);
-    }
-}
-
-impl Sim {
-    /// Starts the binary on port 0 with a small, fast market (10 one-minute
-    /// candles per second) plus `extra` config lines, and reads the bound
-    /// address from its first line of output.
-    fn start(extra: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let config =
-            std::env::temp_dir().join(format!("qtrade-sim-{}-{n}.toml", std::process::id()));
-        std::fs::write(
-            &config,
-            format!(
-                "symbols = 5\nhistory_minutes = 240\nmax_history_minutes = 1680\nspeed = 600.0\n{extra}"
-            ),
-        )
-        .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_qtrade"))
-            .args(["sim-exchange", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = tx.send(line);
-            }
-            // Keep draining so the server never writes into a closed pipe.
-            for _ in lines {}
-        });
-        let line = rx.recv_timeout(WAIT).expect("sim-exchange did not start");
-        let addr = line
-            .trim()
-            .rsplit("http://")
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        assert!(addr.starts_with("127.0.0.1:"), "unexpected banner {line:?}");
-        Self {
-            child,
-            config,
-            addr,
-        }
-    }
-
-    fn url(&self, path_and_query: &str) -> String {
-        format!("http://{}{path_and_query}", self.addr)
-    }
-
-    async fn get(&self, path_and_query: &str) -> reqwest::Response {
-        reqwest::get(self.url(path_and_query)).await.unwrap()
-    }
-
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, path_and_query: &str) -> T {
-        let resp = self.get(path_and_query).await;
-        assert_eq!(resp.status(), 200, "{path_and_query}");
-        let text = resp.text().await.unwrap();
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path_and_query}: {e}: {text}"))
-    }
-}
 
 fn used_weight(resp: &reqwest::Response) -> u32 {
     resp.headers()["x-mbx-used-weight-1m"]

@@ -3,6 +3,8 @@
 //! port, signed requests over reqwest, the user-data stream over
 //! tokio-tungstenite, and every answer parsed with the core's Binance types.
 
+mod sim_support;
+
 use futures_util::StreamExt;
 use quantumtrade::exchange::binance::filters::OrderKind;
 use quantumtrade::exchange::binance::order::{ExecutionType, OrderStatus};
@@ -12,10 +14,6 @@ use quantumtrade::exchange::binance::rest::{
 };
 use quantumtrade::exchange::binance::sign::{ApiSecret, signed_query};
 use quantumtrade::exchange::binance::user_data::UserEvent;
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
@@ -25,72 +23,27 @@ const SECRET: &str = "e2eSecret0123456789abcdefghijkl";
 /// Longest wait for any one expected event.
 const WAIT: Duration = Duration::from_secs(10);
 
-/// A running `qtrade sim-exchange` with an account, killed on drop.
-struct Sim {
-    child: Child,
-    config: PathBuf,
-    addr: String,
-    banner: String,
-}
+/// The shared simulator with this file's account.
+struct Sim(sim_support::Sim);
 
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.config);
+impl std::ops::Deref for Sim {
+    type Target = sim_support::Sim;
+
+    fn deref(&self) -> &sim_support::Sim {
+        &self.0
     }
 }
 
 impl Sim {
+    /// Three symbols at 60×, the account of [`KEY`] and [`SECRET`], and the
+    /// three banner lines (address, account, key).
     fn start() -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let config =
-            std::env::temp_dir().join(format!("qtrade-simtrade-{}-{n}.toml", std::process::id()));
-        std::fs::write(
-            &config,
+        Self(sim_support::Sim::launch(
             "symbols = 3\nhistory_minutes = 120\nmax_history_minutes = 1560\nspeed = 60.0\n",
-        )
-        .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_qtrade"))
-            .args(["sim-exchange", "--listen", "127.0.0.1:0", "--config"])
-            .arg(&config)
-            .args(["--api-key", KEY, "--api-secret", SECRET])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let mut banner = Vec::new();
-            for _ in 0..3 {
-                if let Some(Ok(line)) = lines.next() {
-                    banner.push(line);
-                }
-            }
-            let _ = tx.send(banner);
-            // Keep draining so the server never writes into a closed pipe.
-            for _ in lines {}
-        });
-        let banner = rx.recv_timeout(WAIT).expect("sim-exchange did not start");
-        let addr = banner[0]
-            .trim()
-            .rsplit("http://")
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        Self {
-            child,
-            config,
-            addr,
-            banner: banner.join("\n"),
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+            &["--api-key", KEY, "--api-secret", SECRET],
+            &[],
+            3,
+        ))
     }
 
     /// A signed request with the parameters in the query string (GET) or

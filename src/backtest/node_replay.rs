@@ -151,10 +151,10 @@ impl NodeReplay {
             &self.cfg.top,
         );
         let top: Vec<Symbol> = sel.picks.iter().map(|p| p.symbol.clone()).collect();
-        let returns: BTreeMap<Symbol, Vec<f64>> = self
+        let returns: BTreeMap<Symbol, &[f64]> = self
             .returns
-            .iter()
-            .map(|(s, q)| (s.clone(), q.iter().copied().collect()))
+            .iter_mut()
+            .map(|(s, q)| (s.clone(), &*q.make_contiguous()))
             .collect();
         let windows = &self.windows;
         let corr = |a: &Symbol, b: &Symbol| windows.correlation(a, b, overlap);

@@ -95,8 +95,9 @@ pub struct MinuteInput<'a> {
     pub top: &'a [Symbol],
     /// ATR for stops and trailing, per symbol.
     pub atr: &'a BTreeMap<Symbol, f64>,
-    /// Recent 1m simple returns per symbol, oldest first.
-    pub returns: &'a BTreeMap<Symbol, Vec<f64>>,
+    /// Recent 1m simple returns per symbol, oldest first (borrowed: the
+    /// caller's windows are not copied every minute).
+    pub returns: &'a BTreeMap<Symbol, &'a [f64]>,
     /// Correlation of two symbols' returns, when known.
     pub correlation: &'a dyn Fn(&Symbol, &Symbol) -> Option<f64>,
     /// Exchange rules per symbol.
@@ -476,7 +477,7 @@ impl PaperEngine {
         let mut factor_scores = BTreeMap::new();
         for s in m.top {
             if let Some(sc) = m.scores.get(s) {
-                let r = m.returns.get(s).map_or(&[][..], Vec::as_slice);
+                let r = m.returns.get(s).copied().unwrap_or_default();
                 let velocity: f64 = r.iter().rev().take(10).sum();
                 let inputs = MarketInputs {
                     velocity,
@@ -501,7 +502,7 @@ impl PaperEngine {
                     .collect();
                 let dir = if f.score >= 0.0 { 1.0 } else { -1.0 };
                 let signals: &CompositeSignals = &sc.signals;
-                let r = m.returns.get(s).map_or(&[][..], Vec::as_slice);
+                let r = m.returns.get(s).copied().unwrap_or_default();
                 Candidate {
                     symbol: s.clone(),
                     factors: *f,
@@ -614,17 +615,17 @@ impl PaperEngine {
         s: &Symbol,
         side: PositionSide,
         notional: f64,
-        returns: &BTreeMap<Symbol, Vec<f64>>,
+        returns: &BTreeMap<Symbol, &[f64]>,
     ) -> f64 {
         let mut exposures = Vec::new();
         let mut series: Vec<&[f64]> = Vec::new();
         for p in open {
-            if let Some(r) = returns.get(&p.symbol) {
+            if let Some(&r) = returns.get(&p.symbol) {
                 exposures.push(p.side.sign() * p.notional);
                 series.push(r);
             }
         }
-        let Some(r) = returns.get(s) else {
+        let Some(&r) = returns.get(s) else {
             return f64::NAN;
         };
         exposures.push(side.sign() * notional);
@@ -642,8 +643,8 @@ impl PaperEngine {
     }
 }
 
-fn mean_returns(returns: &BTreeMap<Symbol, Vec<f64>>) -> Vec<f64> {
-    let n = returns.values().map(Vec::len).min().unwrap_or(0);
+fn mean_returns(returns: &BTreeMap<Symbol, &[f64]>) -> Vec<f64> {
+    let n = returns.values().map(|r| r.len()).min().unwrap_or(0);
     if returns.is_empty() || n == 0 {
         return Vec::new();
     }
@@ -752,9 +753,9 @@ mod tests {
                 &TopConfig::default(),
             );
             let top: Vec<Symbol> = sel.picks.iter().map(|p| p.symbol.clone()).collect();
-            let returns: BTreeMap<Symbol, Vec<f64>> = rets
-                .iter()
-                .map(|(s, q)| (s.clone(), q.iter().copied().collect()))
+            let returns: BTreeMap<Symbol, &[f64]> = rets
+                .iter_mut()
+                .map(|(s, q)| (s.clone(), &*q.make_contiguous()))
                 .collect();
             let corr = |a: &Symbol, b: &Symbol| windows.correlation(a, b, 30);
             let events = engine.on_minute(&MinuteInput {

@@ -153,28 +153,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         .collect();
     let report = ema_cross_report(&runs, args.cash, 525_600.0 / minutes as f64, elapsed);
 
-    let dir = args.report.clone().unwrap_or_else(|| {
-        let id = utc_ms(crate::node::telemetry::now_ms())
-            .replace(['-', ':'], "")
-            .replace(".", "");
-        PathBuf::from("reports").join(format!("{id}-ema_cross"))
-    });
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let json = serde_json::to_string(&report).context("cannot encode the report")?;
-    std::fs::write(dir.join("report.json"), json)
-        .with_context(|| format!("cannot write {}", dir.join("report.json").display()))?;
-    let mut by_trades: Vec<&(String, Vec<Candle>)> = series.iter().collect();
-    by_trades.sort_by_key(|(s, _)| {
-        std::cmp::Reverse(report.trades.iter().filter(|t| &t.symbol == s).count())
-    });
-    let prices: Vec<(String, &[Candle])> = by_trades
-        .iter()
-        .take(PRICE_CHARTS)
-        .map(|(s, c)| (s.clone(), c.as_slice()))
-        .collect();
-    let html = crate::report::render(&report, &prices)?;
-    std::fs::write(dir.join("report.html"), html)
-        .with_context(|| format!("cannot write {}", dir.join("report.html").display()))?;
+    let dir = write_report(args, &report, &series)?;
     let m = &report.metrics;
     println!(
         "ema_cross: {} symbols, {} candles in {:.3} s ({:.0} candles/s)",

@@ -3,6 +3,8 @@
 //! same on a machine with no fonts installed.
 
 use anyhow::anyhow;
+use plotters::coord::Shift;
+use plotters::coord::types::{RangedCoordf64, RangedCoordi64};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use quantumtrade::backtest::report::ReportTrade;
@@ -47,6 +49,41 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
+/// A chart with time (ms) across and `y` up, the report's margins and a
+/// date-labelled mesh drawn.
+type TimeChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordi64, RangedCoordf64>>;
+
+fn time_chart<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: Option<(&str, u32)>,
+    x: std::ops::Range<i64>,
+    y: std::ops::Range<f64>,
+) -> anyhow::Result<TimeChart<'a, 'b>> {
+    let mut builder = ChartBuilder::on(area);
+    if let Some((text, size)) = caption {
+        builder.caption(text, ("sans-serif", size));
+    }
+    let mut c = builder
+        .margin(8)
+        .x_label_area_size(24)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x, y)
+        .map_err(err)?;
+    c.configure_mesh()
+        .x_labels(6)
+        .x_label_formatter(&day)
+        .draw()
+        .map_err(err)?;
+    Ok(c)
+}
+
+/// The time span of a series, at least 1 ms wide.
+fn span(first: Option<i64>, last: Option<i64>) -> std::ops::Range<i64> {
+    let t0 = first.unwrap_or(0);
+    t0..last.unwrap_or(1).max(t0 + 1)
+}
+
 /// Equity (top) and drawdown (bottom, percent) over time.
 ///
 /// # Errors
@@ -61,41 +98,18 @@ pub fn equity_and_drawdown(
         let root = SVGBackend::with_string(&mut svg, (W, 480)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let (top, bottom) = root.split_vertically(320);
-        let (t0, t1) = (
-            equity.first().map_or(0, |e| e.0),
-            equity
-                .last()
-                .map_or(1, |e| e.0)
-                .max(equity.first().map_or(0, |e| e.0) + 1),
-        );
+        let x = span(equity.first().map(|e| e.0), equity.last().map(|e| e.0));
         let (lo, hi) = range(equity.iter().map(|e| e.1));
-        let mut c = ChartBuilder::on(&top)
-            .caption("Equity", ("sans-serif", 16))
-            .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(80)
-            .build_cartesian_2d(t0..t1, lo..hi)
-            .map_err(err)?;
-        c.configure_mesh()
-            .x_labels(6)
-            .x_label_formatter(&day)
-            .draw()
-            .map_err(err)?;
+        let mut c = time_chart(&top, Some(("Equity", 16)), x.clone(), lo..hi)?;
         c.draw_series(LineSeries::new(equity.iter().copied(), &BLUE))
             .map_err(err)?;
         let worst = drawdown.iter().map(|d| d.1).fold(0.0, f64::max) * 100.0;
-        let mut d = ChartBuilder::on(&bottom)
-            .caption("Drawdown, %", ("sans-serif", 14))
-            .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(80)
-            .build_cartesian_2d(t0..t1, -(worst.max(0.01) * 1.05)..0.0)
-            .map_err(err)?;
-        d.configure_mesh()
-            .x_labels(6)
-            .x_label_formatter(&day)
-            .draw()
-            .map_err(err)?;
+        let mut d = time_chart(
+            &bottom,
+            Some(("Drawdown, %", 14)),
+            x,
+            -(worst.max(0.01) * 1.05)..0.0,
+        )?;
         d.draw_series(AreaSeries::new(
             drawdown.iter().map(|&(t, v)| (t, -v * 100.0)),
             0.0,
@@ -161,20 +175,12 @@ pub fn trades_on_price(candles: &[Candle], trades: &[&ReportTrade]) -> anyhow::R
     {
         let root = SVGBackend::with_string(&mut svg, (W, 320)).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
-        let t0 = candles.first().map_or(0, |c| c.open_time);
-        let t1 = candles.last().map_or(1, |c| c.open_time).max(t0 + 1);
+        let x = span(
+            candles.first().map(|c| c.open_time),
+            candles.last().map(|c| c.open_time),
+        );
         let (lo, hi) = range(candles.iter().map(|c| c.close));
-        let mut c = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(24)
-            .y_label_area_size(80)
-            .build_cartesian_2d(t0..t1, lo..hi)
-            .map_err(err)?;
-        c.configure_mesh()
-            .x_labels(6)
-            .x_label_formatter(&day)
-            .draw()
-            .map_err(err)?;
+        let mut c = time_chart(&root, None, x, lo..hi)?;
         // A long history is thinned to at most ~4 points per pixel column.
         let step = (candles.len() / (W as usize * 4)).max(1);
         c.draw_series(LineSeries::new(

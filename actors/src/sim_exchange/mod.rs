@@ -188,19 +188,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             status,
             body,
             retry_after_s,
-        }) => {
-            let mut resp = Response::new(Body::from(body));
-            *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            let h = resp.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            if let Some(s) = retry_after_s {
-                h.insert(header::RETRY_AFTER, HeaderValue::from(s));
-            }
-            return resp;
-        }
+        }) => return json_reply(status, body, retry_after_s),
         None => {}
     }
     let (reply, frames) = {
@@ -216,18 +204,10 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         (reply, x.take_user_frames())
     };
     shared.publish_user(frames);
-    let mut resp = Response::new(Body::from(reply.body));
-    *resp.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    let mut resp = json_reply(reply.status, reply.body, reply.retry_after_s);
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
     if let Some(w) = reply.used_weight {
         h.insert("x-mbx-used-weight-1m", HeaderValue::from(w));
-    }
-    if let Some(s) = reply.retry_after_s {
-        h.insert(header::RETRY_AFTER, HeaderValue::from(s));
     }
     if let Some((c10, c1m)) = reply.order_count {
         h.insert("x-mbx-order-count-10s", HeaderValue::from(c10));
@@ -292,6 +272,21 @@ async fn admin(shared: &Shared, req: Request) -> Response {
         }
         _ => plain(StatusCode::METHOD_NOT_ALLOWED, "GET, POST or DELETE"),
     }
+}
+
+/// A JSON answer with its status and, for 429 and 418, `Retry-After`.
+fn json_reply(status: u16, body: String, retry_after_s: Option<u64>) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(s) = retry_after_s {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    resp
 }
 
 /// A `/private` target: the listen key, the `events=` filter (empty: all)

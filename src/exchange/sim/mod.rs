@@ -287,22 +287,7 @@ impl SimExchange {
         let params = rest::decode_query(query);
         let charge = self.weights.charge(wall_ms, endpoint.weight(&params));
         if let Some(retry) = charge.retry_after_s {
-            let e = RestError {
-                status: 429,
-                code: -1003,
-                msg: format!(
-                    "Too many requests; current limit is {} requests per minute. Please use \
-                     the websocket for live updates to avoid polling the API.",
-                    self.weights.limit()
-                ),
-            };
-            return RestReply {
-                status: e.status,
-                body: e.body(),
-                used_weight: Some(charge.used),
-                retry_after_s: Some(retry),
-                order_count: None,
-            };
+            return self.too_many_requests(charge.used, retry);
         }
         let now = self.clock.now(wall_ms);
         let (status, body) = match rest::answer(
