@@ -16,6 +16,7 @@ use crate::node::symbol::{SymbolAnalyzer, SymbolConfig};
 use crate::risk::sizing::PositionSide;
 use crate::selection::correlation::ReturnWindows;
 use crate::selection::top::{TopConfig, select_top};
+use crate::trading::event::Fill;
 use crate::trading::paper::{MinuteInput, PaperConfig, PaperEngine, TradeEvent};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -194,14 +195,14 @@ impl NodeReplay {
                         },
                     );
                 }
-                TradeEvent::OrderFilled {
+                TradeEvent::OrderFilled(Fill {
                     symbol,
                     side,
                     qty,
                     price,
                     fee,
                     ..
-                } => {
+                }) => {
                     if let Some(t) = self.open.get_mut(symbol)
                         && *side != t.side
                     {

@@ -16,6 +16,7 @@ pub mod system;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub use crate::trading::event::TradeEvent;
 pub use alert::{Alert, AlertKind, Severity};
 pub use dead_letter::{DeadLetter, DeadLetterReason};
 pub use market::MarketEvent;
@@ -125,6 +126,8 @@ pub enum Payload {
     System(SystemEvent),
     /// See [`Alert`].
     Alert(Alert),
+    /// Orders, fills, positions and risk decisions: see [`TradeEvent`].
+    Trade(TradeEvent),
 }
 
 impl Payload {
@@ -136,11 +139,24 @@ impl Payload {
             Self::Signal(_) => EventKind::Signal,
             Self::System(_) => EventKind::System,
             Self::Alert(_) => EventKind::Alert,
+            Self::Trade(t) if t.is_risk() => EventKind::Risk,
+            Self::Trade(_) => EventKind::Trade,
         }
     }
 
     /// Every [`Payload::variant`] name.
-    pub const VARIANTS: [&'static str; 8] = [
+    pub const VARIANTS: [&'static str; 19] = [
+        "EntrySignal",
+        "EntryRejected",
+        "OrderPlaced",
+        "OrderFilled",
+        "OrderCanceled",
+        "PositionOpened",
+        "StopMoved",
+        "PositionClosed",
+        "Funding",
+        "RiskAction",
+        "Resumed",
         "CandleClosed",
         "UniverseChanged",
         "MessageRejected",
@@ -165,6 +181,7 @@ impl Payload {
             Self::System(SystemEvent::NodeStopping { .. }) => "NodeStopping",
             Self::System(SystemEvent::ActorRestarted { .. }) => "ActorRestarted",
             Self::Alert(_) => "Alert",
+            Self::Trade(t) => t.variant(),
         }
     }
 }
@@ -184,6 +201,12 @@ impl From<SignalEvent> for Payload {
 impl From<SystemEvent> for Payload {
     fn from(e: SystemEvent) -> Self {
         Self::System(e)
+    }
+}
+
+impl From<TradeEvent> for Payload {
+    fn from(e: TradeEvent) -> Self {
+        Self::Trade(e)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The one-line text of an event (`qtrade events` plain output) and the
 //! UTC timestamp form it is printed with.
 
-use super::{Event, MarketEvent, Payload, SignalEvent, SystemEvent};
+use super::{Event, MarketEvent, Payload, SignalEvent, SystemEvent, TradeEvent};
 use std::fmt::Write as _;
 
 impl Event {
@@ -63,9 +63,70 @@ impl Event {
             Payload::Alert(a) => {
                 let _ = write!(s, " {:?} {:?}: {}", a.severity, a.kind, a.message);
             }
+            Payload::Trade(t) => trade_summary(&mut s, t),
         }
         s
     }
+}
+
+/// The gist of a trade event.
+fn trade_summary(s: &mut String, t: &TradeEvent) {
+    use crate::trading::event::Fill;
+    let _ = match t {
+        TradeEvent::EntrySignal(r) => write!(
+            s,
+            " {} {} adjusted {:.3}",
+            r.candidate.symbol,
+            r.entry.map_or("none", |e| e.as_str()),
+            r.adjusted
+        ),
+        TradeEvent::EntryRejected { symbol, rejection } => write!(s, " {symbol}: {rejection:?}"),
+        TradeEvent::OrderPlaced(o) => write!(
+            s,
+            " {} {} {} {} qty {}",
+            o.client_id,
+            o.symbol,
+            o.side.as_str(),
+            if o.reduce_only {
+                "reduce-only"
+            } else {
+                "entry"
+            },
+            o.qty
+        ),
+        TradeEvent::OrderFilled(Fill {
+            client_id,
+            symbol,
+            side,
+            qty,
+            price,
+            fee,
+            ..
+        }) => write!(
+            s,
+            " {client_id} {symbol} {} {qty} @ {price} fee {fee:.6}",
+            side.as_str()
+        ),
+        TradeEvent::OrderCanceled {
+            client_id,
+            symbol,
+            reason,
+        } => write!(s, " {client_id} {symbol}: {reason}"),
+        TradeEvent::PositionOpened(p) => write!(
+            s,
+            " {} {} {} @ {} stop {}",
+            p.symbol,
+            p.side.as_str(),
+            p.qty,
+            p.entry,
+            p.stop
+        ),
+        TradeEvent::StopMoved { symbol, stop } => write!(s, " {symbol} stop {stop}"),
+        TradeEvent::PositionClosed { symbol, pnl } => write!(s, " {symbol} pnl {pnl:.4}"),
+        TradeEvent::Funding { symbol, amount, .. } => write!(s, " {symbol} {amount:.6}"),
+        TradeEvent::Risk(a) => write!(s, " {a:?}"),
+        TradeEvent::Resumed { by } => write!(s, " by {by}"),
+    };
 }
 
 /// Milliseconds since the epoch as UTC `YYYY-MM-DDTHH:MM:SS.mmmZ`.

@@ -135,6 +135,12 @@ pub enum Rejection {
         /// The limit that shrank it ("var", "gross", "net").
         by: String,
     },
+    /// The sizing could not size it (no ATR yet, below the exchange's
+    /// minimums, a stop off the price grid).
+    Unsized {
+        /// The sizing's error, as text.
+        reason: String,
+    },
     /// No exposure room left.
     Exposure {
         /// Which ("gross" or "net").

@@ -1,8 +1,19 @@
-//! Trading: the decisions from a selection to positions, composed from
-//! the signal, risk, execution and portfolio cores, on a market-time clock.
+//! Trading: the decisions from a selection to positions, as four pure
+//! cores the node's actors wrap one each, and their composition on a
+//! market-time clock.
 //!
-//! - [`paper`]: the paper engine — one input per closed minute, events
-//!   out — that the node's trading actors and `qtrade backtest --strategy
-//!   node` drive alike.
+//! - [`signal_desk`]: ranked multi-factor signals (SignalActor).
+//! - [`risk_desk`]: sizing, the VaR budget, limits, halts (RiskActor).
+//! - [`book`]: positions, cash, funding, stop management (PositionActor).
+//! - [`paper_venue`]: the in-process venue's fill model (ExecutorActor in
+//!   paper mode).
+//! - [`event`]: order requests, fills and the trade events they record.
+//! - [`paper`]: the four composed, one closed minute in, events out — what
+//!   `qtrade backtest --strategy node` drives.
 
+pub mod book;
+pub mod event;
 pub mod paper;
+pub mod paper_venue;
+pub mod risk_desk;
+pub mod signal_desk;

@@ -1,47 +1,41 @@
-//! The paper engine: a deterministic state machine that takes one closed
-//! minute (candles, scores, the selected five) and returns what it did.
+//! The paper engine: the four trading cores composed on one market-time
+//! clock, one closed minute in, events out. The node's trading actors
+//! (signal, risk, position, executor) are shells around the same cores;
+//! `qtrade backtest --strategy node` drives this composition.
 //!
 //! Each minute, in order:
-//! 1. market orders placed at the previous close fill at this minute's open,
-//!    moved against us by `slippage_bps`, paying `fee_rate` of notional;
-//! 2. open positions are managed on this minute's candle (stop touched:
-//!    closed at the stop price with slippage, as the exchange's stop order
-//!    would; partial exits and stop moves: [`Position::on_candle`]);
-//! 3. equity (cash + unrealized at the close) goes to the risk state, which
-//!    may halt entries or flatten;
-//! 4. the selected symbols are ranked ([`crate::signals`]); each entry is
-//!    sized from its ATR stop ([`size_position`]) and checked by the gate
-//!    ([`RiskState::check_entry`], with the portfolio's one-day VaR and the
-//!    correlations to the open positions) after it is scaled down to fit
-//!    the VaR budget; approved ones become market orders for the next
-//!    open (below the exchange's minimums they are dropped).
-//!
-//! Cash moves only by realized PnL and fees, so at every minute
-//! equity = initial cash + Σ realized − Σ fees + Σ unrealized, which the
-//! tests check.
+//! 1. the venue ([`PaperVenue`]): market orders placed at the previous
+//!    close fill at this minute's open (slippage and fee), then protective
+//!    stops touched by the candle fill at their price;
+//! 2. the book ([`PositionBook`]) takes the fills and the marks, pays
+//!    funding at each 8-hour boundary, and manages the positions (trailing
+//!    stops move the venue's stop; partial exits become reduce-only
+//!    orders);
+//! 3. equity goes to the risk desk ([`RiskDesk`]), which may halt entries
+//!    or flatten (entries cancelled, every position closed at the next
+//!    open);
+//! 4. the signal desk ([`SignalDesk`]) ranks the selection; each entry is
+//!    sized, fitted to the VaR budget and gated by the risk desk; approved
+//!    ones become market orders for the next open.
 
-use crate::analysis::composite::CompositeSignals;
+use super::book::{Management, PositionBook};
+use super::event::OrderRequest;
+pub use super::event::TradeEvent;
+use super::paper_venue::{FillModel, PaperVenue};
+use super::risk_desk::{EntryDecision, GateInput, RiskDesk, RiskDeskConfig};
+use super::signal_desk::{SignalDesk, SignalDeskConfig, SignalInput};
 use crate::events::signal::SymbolScore;
 use crate::exchange::binance::decimal::Decimal;
 use crate::exchange::binance::filters::{LotSize, PriceFilter, SymbolRules};
-use crate::execution::order::{ManagedOrder, OrderEvent, client_order_id};
 use crate::market::instrument::Instrument;
 use crate::market::{Candle, Symbol};
-use crate::portfolio::position::{ManagementConfig, Position, PositionAction};
-use crate::risk::limits::{
-    EntryRequest, OpenPosition, Rejection, RiskAction, RiskDecision, RiskLimits, RiskState,
-};
-use crate::risk::sizing::{PositionSide, SizingConfig, size_position};
-use crate::risk::var;
-use crate::signals::conditions::{ConditionsConfig, MarketSnapshot, classify};
-use crate::signals::confidence::{HitRates, confidence};
-use crate::signals::factors::{MarketInputs, WEIGHTS, score as factor_score};
-use crate::signals::ranker::{Candidate, RankedSignal, RankerConfig, estimates, rank};
+use crate::portfolio::position::{ManagementConfig, Position};
+use crate::risk::limits::{RiskAction, RiskLimits, RiskState};
+use crate::risk::sizing::SizingConfig;
+use crate::signals::conditions::ConditionsConfig;
+use crate::signals::ranker::RankerConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// The signal type whose hit rate the confidence uses.
-const SIGNAL_KIND: &str = "multi_factor";
 
 /// Knobs of the engine; every one is a config key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +55,9 @@ pub struct PaperConfig {
     pub fee_rate: f64,
     /// Adverse move of every fill, basis points.
     pub slippage_bps: f64,
+    /// Funding rate per 8 hours, paid by longs when positive (Binance's
+    /// baseline is 0.01%: the interest rate with a zero premium).
+    pub funding_rate: f64,
     /// VaR horizon in 1m periods (1,440 = one day).
     pub var_horizon_minutes: f64,
     /// Horizon of the expected-return estimate, minutes.
@@ -77,8 +74,40 @@ impl Default for PaperConfig {
             management: ManagementConfig::default(),
             fee_rate: 0.0004,
             slippage_bps: 1.0,
+            funding_rate: 0.0001,
             var_horizon_minutes: 1_440.0,
             estimate_horizon_minutes: 60.0,
+        }
+    }
+}
+
+impl PaperConfig {
+    /// The signal desk's part.
+    #[must_use]
+    pub fn signal_desk(&self) -> SignalDeskConfig {
+        SignalDeskConfig {
+            ranker: self.ranker,
+            conditions: self.conditions,
+            estimate_horizon_minutes: self.estimate_horizon_minutes,
+        }
+    }
+
+    /// The risk desk's part.
+    #[must_use]
+    pub fn risk_desk(&self) -> RiskDeskConfig {
+        RiskDeskConfig {
+            sizing: self.sizing,
+            limits: self.limits,
+            var_horizon_minutes: self.var_horizon_minutes,
+        }
+    }
+
+    /// The paper venue's fill model.
+    #[must_use]
+    pub fn fill_model(&self) -> FillModel {
+        FillModel {
+            fee_rate: self.fee_rate,
+            slippage_bps: self.slippage_bps,
         }
     }
 }
@@ -104,82 +133,16 @@ pub struct MinuteInput<'a> {
     pub rules: &'a BTreeMap<Symbol, SymbolRules>,
 }
 
-/// What the engine did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum TradeEvent {
-    /// A ranked entry signal, with every input.
-    EntrySignal(RankedSignal),
-    /// The gate refused an entry.
-    EntryRejected {
-        /// Symbol.
-        symbol: Symbol,
-        /// Why.
-        rejection: Rejection,
-    },
-    /// A market order was placed for the next open.
-    OrderPlaced(ManagedOrder),
-    /// An order filled.
-    OrderFilled {
-        /// Our id.
-        client_id: String,
-        /// Symbol.
-        symbol: Symbol,
-        /// Direction of the fill.
-        side: PositionSide,
-        /// Quantity.
-        qty: f64,
-        /// Price.
-        price: f64,
-        /// Fee.
-        fee: f64,
-        /// When, ms.
-        at: i64,
-    },
-    /// A position opened.
-    PositionOpened(Position),
-    /// A position's stop moved.
-    StopMoved {
-        /// Symbol.
-        symbol: Symbol,
-        /// New stop.
-        stop: f64,
-    },
-    /// A position closed, with its net PnL.
-    PositionClosed {
-        /// Symbol.
-        symbol: Symbol,
-        /// Realized − fees + funding.
-        pnl: f64,
-    },
-    /// The risk state halted entries or flattened.
-    Risk(RiskAction),
-}
-
-/// A placed order with what opening it needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Pending {
-    order: ManagedOrder,
-    /// The stop of the position an entry opens.
-    stop: f64,
-}
-
-/// The engine's state.
+/// The engine's state: the four cores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaperEngine {
     cfg: PaperConfig,
-    initial_cash: f64,
-    cash: f64,
-    positions: BTreeMap<Symbol, Position>,
-    pending: Vec<Pending>,
-    risk: RiskState,
-    hits: HitRates,
-    seq: u64,
-    trade_id: i64,
-    realized: f64,
-    fees: f64,
-    /// Last close seen per symbol (a symbol without a candle this minute
-    /// keeps its last mark).
-    marks: BTreeMap<Symbol, f64>,
+    signals: SignalDesk,
+    risk: RiskDesk,
+    book: PositionBook,
+    venue: PaperVenue,
+    /// Open time of the last minute seen (funding boundaries).
+    last_time: Option<i64>,
 }
 
 /// The exchange rules of a synthetic or replayed instrument.
@@ -213,462 +176,180 @@ impl PaperEngine {
     #[must_use]
     pub fn new(cfg: PaperConfig, cash: f64, now_ms: i64) -> Self {
         Self {
+            signals: SignalDesk::new(cfg.signal_desk()),
+            risk: RiskDesk::new(cfg.risk_desk(), cash, now_ms),
+            book: PositionBook::new(cash),
+            venue: PaperVenue::new(cfg.fill_model()),
             cfg,
-            initial_cash: cash,
-            cash,
-            positions: BTreeMap::new(),
-            pending: Vec::new(),
-            risk: RiskState::new(cash, now_ms),
-            hits: HitRates::default(),
-            seq: 0,
-            trade_id: 0,
-            realized: 0.0,
-            fees: 0.0,
-            marks: BTreeMap::new(),
+            last_time: None,
         }
     }
 
     /// Open positions.
     #[must_use]
     pub fn positions(&self) -> &BTreeMap<Symbol, Position> {
-        &self.positions
+        self.book.positions()
     }
 
-    /// Cash: initial + realized − fees.
+    /// Cash: initial + realized − fees + funding.
     #[must_use]
     pub fn cash(&self) -> f64 {
-        self.cash
+        self.book.cash()
     }
 
     /// Realized price PnL and fees so far.
     #[must_use]
     pub fn realized_and_fees(&self) -> (f64, f64) {
-        (self.realized, self.fees)
+        self.book.realized_and_fees()
+    }
+
+    /// The book (positions, cash, funding).
+    #[must_use]
+    pub fn book(&self) -> &PositionBook {
+        &self.book
+    }
+
+    /// The venue (open orders).
+    #[must_use]
+    pub fn venue(&self) -> &PaperVenue {
+        &self.venue
     }
 
     /// The risk state (halt, peak, day).
     #[must_use]
     pub fn risk(&self) -> &RiskState {
-        &self.risk
+        self.risk.state()
     }
 
     /// Equity: cash + unrealized at each symbol's last close.
     #[must_use]
     pub fn equity(&self) -> f64 {
-        self.cash
-            + self
-                .positions
-                .iter()
-                .map(|(s, p)| p.unrealized(self.marks.get(s).copied().unwrap_or(p.entry)))
-                .sum::<f64>()
+        self.book.equity()
     }
 
-    /// Places a market order for the next open: a new order id, an
-    /// `OrderPlaced` event, and the pending entry (with the stop an entry
-    /// opens its position with).
-    fn place(&mut self, order: ManagedOrder, stop: f64, out: &mut Vec<TradeEvent>) {
-        out.push(TradeEvent::OrderPlaced(order.clone()));
-        self.pending.push(Pending { order, stop });
+    /// The identity the books keep: cash − (initial cash + realized −
+    /// fees + funding), 0 up to rounding.
+    #[must_use]
+    pub fn accounting_error(&self) -> f64 {
+        self.book.accounting_error()
     }
 
-    /// A new order (the next client id) at decision price `price`.
-    fn order(
-        &mut self,
-        symbol: &Symbol,
-        side: PositionSide,
-        qty: f64,
-        price: f64,
-        reduce: bool,
-        at: i64,
-    ) -> ManagedOrder {
-        self.seq += 1;
-        ManagedOrder::new(
-            client_order_id(self.seq, 0),
-            symbol.clone(),
-            side,
-            qty,
-            reduce,
-            price,
-            at,
-        )
-    }
-
-    /// Fills `qty` of `symbol` at `price` (slippage applied here) and books
-    /// it on the position.
-    fn fill(
-        &mut self,
-        mut o: ManagedOrder,
-        stop: f64,
-        raw_price: f64,
-        at: i64,
-        out: &mut Vec<TradeEvent>,
-    ) {
-        if o.reduce_only {
-            // A reduce-only order never opens or flips: it shrinks to what
-            // is open, and lapses when nothing is (the venue would cancel
-            // it the same way).
-            let open = self
-                .positions
-                .get(&o.symbol)
-                .filter(|p| p.side != o.side)
-                .map_or(0.0, |p| p.qty);
-            if open <= 0.0 {
-                let _ = o.apply(&OrderEvent::Canceled { at });
-                return;
-            }
-            o.qty = o.qty.min(open);
-        }
-        let s = o.side.sign();
-        let price = raw_price * (1.0 + s * self.cfg.slippage_bps / 1e4);
-        let fee = o.qty * price * self.cfg.fee_rate;
-        self.trade_id += 1;
-        let ev = OrderEvent::Fill {
-            trade_id: self.trade_id,
-            qty: o.qty,
-            price,
-            fee,
-            at,
-        };
-        if o.apply(&ev).is_err() {
-            return;
-        }
-        self.fees += fee;
-        self.cash -= fee;
-        out.push(TradeEvent::OrderFilled {
-            client_id: o.client_id.clone(),
-            symbol: o.symbol.clone(),
-            side: o.side,
-            qty: o.qty,
-            price,
-            fee,
-            at,
-        });
-        match self.positions.get_mut(&o.symbol) {
-            None if !o.reduce_only => {
-                let p = Position::open(o.symbol.clone(), o.side, o.qty, price, stop, fee, at);
-                out.push(TradeEvent::PositionOpened(p.clone()));
-                self.positions.insert(o.symbol.clone(), p);
-            }
-            None => {}
-            Some(p) => {
-                let pnl = p.fill(o.side, o.qty, price, fee);
-                self.realized += pnl;
-                self.cash += pnl;
-                if p.is_closed() {
-                    let net = p.realized - p.fees + p.funding;
-                    self.hits.record(SIGNAL_KIND, net > 0.0);
-                    out.push(TradeEvent::PositionClosed {
-                        symbol: o.symbol.clone(),
-                        pnl: net,
-                    });
-                    self.positions.remove(&o.symbol);
+    /// Books venue events on the book (fills open and close positions;
+    /// closed positions feed the hit rate).
+    fn book_venue_events(&mut self, venue_events: Vec<TradeEvent>, out: &mut Vec<TradeEvent>) {
+        for e in venue_events {
+            let booked = match &e {
+                TradeEvent::OrderFilled(f) => self.book.on_fill(f),
+                _ => Vec::new(),
+            };
+            out.push(e);
+            for b in booked {
+                if let TradeEvent::PositionClosed { pnl, .. } = &b {
+                    self.signals.record_outcome(*pnl);
                 }
+                out.push(b);
             }
         }
+    }
+
+    fn submit(&mut self, req: &OrderRequest, out: &mut Vec<TradeEvent>) {
+        out.push(TradeEvent::OrderPlaced(self.venue.submit(req)));
     }
 
     /// One closed minute.
     pub fn on_minute(&mut self, m: &MinuteInput<'_>) -> Vec<TradeEvent> {
         let mut out = Vec::new();
-        for (s, c) in m.candles {
-            self.marks.insert(s.clone(), c.close);
+        // 1. The venue: fills at the open, then touched stops.
+        let venue_events = self.venue.on_candles(m.time, m.candles);
+        // 2. The book: fills, marks, funding, management.
+        self.book_venue_events(venue_events, &mut out);
+        self.book.mark_candles(m.candles);
+        if let Some(prev) = self.last_time {
+            out.extend(self.book.fund(prev, m.time, self.cfg.funding_rate));
         }
-        // 1. Fill at this minute's open.
-        let pending = std::mem::take(&mut self.pending);
-        for p in pending {
-            match m.candles.get(&p.order.symbol) {
-                Some(c) => self.fill(p.order, p.stop, c.open, m.time, &mut out),
-                None => self.pending.push(p),
+        self.last_time = Some(m.time);
+        let (asks, events) = self
+            .book
+            .manage(m.time, m.candles, m.atr, &self.cfg.management);
+        out.extend(events);
+        for ask in asks {
+            match ask {
+                Management::MoveStop(s, stop) => self.venue.move_stop(&s, stop),
+                Management::Order(req) => self.submit(&req, &mut out),
             }
         }
-        // 2. Manage positions on this minute's candle.
-        let symbols: Vec<Symbol> = self.positions.keys().cloned().collect();
-        for s in symbols {
-            let Some(c) = m.candles.get(&s) else { continue };
-            let atr = m.atr.get(&s).copied().unwrap_or(f64::NAN);
-            let Some(p) = self.positions.get_mut(&s) else {
-                continue;
-            };
-            let (side, qty) = (p.side, p.qty);
-            let exit = side.opposite();
-            for a in p.on_candle(c.high, c.low, atr, &self.cfg.management) {
-                match a {
-                    PositionAction::StopTouched(stop) => {
-                        self.seq += 1;
-                        let o = ManagedOrder::new(
-                            client_order_id(self.seq, 0),
-                            s.clone(),
-                            exit,
-                            qty,
-                            true,
-                            stop,
-                            m.time,
-                        );
-                        out.push(TradeEvent::OrderPlaced(o.clone()));
-                        self.fill(o, stop, stop, m.time, &mut out);
-                        break;
-                    }
-                    PositionAction::PartialExit { qty, .. } => {
-                        let o = self.order(&s, exit, qty, c.close, true, m.time);
-                        self.place(o, f64::NAN, &mut out);
-                    }
-                    PositionAction::MoveStop(stop) => {
-                        out.push(TradeEvent::StopMoved {
-                            symbol: s.clone(),
-                            stop,
-                        });
-                    }
-                }
-            }
-        }
-        // 3. Equity to the risk state.
-        let equity = self.equity();
-        if let Some(action) = self.risk.on_equity(m.time, equity, &self.cfg.limits) {
+        // 3. Equity to the risk desk.
+        let equity = self.book.equity();
+        if let Some(action) = self.risk.on_equity(m.time, equity) {
             if let RiskAction::Flatten(_) = &action {
-                let open: Vec<(Symbol, PositionSide, f64)> = self
-                    .positions
-                    .iter()
-                    .map(|(s, p)| (s.clone(), p.side, p.qty))
-                    .collect();
-                for (s, side, qty) in open {
-                    let exit = side.opposite();
-                    let px = m.candles.get(&s).map_or(f64::NAN, |c| c.close);
-                    let o = self.order(&s, exit, qty, px, true, m.time);
-                    self.place(o, f64::NAN, &mut out);
+                out.extend(self.venue.cancel_entries(m.time));
+                for req in self.book.flatten_orders(m.time) {
+                    self.submit(&req, &mut out);
                 }
             }
             out.push(TradeEvent::Risk(action));
         }
         // 4. Entries from the selection.
-        if self.risk.halt.is_none() {
+        if !self.risk.halted() {
             self.entries(m, equity, &mut out);
         }
         out
     }
 
     fn entries(&mut self, m: &MinuteInput<'_>, equity: f64, out: &mut Vec<TradeEvent>) {
-        let market: Vec<f64> = mean_returns(m.returns);
-        let mut abs_rho = Vec::new();
-        for (i, a) in m.top.iter().enumerate() {
-            for b in &m.top[i + 1..] {
-                if let Some(r) = (m.correlation)(a, b) {
-                    abs_rho.push(r.abs());
-                }
-            }
-        }
-        let vols: Vec<f64> = m
-            .scores
-            .values()
-            .map(|s| s.components.volatility)
-            .filter(|v| v.is_finite())
-            .collect();
-        let snapshot = MarketSnapshot {
-            mean_return: market.iter().sum(),
-            median_atr_percentile: median(vols),
-            mean_abs_correlation: if abs_rho.is_empty() {
-                0.0
-            } else {
-                abs_rho.iter().sum::<f64>() / abs_rho.len() as f64
-            },
-            median_spread: f64::NAN,
-            usual_spread: f64::NAN,
-        };
-        let conditions = classify(&snapshot, &self.cfg.conditions);
-        let mut factor_scores = BTreeMap::new();
-        for s in m.top {
-            if let Some(sc) = m.scores.get(s) {
-                let r = m.returns.get(s).copied().unwrap_or_default();
-                let velocity: f64 = r.iter().rev().take(10).sum();
-                let inputs = MarketInputs {
-                    velocity,
-                    ..MarketInputs::unknown()
-                };
-                factor_scores.insert(
-                    s.clone(),
-                    (
-                        factor_score(&sc.signals, &sc.components, &inputs, &WEIGHTS),
-                        sc.clone(),
-                    ),
-                );
-            }
-        }
-        let candidates: Vec<Candidate> = factor_scores
-            .iter()
-            .map(|(s, (f, sc))| {
-                let others: Vec<f64> = factor_scores
-                    .iter()
-                    .filter(|(o, _)| *o != s)
-                    .map(|(_, (g, _))| g.score)
-                    .collect();
-                let dir = if f.score >= 0.0 { 1.0 } else { -1.0 };
-                let signals: &CompositeSignals = &sc.signals;
-                let r = m.returns.get(s).copied().unwrap_or_default();
-                Candidate {
-                    symbol: s.clone(),
-                    factors: *f,
-                    confidence: confidence(
-                        dir,
-                        self.hits.rate(SIGNAL_KIND),
-                        &others,
-                        sc.components.volume,
-                        signals,
-                    ),
-                    risk: estimates(r, &market, self.cfg.estimate_horizon_minutes),
-                }
-            })
-            .collect();
-        for signal in rank(candidates, &conditions, &self.cfg.ranker) {
+        let ranked = self.signals.rank(&SignalInput {
+            scores: m.scores,
+            top: m.top,
+            returns: m.returns,
+            correlation: m.correlation,
+        });
+        for signal in ranked {
             let Some(side) = signal.entry else { continue };
             let s = signal.candidate.symbol.clone();
-            if self.positions.contains_key(&s) || self.pending.iter().any(|p| p.order.symbol == s) {
+            if self.book.positions().contains_key(&s) || self.venue.has_working(&s) {
                 continue;
             }
             let (Some(c), Some(rules)) = (m.candles.get(&s), m.rules.get(&s)) else {
                 continue;
             };
-            let atr = m.atr.get(&s).copied().unwrap_or(f64::NAN);
             out.push(TradeEvent::EntrySignal(signal));
-            let Ok(sized) = size_position(side, equity, c.close, atr, &self.cfg.sizing, rules)
-            else {
-                continue;
-            };
-            let open: Vec<OpenPosition> = self
-                .positions
-                .values()
-                .map(|p| OpenPosition {
-                    symbol: p.symbol.clone(),
-                    side: p.side,
-                    notional: p.qty * m.candles.get(&p.symbol).map_or(p.entry, |k| k.close),
-                })
-                .collect();
-            // Fit the entry into the VaR budget first: VaR grows with the
-            // entry's notional, so scale it by budget / VaR once and check
-            // again (the gate still refuses what does not fit, e.g. when the
-            // open positions alone use the budget).
-            let budget = self.cfg.limits.max_var_fraction * equity;
-            let mut notional = sized.notional;
-            let mut var_with_entry = self.var_with(&open, &s, side, notional, m.returns);
-            if var_with_entry > budget && var_with_entry.is_finite() {
-                notional *= 0.999 * budget / var_with_entry;
-                var_with_entry = self.var_with(&open, &s, side, notional, m.returns);
-            }
-            let correlations = open
-                .iter()
-                .map(|p| {
-                    (
-                        p.symbol.clone(),
-                        (m.correlation)(&s, &p.symbol).unwrap_or(f64::NAN),
-                    )
-                })
-                .collect();
-            let req = EntryRequest {
-                symbol: s.clone(),
+            let open = self.book.open_positions();
+            let decision = self.risk.gate(
+                &s,
                 side,
-                notional,
-                var_with_entry,
-                correlations,
-            };
-            let decision = match self.risk.check_entry(&req, &open, equity, &self.cfg.limits) {
-                RiskDecision::Approve if notional < sized.notional => RiskDecision::Resize {
-                    notional,
-                    by: "var".into(),
+                &GateInput {
+                    at: m.time,
+                    equity,
+                    price: c.close,
+                    atr: m.atr.get(&s).copied().unwrap_or(f64::NAN),
+                    rules,
+                    open: &open,
+                    returns: m.returns,
+                    correlation: m.correlation,
                 },
-                d => d,
-            };
-            let qty = match decision {
-                RiskDecision::Approve => sized.qty,
-                RiskDecision::Resize { notional, by } => {
-                    let q = rules
-                        .round_qty(
-                            notional / c.close,
-                            crate::exchange::binance::filters::OrderKind::Market,
-                        )
-                        .map(|q| q.value().to_f64())
-                        .unwrap_or(0.0);
-                    let min = rules.min_notional.map_or(0.0, |d| d.to_f64());
-                    if q <= 0.0 || q * c.close < min {
-                        out.push(TradeEvent::EntryRejected {
-                            symbol: s,
-                            rejection: Rejection::TooSmall { by },
-                        });
-                        continue;
-                    }
-                    q
-                }
-                RiskDecision::Reject(rejection) => {
-                    out.push(TradeEvent::EntryRejected {
-                        symbol: s,
-                        rejection,
-                    });
-                    continue;
-                }
-            };
-            let o = self.order(&s, side, qty, c.close, false, m.time);
-            self.place(o, sized.stop, out);
-        }
-    }
-
-    /// One-day portfolio VaR (worst of the four) with the entry added.
-    fn var_with(
-        &self,
-        open: &[OpenPosition],
-        s: &Symbol,
-        side: PositionSide,
-        notional: f64,
-        returns: &BTreeMap<Symbol, &[f64]>,
-    ) -> f64 {
-        let mut exposures = Vec::new();
-        let mut series: Vec<&[f64]> = Vec::new();
-        for p in open {
-            if let Some(&r) = returns.get(&p.symbol) {
-                exposures.push(p.side.sign() * p.notional);
-                series.push(r);
+            );
+            match decision {
+                EntryDecision::Order(req) => self.submit(&req, out),
+                EntryDecision::Rejected(rejection) => out.push(TradeEvent::EntryRejected {
+                    symbol: s,
+                    rejection,
+                }),
             }
         }
-        let Some(&r) = returns.get(s) else {
-            return f64::NAN;
-        };
-        exposures.push(side.sign() * notional);
-        series.push(r);
-        var::portfolio(&exposures, &series, self.cfg.var_horizon_minutes)
-            .map_or(f64::NAN, |v| v.worst())
     }
-
-    /// The identity the books keep: cash − (initial cash + realized −
-    /// fees), 0 up to rounding (cash is moved fill by fill, realized PnL
-    /// and fees are tallied apart).
-    #[must_use]
-    pub fn accounting_error(&self) -> f64 {
-        self.cash - (self.initial_cash + self.realized - self.fees)
-    }
-}
-
-fn mean_returns(returns: &BTreeMap<Symbol, &[f64]>) -> Vec<f64> {
-    let n = returns.values().map(|r| r.len()).min().unwrap_or(0);
-    if returns.is_empty() || n == 0 {
-        return Vec::new();
-    }
-    (0..n)
-        .map(|i| returns.values().map(|r| r[r.len() - n + i]).sum::<f64>() / returns.len() as f64)
-        .collect()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::analysis::breakout::BreakoutSettings;
+    use crate::execution::order::ManagedOrder;
     use crate::market::synthetic::{SyntheticConfig, SyntheticMarket};
     use crate::node::symbol::{SymbolAnalyzer, SymbolConfig};
+    use crate::risk::limits::Rejection;
     use crate::selection::correlation::ReturnWindows;
     use crate::selection::top::{TopConfig, select_top};
+    use crate::trading::event::Fill;
     use std::collections::VecDeque;
 
     /// Runs the engine over `minutes` live minutes of a synthetic market
@@ -798,7 +479,7 @@ mod tests {
         let fills: Vec<&TradeEvent> = events
             .iter()
             .copied()
-            .filter(|e| matches!(e, TradeEvent::OrderFilled { .. }))
+            .filter(|e| matches!(e, TradeEvent::OrderFilled(_)))
             .collect();
         assert!(
             fills.len() >= 4,
@@ -806,9 +487,9 @@ mod tests {
             fills.len()
         );
         for f in &fills {
-            let TradeEvent::OrderFilled {
+            let TradeEvent::OrderFilled(Fill {
                 client_id, symbol, ..
-            } = f
+            }) = f
             else {
                 unreachable!()
             };
@@ -831,7 +512,8 @@ mod tests {
         );
         let (realized, fees) = engine.realized_and_fees();
         assert!(fees > 0.0);
-        assert!((engine.cash() - (100_000.0 + realized - fees)).abs() < 1e-6);
+        let funding = engine.book().funding();
+        assert!((engine.cash() - (100_000.0 + realized - fees + funding)).abs() < 1e-6);
     }
 
     #[test]

@@ -1,0 +1,166 @@
+//! The signal desk: from a selection to ranked signals. Multi-factor score
+//! per selected symbol, confidence (the signal type's own hit rate, tracked
+//! online from closed positions), risk estimates, market conditions and
+//! the ranker's five steps ([`crate::signals`]). The SignalActor is its
+//! shell.
+
+use crate::analysis::composite::CompositeSignals;
+use crate::events::signal::SymbolScore;
+use crate::market::Symbol;
+use crate::signals::conditions::{ConditionsConfig, MarketSnapshot, classify};
+use crate::signals::confidence::{HitRates, confidence};
+use crate::signals::factors::{MarketInputs, WEIGHTS, score as factor_score};
+use crate::signals::ranker::{Candidate, RankedSignal, RankerConfig, estimates, rank};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The signal type whose hit rate the confidence uses.
+pub const SIGNAL_KIND: &str = "multi_factor";
+
+/// One selection, as the desk sees it.
+pub struct SignalInput<'a> {
+    /// The latest score of every universe symbol.
+    pub scores: &'a BTreeMap<Symbol, SymbolScore>,
+    /// The selection, best first.
+    pub top: &'a [Symbol],
+    /// Recent 1m simple returns per symbol, oldest first.
+    pub returns: &'a BTreeMap<Symbol, &'a [f64]>,
+    /// Correlation of two symbols' returns, when known.
+    pub correlation: &'a dyn Fn(&Symbol, &Symbol) -> Option<f64>,
+}
+
+/// The desk's knobs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalDeskConfig {
+    /// Ranker steps 3–5.
+    pub ranker: RankerConfig,
+    /// Market-condition thresholds.
+    pub conditions: ConditionsConfig,
+    /// Horizon of the expected-return estimate, minutes.
+    pub estimate_horizon_minutes: f64,
+}
+
+/// The desk's state: the online hit rates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignalDesk {
+    cfg: SignalDeskConfig,
+    hits: HitRates,
+}
+
+impl SignalDesk {
+    /// A desk with no history.
+    #[must_use]
+    pub fn new(cfg: SignalDeskConfig) -> Self {
+        Self {
+            cfg,
+            hits: HitRates::default(),
+        }
+    }
+
+    /// A closed position's outcome (a win when its net PnL was positive).
+    pub fn record_outcome(&mut self, net_pnl: f64) {
+        self.hits.record(SIGNAL_KIND, net_pnl > 0.0);
+    }
+
+    /// The hit rate so far (the prior until outcomes are recorded).
+    #[must_use]
+    pub fn hit_rate(&self) -> f64 {
+        self.hits.rate(SIGNAL_KIND)
+    }
+
+    /// Ranks the selection: every selected symbol with a score becomes a
+    /// ranked signal (an entry or not), best first.
+    #[must_use]
+    pub fn rank(&self, m: &SignalInput<'_>) -> Vec<RankedSignal> {
+        let market = mean_returns(m.returns);
+        let mut abs_rho = Vec::new();
+        for (i, a) in m.top.iter().enumerate() {
+            for b in &m.top[i + 1..] {
+                if let Some(r) = (m.correlation)(a, b) {
+                    abs_rho.push(r.abs());
+                }
+            }
+        }
+        let vols: Vec<f64> = m
+            .scores
+            .values()
+            .map(|s| s.components.volatility)
+            .filter(|v| v.is_finite())
+            .collect();
+        let snapshot = MarketSnapshot {
+            mean_return: market.iter().sum(),
+            median_atr_percentile: median(vols),
+            mean_abs_correlation: if abs_rho.is_empty() {
+                0.0
+            } else {
+                abs_rho.iter().sum::<f64>() / abs_rho.len() as f64
+            },
+            median_spread: f64::NAN,
+            usual_spread: f64::NAN,
+        };
+        let conditions = classify(&snapshot, &self.cfg.conditions);
+        let mut factor_scores = BTreeMap::new();
+        for s in m.top {
+            if let Some(sc) = m.scores.get(s) {
+                let r = m.returns.get(s).copied().unwrap_or_default();
+                let velocity: f64 = r.iter().rev().take(10).sum();
+                let inputs = MarketInputs {
+                    velocity,
+                    ..MarketInputs::unknown()
+                };
+                factor_scores.insert(
+                    s.clone(),
+                    (
+                        factor_score(&sc.signals, &sc.components, &inputs, &WEIGHTS),
+                        sc,
+                    ),
+                );
+            }
+        }
+        let candidates: Vec<Candidate> = factor_scores
+            .iter()
+            .map(|(s, (f, sc))| {
+                let others: Vec<f64> = factor_scores
+                    .iter()
+                    .filter(|(o, _)| *o != s)
+                    .map(|(_, (g, _))| g.score)
+                    .collect();
+                let dir = if f.score >= 0.0 { 1.0 } else { -1.0 };
+                let signals: &CompositeSignals = &sc.signals;
+                let r = m.returns.get(s).copied().unwrap_or_default();
+                Candidate {
+                    symbol: s.clone(),
+                    factors: *f,
+                    confidence: confidence(
+                        dir,
+                        self.hits.rate(SIGNAL_KIND),
+                        &others,
+                        sc.components.volume,
+                        signals,
+                    ),
+                    risk: estimates(r, &market, self.cfg.estimate_horizon_minutes),
+                }
+            })
+            .collect();
+        rank(candidates, &conditions, &self.cfg.ranker)
+    }
+}
+
+/// The equal-weight mean of the symbols' returns over their common length.
+fn mean_returns(returns: &BTreeMap<Symbol, &[f64]>) -> Vec<f64> {
+    let n = returns.values().map(|r| r.len()).min().unwrap_or(0);
+    if returns.is_empty() || n == 0 {
+        return Vec::new();
+    }
+    (0..n)
+        .map(|i| returns.values().map(|r| r[r.len() - n + i]).sum::<f64>() / returns.len() as f64)
+        .collect()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
