@@ -104,6 +104,21 @@ impl Board {
         });
     }
 
+    /// The latest streaming value of `column` on `interval` for `s`.
+    #[must_use]
+    pub fn value(
+        &self,
+        s: &Symbol,
+        interval: quantumtrade::market::Interval,
+        column: quantumtrade::indicators::battery::Column,
+    ) -> Option<f64> {
+        let v = self.symbols.get(s)?;
+        v.streaming
+            .get(&interval)
+            .map(|r| r.row[column as usize])
+            .filter(|x| x.is_finite())
+    }
+
     /// Forgets a symbol that left the universe.
     pub fn remove(&self, s: &Symbol) {
         self.symbols.remove(s);

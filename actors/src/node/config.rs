@@ -41,6 +41,37 @@ pub struct NodeConfig {
     pub state: StateSection,
     /// Alert thresholds.
     pub alerts: AlertConfig,
+    /// Trading: signals, risk, positions, execution.
+    pub trading: TradingSection,
+}
+
+/// `[trading]`: the trading actors and their cores (`[trading.engine]`
+/// holds sizing, limits, ranking, management, fees, slippage and funding).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TradingSection {
+    /// Run the trading actors (false: the node analyses and selects only).
+    pub enabled: bool,
+    /// Where orders go: "paper" (the in-process fill model; the default).
+    pub venue: String,
+    /// Starting cash of the paper account, USDT.
+    pub cash: f64,
+    /// 1m returns per symbol for VaR and the risk estimates.
+    pub returns_window: usize,
+    /// The cores' knobs.
+    pub engine: quantumtrade::trading::paper::PaperConfig,
+}
+
+impl Default for TradingSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            venue: "paper".into(),
+            cash: 100_000.0,
+            returns_window: 240,
+            engine: quantumtrade::trading::paper::PaperConfig::default(),
+        }
+    }
 }
 
 /// `[indicators]`.
@@ -256,6 +287,19 @@ impl NodeConfig {
         }
         if self.indicators.batch_ms == 0 {
             errs.push("indicators.batch_ms must be > 0".to_owned());
+        }
+        let t = &self.trading;
+        if t.venue != "paper" {
+            errs.push(format!(
+                "trading.venue = {:?}: only \"paper\" is available in this build",
+                t.venue
+            ));
+        }
+        if !(t.cash.is_finite() && t.cash > 0.0) {
+            errs.push("trading.cash must be > 0".to_owned());
+        }
+        if t.returns_window < 2 {
+            errs.push("trading.returns_window must be >= 2".to_owned());
         }
         if self.supervision.base_ms == 0 || self.supervision.max_ms < self.supervision.base_ms {
             errs.push("supervision: 0 < base_ms <= max_ms".to_owned());

@@ -8,7 +8,9 @@
 //! State snapshots: `GET /state/snapshots` lists them; `POST
 //! /state/rollback/{id}` restores one and needs `Authorization: Bearer
 //! <admin token>` (401 without it, 403 when the node has no admin token:
-//! state-changing endpoints are then disabled).
+//! state-changing endpoints are then disabled). So do `POST /halt` (the
+//! kill switch: cancel entries, flatten, halt until resumed) and `POST
+//! /resume`, both with `?by=WHO`.
 
 use super::board::{SharedBoard, SymbolSummary};
 use super::state::{NodeState, SharedManager, SharedState};
@@ -46,6 +48,8 @@ pub struct AppState {
     pub manager: SharedManager,
     /// Bearer token of the state-changing endpoints (`None`: disabled).
     pub admin_token: Option<Arc<str>>,
+    /// The risk actor (the kill switch), when trading runs.
+    pub risk: Option<super::telemetry::Tracked<super::risk::RiskActor>>,
 }
 
 /// One snapshot as `/state/snapshots` lists it.
@@ -94,19 +98,27 @@ fn error(status: StatusCode, msg: String) -> Response {
     (status, Json(serde_json::json!({ "error": msg }))).into_response()
 }
 
-async fn rollback(State(a): State<AppState>, Path(id): Path<u64>, headers: HeaderMap) -> Response {
+/// `None` when `headers` carry the admin token; otherwise the 403 (no
+/// token configured) or 401 answer.
+fn refuse(a: &AppState, headers: &HeaderMap) -> Option<Response> {
     let Some(token) = a.admin_token.as_deref() else {
-        return error(
+        return Some(error(
             StatusCode::FORBIDDEN,
             "state-changing endpoints are disabled: set node.admin_token or QTRADE_ADMIN_TOKEN"
                 .into(),
-        );
+        ));
     };
-    if !authorized(&headers, token) {
-        return error(
+    (!authorized(headers, token)).then(|| {
+        error(
             StatusCode::UNAUTHORIZED,
             "missing or wrong bearer token".into(),
-        );
+        )
+    })
+}
+
+async fn rollback(State(a): State<AppState>, Path(id): Path<u64>, headers: HeaderMap) -> Response {
+    if let Some(r) = refuse(&a, &headers) {
+        return r;
     }
     match super::state::rollback(&a.state, &a.manager, id) {
         Ok(s) => {
@@ -114,6 +126,44 @@ async fn rollback(State(a): State<AppState>, Path(id): Path<u64>, headers: Heade
             Json(s).into_response()
         }
         Err(e) => error(StatusCode::NOT_FOUND, e.to_string()),
+    }
+}
+
+/// Who pulled the switch (`?by=`; "operator" when not given).
+#[derive(Debug, Deserialize)]
+struct By {
+    by: Option<String>,
+}
+
+/// `POST /halt` (kill switch: cancel entries, flatten, halt until resumed)
+/// and `POST /resume`.
+async fn switch(a: AppState, headers: HeaderMap, by: By, halt: bool) -> Response {
+    if let Some(r) = refuse(&a, &headers) {
+        return r;
+    }
+    let Some(risk) = a.risk.clone() else {
+        return error(StatusCode::CONFLICT, "trading is not running".into());
+    };
+    let by = by.by.unwrap_or_else(|| "operator".into());
+    let answer = if halt {
+        risk.ask(super::risk::Kill { by: by.clone() }).await
+    } else {
+        risk.ask(super::risk::Resume { by: by.clone() }).await
+    };
+    match answer {
+        Ok(Ok(())) => {
+            let what = if halt { "halted" } else { "resumed" };
+            eprintln!("qtrade: trading {what} by {by}");
+            let halted = a
+                .state
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .halted
+                .clone();
+            Json(serde_json::json!({ "halted": halted })).into_response()
+        }
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
 
@@ -175,6 +225,18 @@ pub fn router(app: AppState) -> Router {
             get(|State(a): State<AppState>| async move { Json(snapshots(&a.manager)) }),
         )
         .route("/state/rollback/{id}", post(rollback))
+        .route(
+            "/halt",
+            post(|State(a): State<AppState>, h: HeaderMap, Query(by): Query<By>| {
+                switch(a, h, by, true)
+            }),
+        )
+        .route(
+            "/resume",
+            post(|State(a): State<AppState>, h: HeaderMap, Query(by): Query<By>| {
+                switch(a, h, by, false)
+            }),
+        )
         .route(
             "/store/events",
             get(|State(a): State<AppState>, Query(q): Query<After>| async move {

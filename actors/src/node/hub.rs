@@ -44,6 +44,30 @@ impl History {
         }
     }
 
+    /// The candle of `s` that opened at `open_time`, if it is held.
+    #[must_use]
+    pub fn candle_at(h: &SharedHistory, s: &Symbol, open_time: i64) -> Option<Candle> {
+        let h = h.read().unwrap_or_else(PoisonError::into_inner);
+        let q = h.candles.get(s)?;
+        q.iter()
+            .rev()
+            .find(|c| c.open_time <= open_time)
+            .filter(|c| c.open_time == open_time)
+            .copied()
+    }
+
+    /// The last `n` closes of `s`, oldest first.
+    #[must_use]
+    pub fn closes(h: &SharedHistory, s: &Symbol, n: usize) -> Vec<f64> {
+        let h = h.read().unwrap_or_else(PoisonError::into_inner);
+        h.candles.get(s).map_or_else(Vec::new, |q| {
+            q.iter()
+                .skip(q.len().saturating_sub(n))
+                .map(|c| c.close)
+                .collect()
+        })
+    }
+
     /// The stored candles of `s`, oldest first.
     #[must_use]
     pub fn of(h: &SharedHistory, s: &Symbol) -> Vec<Candle> {

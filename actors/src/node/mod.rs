@@ -14,19 +14,28 @@
 //! - [`store`]: EventStore (sled, bincode, sequence keys).
 //! - [`state`] and [`http`]: `/state` and the endpoints.
 //! - [`alert`]: AlertActor (process and actor samples, alert rules).
+//! - [`signal`], [`risk`], [`position`], [`executor`]: the trading actors,
+//!   one per core of `quantumtrade::trading`, committing to the
+//!   [`journal`] before they act ([`trading`]: what they share).
 
 pub mod alert;
 pub mod board;
 pub mod config;
 pub mod dispatcher;
+pub mod executor;
 pub mod http;
 pub mod hub;
 pub mod indicator;
+pub mod journal;
+pub mod position;
+pub mod risk;
 pub mod selector;
+pub mod signal;
 pub mod state;
 pub mod store;
 pub mod symbol;
 pub mod telemetry;
+pub mod trading;
 pub mod universe;
 
 use actix::Supervisor;
@@ -40,6 +49,7 @@ use quantumtrade::events::{EventIds, SystemEvent};
 use quantumtrade::market::synthetic::{SyntheticConfig, SyntheticMarket};
 use quantumtrade::node::battery_batch::CpuBackend;
 use selector::SelectorActor;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use store::{Append, EventStore, Flush};
@@ -67,6 +77,11 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         .set_buckets_for_metric(
             Matcher::Full("qtrade_dispatcher_batch_seconds".into()),
             dispatcher::BATCH_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("qtrade_tick_to_order_seconds".into()),
+            trading::TRADE_BUCKETS,
         )
         .context("bad histogram buckets")?
         .set_buckets_for_metric(
@@ -103,6 +118,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
     let store = EventStore::open(&cfg.node.data_dir, Arc::clone(&store_stat))?;
     registry.set_dead_letters(store.dead_letters());
     let (events_tree, dead_letters_tree) = (store.events_tree(), store.dead_letters_tree());
+    let journal = store.journal()?;
     let node_url = cfg.node.data_dir.join(store::NODE_URL_FILE);
     let manager: state::SharedManager = Arc::new(std::sync::Mutex::new(
         quantumtrade::node::state_manager::StateManager::new(
@@ -164,6 +180,16 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             trades_per_minute: cfg.market.trades_per_minute,
             ..SyntheticConfig::default()
         });
+        let rules: Arc<BTreeMap<_, _>> = Arc::new(
+            market
+                .profiles()
+                .iter()
+                .filter_map(|p| {
+                    let r = quantumtrade::trading::paper::rules_of(&p.instrument).ok()?;
+                    Some((p.instrument.symbol.clone(), r))
+                })
+                .collect(),
+        );
         let (h, sel, hs, warm) = (
             Arc::clone(&history),
             selector.clone(),
@@ -201,6 +227,22 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             stat: ind_stat,
         };
         let board = Arc::new(board::Board::default());
+        let risk = if cfg.trading.enabled {
+            let t = TradingParts {
+                cfg: cfg.trading.clone(),
+                journal,
+                history: Arc::clone(&history),
+                board: Arc::clone(&board),
+                rules,
+                state: Arc::clone(&state),
+                selector: selector.clone(),
+                registry: Arc::clone(&registry),
+                capacity: cap,
+            };
+            Some(start_trading(t).context("cannot start the trading actors")?)
+        } else {
+            None
+        };
         let deps = SymbolDeps {
             cfg: cfg.symbol,
             breakout: cfg.breakout.clone(),
@@ -255,6 +297,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             dead_letters: dead_letters_tree,
             manager,
             admin_token,
+            risk,
         });
         let listener = tokio::net::TcpListener::from_std(listener).context("cannot adopt the listener")?;
         tokio::spawn(async move {
@@ -309,6 +352,107 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&node_url);
         anyhow::Ok(())
     })
+}
+
+/// What the trading actors are built from.
+struct TradingParts {
+    cfg: config::TradingSection,
+    journal: journal::Journal,
+    history: hub::SharedHistory,
+    board: board::SharedBoard,
+    rules: Arc<
+        BTreeMap<
+            quantumtrade::market::Symbol,
+            quantumtrade::exchange::binance::filters::SymbolRules,
+        >,
+    >,
+    state: state::SharedState,
+    selector: Tracked<SelectorActor>,
+    registry: Arc<Registry>,
+    capacity: usize,
+}
+
+/// Starts the executor, risk, signal and position actors (each supervised
+/// and restored from the journal), connects them to each other and to the
+/// selector; returns the risk actor (the kill switch's address).
+fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActor>> {
+    let ids: trading::SharedIds = Arc::new(std::sync::Mutex::new(EventIds::new(now_ms() + 1)));
+    let reg =
+        |name: &str, kind: &'static str| t.registry.register(name.into(), kind, None, t.capacity);
+    let engine = &t.cfg.engine;
+    // Built here so that a bad snapshot stops the start with its reason;
+    // restarts after a panic reload the journal in `restarting`.
+    let executor = executor::ExecutorActor::new(
+        engine.fill_model(),
+        t.journal.clone(),
+        Arc::clone(&t.history),
+        Arc::clone(&t.state),
+        Arc::clone(&ids),
+        reg("executor", "ExecutorActor"),
+    )?;
+    let executor = supervised(executor, executor::ExecutorActor::stat, t.capacity);
+    let risk = risk::RiskActor::new(
+        engine.risk_desk(),
+        t.cfg.cash,
+        risk::RiskInputs {
+            history: Arc::clone(&t.history),
+            board: Arc::clone(&t.board),
+            rules: Arc::clone(&t.rules),
+            returns_window: t.cfg.returns_window,
+        },
+        t.journal.clone(),
+        Arc::clone(&t.state),
+        Arc::clone(&ids),
+        executor.clone(),
+        reg("risk", "RiskActor"),
+    )?;
+    let risk = supervised(risk, risk::RiskActor::stat, t.capacity);
+    let signal = signal::SignalActor::new(
+        engine.signal_desk(),
+        Arc::clone(&t.history),
+        t.cfg.returns_window,
+        t.journal.clone(),
+        Arc::clone(&ids),
+        risk.clone(),
+        reg("signal", "SignalActor"),
+    )?;
+    let signal = supervised(signal, signal::SignalActor::stat, t.capacity);
+    let position = position::PositionActor::new(
+        t.cfg.cash,
+        engine.management.clone(),
+        engine.funding_rate,
+        t.journal,
+        t.board,
+        Arc::clone(&t.state),
+        ids,
+        position::PositionLinks {
+            executor: executor.clone(),
+            risk: risk.clone(),
+            signal: signal.clone(),
+            selector: t.selector.clone(),
+        },
+        reg("positions", "PositionActor"),
+    )?;
+    let position = supervised(position, position::PositionActor::stat, t.capacity);
+    executor.send(executor::ConnectPosition(position.clone()));
+    risk.send(risk::ConnectPositions(position));
+    t.selector.send(selector::ConnectTrading(signal, executor));
+    Ok(risk)
+}
+
+/// Starts `actor` under a supervisor with a bounded mailbox, tracked.
+fn supervised<A>(actor: A, stat: fn(&A) -> Arc<telemetry::ActorStat>, capacity: usize) -> Tracked<A>
+where
+    A: actix::Actor<Context = actix::Context<A>> + actix::Supervised,
+{
+    let s = stat(&actor);
+    Tracked {
+        addr: Supervisor::start(move |ctx: &mut actix::Context<A>| {
+            ctx.set_mailbox_capacity(capacity);
+            actor
+        }),
+        stat: s,
+    }
 }
 
 /// Longest wait for the mailboxes to empty on shutdown.

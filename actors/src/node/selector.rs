@@ -2,6 +2,8 @@
 //! every universe symbol, and the diversified top five, published as a
 //! `TopFiveSelected` event and into the node state.
 
+use super::executor::{ExecutorActor, MinuteClosed};
+use super::signal::{Selection, SignalActor};
 use super::state::{Pair, SharedState};
 use super::store::{Append, EventStore};
 use super::telemetry::{ActorStat, Tracked, now_ms};
@@ -51,6 +53,12 @@ pub struct Traded(pub Symbol, pub i64);
 #[rtype(result = "()")]
 pub struct UniverseChanged(pub BTreeSet<Symbol>, pub Vec<ScreenInput>);
 
+/// Connects the selector to the trading actors: it ticks the executor
+/// with each closed minute and hands each selection to the signal actor.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ConnectTrading(pub Tracked<SignalActor>, pub Tracked<ExecutorActor>);
+
 /// The selector.
 pub struct SelectorActor {
     windows: ReturnWindows,
@@ -66,6 +74,8 @@ pub struct SelectorActor {
     pending: Option<(i64, Instant)>,
     /// Market time (ms) each symbol was last traded.
     last_traded: BTreeMap<Symbol, i64>,
+    /// The trading actors, once connected.
+    trading: Option<ConnectTrading>,
 }
 
 impl SelectorActor {
@@ -91,6 +101,7 @@ impl SelectorActor {
             stat,
             pending: None,
             last_traded: BTreeMap::new(),
+            trading: None,
         }
     }
 
@@ -112,14 +123,14 @@ impl SelectorActor {
             return;
         }
         self.pending = None;
-        self.select(minute);
+        self.select(minute, routed_at);
         metrics::histogram!("qtrade_pipeline_latency_seconds")
             .record(routed_at.elapsed().as_secs_f64());
         let complete = if complete { "true" } else { "false" };
         metrics::counter!("qtrade_selections_total", "complete" => complete).increment(1);
     }
 
-    fn select(&mut self, minute: i64) {
+    fn select(&mut self, minute: i64, routed_at: Instant) {
         let scores: BTreeMap<Symbol, f64> = self
             .scores
             .iter()
@@ -171,8 +182,27 @@ impl SelectorActor {
             market_regime: regime,
         };
         let now = now_ms();
+        let top: Vec<Symbol> = event.picks.iter().map(|p| p.symbol.clone()).collect();
         let ev = self.ids.event(SignalEvent::from(event), now, None, None);
+        let cause = ev.meta.id;
         self.store.send(Append(ev));
+        if let Some(ConnectTrading(signal, _)) = &self.trading {
+            signal.send(Selection {
+                open_time: minute,
+                top,
+                scores: Arc::new(
+                    self.scores
+                        .iter()
+                        .filter(|(s, _)| self.universe.contains(*s))
+                        .map(|(s, v)| (s.clone(), v.clone()))
+                        .collect(),
+                ),
+                windows: Arc::new(self.windows.clone()),
+                min_overlap: self.min_overlap,
+                cause,
+                routed_at,
+            });
+        }
         self.stat.set_state(format!(
             "universe {} scored {}",
             self.universe.len(),
@@ -202,6 +232,13 @@ impl Handler<Closes> for SelectorActor {
             self.try_select(true);
             for (s, t, c) in &msg.closes {
                 self.windows.push(s, *t, *c);
+            }
+            // The venue fills against the minute before anything is decided
+            // on it (entries placed on this minute fill at the next open).
+            if let Some(ConnectTrading(_, executor)) = &self.trading {
+                executor.send(MinuteClosed {
+                    open_time: msg.open_time,
+                });
             }
             self.pending = Some((msg.open_time, msg.routed_at));
             self.try_select(false);
@@ -238,6 +275,14 @@ impl Handler<Traded> for SelectorActor {
         if ok.is_none() {
             ctx.stop();
         }
+    }
+}
+
+impl Handler<ConnectTrading> for SelectorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ConnectTrading, _: &mut Context<Self>) {
+        self.trading = Some(msg);
     }
 }
 

@@ -3,11 +3,14 @@
 //! restored by `POST /state/rollback/{id}`).
 
 use super::telemetry::Registry;
+use super::trading::PositionView;
 use quantumtrade::node::state_manager::{
     ManagedState, MarketState, StateError, StateManager, SystemState,
 };
+use quantumtrade::risk::limits::HaltReason;
 use quantumtrade::selection::regime::Regime;
 use quantumtrade::selection::screen::ScreenInput;
+use quantumtrade::trading::paper_venue::OpenOrder;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -41,6 +44,16 @@ pub struct NodeState {
     pub regime: Regime,
     /// Selections made.
     pub selections: u64,
+    /// Open positions.
+    pub positions: Vec<PositionView>,
+    /// Orders open at the venue (working orders and protective stops).
+    pub open_orders: Vec<OpenOrder>,
+    /// Equity (cash + unrealized), once the book has seen a minute.
+    pub equity: Option<f64>,
+    /// Cash (initial + realized − fees + funding).
+    pub cash: Option<f64>,
+    /// The active halt, if trading is halted.
+    pub halted: Option<HaltReason>,
 }
 
 impl Default for NodeState {
@@ -53,6 +66,11 @@ impl Default for NodeState {
             top_correlations: Vec::new(),
             regime: Regime::Default,
             selections: 0,
+            positions: Vec::new(),
+            open_orders: Vec::new(),
+            equity: None,
+            cash: None,
+            halted: None,
         }
     }
 }

@@ -99,7 +99,9 @@ pub struct Flush;
 pub struct EventStore {
     db: sled::Db,
     tree: sled::Tree,
-    next_seq: u64,
+    /// Shared with the trading journal, which appends to the same tree.
+    next_seq: Arc<AtomicU64>,
+    dir: std::path::PathBuf,
     stat: Arc<ActorStat>,
     dead_letters: Arc<DeadLetterLog>,
 }
@@ -122,7 +124,8 @@ impl EventStore {
         Ok(Self {
             db,
             tree,
-            next_seq,
+            next_seq: Arc::new(AtomicU64::new(next_seq)),
+            dir: dir.join(STORE_DIR),
             stat,
             dead_letters,
         })
@@ -140,6 +143,20 @@ impl EventStore {
     #[must_use]
     pub fn events_tree(&self) -> sled::Tree {
         self.tree.clone()
+    }
+
+    /// The trading journal over this store (durable appends to the same
+    /// events tree, and the trading cores' snapshots).
+    ///
+    /// # Errors
+    /// When sled cannot open the trading tree.
+    pub fn journal(&self) -> anyhow::Result<super::journal::Journal> {
+        super::journal::Journal::new(
+            self.db.clone(),
+            self.tree.clone(),
+            Arc::clone(&self.next_seq),
+            &self.dir,
+        )
     }
 
     /// The dead-letter tree, for readers (`/store/dead_letters`).
@@ -165,14 +182,11 @@ impl Handler<Append> for EventStore {
     fn handle(&mut self, msg: Append, ctx: &mut Context<Self>) {
         let stat = Arc::clone(&self.stat);
         let ok = stat.run(|| {
-            self.tree
-                .insert(key(self.next_seq), encode(&msg.0))
-                .map(|_| {
-                    self.next_seq += 1;
-                })
+            let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
+            self.tree.insert(key(seq), encode(&msg.0)).map(|_| seq + 1)
         });
         match ok {
-            Some(Ok(())) => self.stat.set_state(format!("next seq {}", self.next_seq)),
+            Some(Ok(next)) => self.stat.set_state(format!("next seq {next}")),
             Some(Err(e)) => {
                 eprintln!("qtrade: event store append failed: {e}");
                 self.stat.error("store_append");
@@ -190,7 +204,7 @@ impl Handler<Flush> for EventStore {
         stat.run(|| {
             self.db
                 .flush()
-                .map(|_| self.next_seq)
+                .map(|_| self.next_seq.load(Ordering::SeqCst))
                 .map_err(|e| e.to_string())
         })
         .unwrap_or_else(|| Err("flush panicked".to_owned()))

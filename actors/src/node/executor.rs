@@ -1,0 +1,288 @@
+//! ExecutorActor: the shell around the venue. In paper mode the venue is
+//! [`PaperVenue`] (market orders at the next open, protective stops held at
+//! the venue). Every order and fill is committed to the journal before the
+//! position actor hears of it; a failed commit rolls the venue back to its
+//! last committed state and acts on nothing.
+
+use super::hub::{History, SharedHistory};
+use super::journal::Journal;
+use super::position::{Executed, PositionActor};
+use super::state::SharedState;
+use super::telemetry::{ActorStat, Tracked, now_ms};
+use super::trading::SharedIds;
+use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
+use quantumtrade::events::{Event, EventId, Payload, TradeEvent};
+use quantumtrade::market::{Candle, Symbol};
+use quantumtrade::trading::event::OrderRequest;
+use quantumtrade::trading::paper_venue::{FillModel, PaperVenue};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, PoisonError};
+use std::time::Instant;
+
+/// The journal key of the venue's snapshot.
+const CORE: &str = "venue";
+
+/// A market minute closed (from the selector, which hears it from the hub
+/// first): the venue fills against it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct MinuteClosed {
+    /// Open time of the minute, ms.
+    pub open_time: i64,
+}
+
+/// Send an order.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Submit {
+    /// The order.
+    pub request: OrderRequest,
+    /// The event that decided it.
+    pub cause: Option<EventId>,
+    /// When the minute that led to it was routed, if known.
+    pub routed_at: Option<Instant>,
+}
+
+/// Move a position's protective stop at the venue.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct MoveStop(pub Symbol, pub f64);
+
+/// Cancel every working entry (flatten).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CancelEntries(pub i64);
+
+/// Tells the executor where fills go.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ConnectPosition(pub Tracked<PositionActor>);
+
+/// The executor.
+pub struct ExecutorActor {
+    venue: PaperVenue,
+    journal: Journal,
+    history: SharedHistory,
+    state: SharedState,
+    ids: SharedIds,
+    position: Option<Tracked<PositionActor>>,
+    /// Event id of each working order's `OrderPlaced`, so fills name it.
+    placed: BTreeMap<String, EventId>,
+    stat: Arc<ActorStat>,
+}
+
+impl ExecutorActor {
+    /// An executor over the paper venue, restored from the journal when it
+    /// holds a snapshot.
+    ///
+    /// # Errors
+    /// A snapshot that does not decode.
+    pub fn new(
+        model: FillModel,
+        journal: Journal,
+        history: SharedHistory,
+        state: SharedState,
+        ids: SharedIds,
+        stat: Arc<ActorStat>,
+    ) -> anyhow::Result<Self> {
+        let venue = journal
+            .load(CORE)?
+            .unwrap_or_else(|| PaperVenue::new(model));
+        let me = Self {
+            venue,
+            journal,
+            history,
+            state,
+            ids,
+            position: None,
+            placed: BTreeMap::new(),
+            stat,
+        };
+        me.publish();
+        Ok(me)
+    }
+
+    /// The venue's open orders into `/state`.
+    fn publish(&self) {
+        let orders = self.venue.open_orders();
+        self.stat.set_state(format!("open orders {}", orders.len()));
+        self.state
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .open_orders = orders;
+    }
+
+    /// Commits `events` with the venue's snapshot; on failure restores the
+    /// last committed venue and returns false.
+    fn commit(&mut self, events: &[Event]) -> bool {
+        if let Err(e) = self.journal.commit(events, CORE, &self.venue) {
+            eprintln!("qtrade: error: executor: {e:#}; nothing sent");
+            self.stat.error("journal");
+            if let Ok(Some(v)) = self.journal.load(CORE) {
+                self.venue = v;
+            }
+            return false;
+        }
+        true
+    }
+
+    fn stamp(&self, e: TradeEvent, venue_ts: i64, cause: Option<EventId>) -> Event {
+        self.ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .event(e, now_ms(), Some(venue_ts), cause)
+    }
+
+    fn on_minute(&mut self, m: &MinuteClosed) {
+        let mut symbols: BTreeSet<Symbol> = self.venue.positions().keys().cloned().collect();
+        symbols.extend(self.venue.open_orders().into_iter().map(|o| o.symbol));
+        let candles: BTreeMap<Symbol, Candle> = symbols
+            .iter()
+            .filter_map(|s| {
+                History::candle_at(&self.history, s, m.open_time).map(|c| (s.clone(), c))
+            })
+            .collect();
+        let raw = self.venue.on_candles(m.open_time, &candles);
+        let mut events = Vec::with_capacity(raw.len());
+        for e in raw {
+            let cause = match &e {
+                TradeEvent::OrderFilled(f) => self.placed.get(&f.client_id).copied(),
+                TradeEvent::OrderCanceled { client_id, .. } => self.placed.get(client_id).copied(),
+                _ => None,
+            };
+            let ev = self.stamp(e, m.open_time, cause);
+            if let Payload::Trade(TradeEvent::OrderPlaced(o)) = &ev.payload {
+                self.placed.insert(o.client_id.clone(), ev.meta.id);
+            }
+            events.push(ev);
+        }
+        if !events.is_empty() && !self.commit(&events) {
+            return;
+        }
+        for e in &events {
+            if let Payload::Trade(TradeEvent::OrderFilled(f)) = &e.payload {
+                metrics::counter!("qtrade_fills_total", "venue" => "paper").increment(1);
+                // Paper market orders fill whole, in one fill.
+                self.placed.remove(&f.client_id);
+            }
+        }
+        self.publish();
+        if let Some(p) = &self.position {
+            p.send(Executed {
+                open_time: m.open_time,
+                events,
+                candles,
+            });
+        }
+    }
+
+    fn on_submit(&mut self, msg: Submit) {
+        let order = self.venue.submit(&msg.request);
+        let ev = self.stamp(
+            TradeEvent::OrderPlaced(order.clone()),
+            msg.request.at,
+            msg.cause,
+        );
+        if !self.commit(std::slice::from_ref(&ev)) {
+            return;
+        }
+        // Written and durable: the order is now "on the wire".
+        if let Some(t) = msg.routed_at {
+            metrics::histogram!("qtrade_tick_to_order_seconds").record(t.elapsed().as_secs_f64());
+        }
+        metrics::counter!("qtrade_orders_total", "venue" => "paper").increment(1);
+        self.placed.insert(order.client_id, ev.meta.id);
+        self.publish();
+    }
+}
+
+impl ExecutorActor {
+    /// The actor's statistics.
+    #[must_use]
+    pub fn stat(&self) -> Arc<ActorStat> {
+        Arc::clone(&self.stat)
+    }
+}
+
+impl Actor for ExecutorActor {
+    type Context = Context<Self>;
+}
+
+impl Supervised for ExecutorActor {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        self.stat.restarted();
+        // A handler that panicked may have left the venue half-changed: go
+        // back to what was last committed.
+        if let Ok(Some(v)) = self.journal.load(CORE) {
+            self.venue = v;
+        }
+    }
+}
+
+impl Handler<MinuteClosed> for ExecutorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: MinuteClosed, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        if stat.run(|| self.on_minute(&msg)).is_none() {
+            ctx.stop();
+        }
+    }
+}
+
+impl Handler<Submit> for ExecutorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Submit, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        if stat.run(|| self.on_submit(msg)).is_none() {
+            ctx.stop();
+        }
+    }
+}
+
+impl Handler<MoveStop> for ExecutorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: MoveStop, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        let ok = stat.run(|| {
+            self.venue.move_stop(&msg.0, msg.1);
+            if self.commit(&[]) {
+                self.publish();
+            }
+        });
+        if ok.is_none() {
+            ctx.stop();
+        }
+    }
+}
+
+impl Handler<CancelEntries> for ExecutorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: CancelEntries, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        let ok = stat.run(|| {
+            let raw = self.venue.cancel_entries(msg.0);
+            let events: Vec<Event> = raw
+                .into_iter()
+                .map(|e| self.stamp(e, msg.0, None))
+                .collect();
+            if self.commit(&events) {
+                self.publish();
+            }
+        });
+        if ok.is_none() {
+            ctx.stop();
+        }
+    }
+}
+
+impl Handler<ConnectPosition> for ExecutorActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: ConnectPosition, _: &mut Context<Self>) {
+        self.position = Some(msg.0);
+    }
+}

@@ -1,0 +1,56 @@
+//! What the four trading actors share: one event-id source (so causes chain
+//! across actors), the latency buckets, and the position and order views
+//! `/state` shows.
+
+use quantumtrade::events::EventIds;
+use quantumtrade::market::Symbol;
+use quantumtrade::portfolio::position::Position;
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+
+/// Event ids shared by the trading actors (ids stay unique across them).
+pub type SharedIds = Arc<Mutex<EventIds>>;
+
+/// Buckets of `qtrade_tick_to_order_seconds`.
+pub const TRADE_BUCKETS: &[f64] = &[
+    1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5,
+    1.0, 2.5,
+];
+
+/// An open position as `/state` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PositionView {
+    /// Symbol.
+    pub symbol: Symbol,
+    /// `LONG` or `SHORT`.
+    pub side: &'static str,
+    /// Open quantity.
+    pub qty: f64,
+    /// Average entry price.
+    pub entry_price: f64,
+    /// The protective stop.
+    pub stop: f64,
+    /// The mark the PnL is at.
+    pub mark: f64,
+    /// Unrealized price PnL at the mark.
+    pub unrealized_pnl: f64,
+    /// Realized − fees + funding so far.
+    pub realized_net: f64,
+}
+
+impl PositionView {
+    /// The view of `p` at `mark`.
+    #[must_use]
+    pub fn of(p: &Position, mark: f64) -> Self {
+        Self {
+            symbol: p.symbol.clone(),
+            side: p.side.as_str(),
+            qty: p.qty,
+            entry_price: p.entry,
+            stop: p.stop,
+            mark,
+            unrealized_pnl: p.unrealized(mark),
+            realized_net: p.realized - p.fees + p.funding,
+        }
+    }
+}
