@@ -102,6 +102,16 @@ impl ExecutorActor {
         Ok(me)
     }
 
+    /// The venue's net positions: symbol → signed quantity.
+    #[must_use]
+    pub fn venue_positions(&self) -> BTreeMap<Symbol, f64> {
+        self.venue
+            .positions()
+            .iter()
+            .map(|(s, (side, q))| (s.clone(), side.sign() * q))
+            .collect()
+    }
+
     /// The venue's open orders into `/state`.
     fn publish(&self) {
         let orders = self.venue.open_orders();

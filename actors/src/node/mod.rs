@@ -390,8 +390,10 @@ fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActor>> {
         Arc::clone(&ids),
         reg("executor", "ExecutorActor"),
     )?;
+    let venue_positions = executor.venue_positions();
+    let book_positions = position::stored_positions(&t.journal)?;
     let executor = supervised(executor, executor::ExecutorActor::stat, t.capacity);
-    let risk = risk::RiskActor::new(
+    let mut risk = risk::RiskActor::new(
         engine.risk_desk(),
         t.cfg.cash,
         risk::RiskInputs {
@@ -406,6 +408,16 @@ fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActor>> {
         executor.clone(),
         reg("risk", "RiskActor"),
     )?;
+    // Reconcile before trading: the book must hold what the venue holds.
+    // A kill between the venue's commit and the book's can leave them
+    // apart; then nothing is entered until an operator has looked.
+    if !same_positions(&venue_positions, &book_positions) {
+        let why = format!(
+            "reconciliation: venue holds {venue_positions:?}, book holds {book_positions:?}"
+        );
+        eprintln!("qtrade: error: {why}; entries halted until POST /resume");
+        risk.halt_at_start(&why);
+    }
     let risk = supervised(risk, risk::RiskActor::stat, t.capacity);
     let signal = signal::SignalActor::new(
         engine.signal_desk(),
@@ -438,6 +450,18 @@ fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActor>> {
     risk.send(risk::ConnectPositions(position));
     t.selector.send(selector::ConnectTrading(signal, executor));
     Ok(risk)
+}
+
+/// Whether two signed position maps agree (quantities to 1e-9 relative).
+fn same_positions(
+    a: &BTreeMap<quantumtrade::market::Symbol, f64>,
+    b: &BTreeMap<quantumtrade::market::Symbol, f64>,
+) -> bool {
+    a.len() == b.len()
+        && a.iter().all(|(s, q)| {
+            b.get(s)
+                .is_some_and(|r| (q - r).abs() <= 1e-9 * q.abs().max(r.abs()).max(1.0))
+        })
 }
 
 /// Starts `actor` under a supervisor with a bounded mailbox, tracked.

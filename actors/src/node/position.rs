@@ -76,6 +76,22 @@ pub struct PositionActor {
 /// The book with the minute it last saw (funding boundaries).
 type Snapshot = (PositionBook, Option<i64>);
 
+/// The positions of the book the journal holds: symbol → signed quantity.
+///
+/// # Errors
+/// A snapshot that does not decode.
+pub fn stored_positions(journal: &Journal) -> anyhow::Result<BTreeMap<Symbol, f64>> {
+    Ok(journal
+        .load::<Snapshot>(CORE)?
+        .map(|(book, _)| {
+            book.positions()
+                .values()
+                .map(|p| (p.symbol.clone(), p.side.sign() * p.qty))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 impl PositionActor {
     /// A position actor holding `cash`, or the book the journal holds.
     ///

@@ -148,6 +148,17 @@ impl RiskActor {
         Ok(me)
     }
 
+    /// Halts entries before the actor starts (start-up reconciliation
+    /// found the venue and the book disagreeing); returns whether it was
+    /// committed.
+    pub fn halt_at_start(&mut self, why: &str) -> bool {
+        let action = self.desk.kill(why);
+        let ev = self.stamp(TradeEvent::Risk(action), now_ms(), None);
+        let ok = self.commit(&[ev]).is_ok();
+        self.publish();
+        ok
+    }
+
     fn publish(&self) {
         let halt = self.desk.state().halt.clone();
         self.stat.set_state(match &halt {

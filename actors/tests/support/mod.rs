@@ -54,39 +54,28 @@ impl Node {
             format!("[market]\nsymbols = 30\nwarmup_minutes = 120\n\n{extra}"),
         )
         .unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtrade"));
-        cmd.args([
-            "run",
-            "--listen",
-            "127.0.0.1:0",
-            "--speed",
-            "600",
-            "--config",
-        ])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(dir.0.join("data"))
-        .env_remove("QTRADE_ADMIN_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
+        let (child, url) = spawn(&dir.0, env);
         Self {
             child: Some(child),
             url,
             dir,
         }
+    }
+
+    /// Starts the node again on the same config and data directory (after
+    /// [`Node::stop`] or [`Node::kill9`]).
+    pub fn restart(&mut self, env: &[(&str, &str)]) {
+        assert!(self.child.is_none(), "the node is still running");
+        let (child, url) = spawn(&self.dir.0, env);
+        self.child = Some(child);
+        self.url = url;
+    }
+
+    /// Kills the node with SIGKILL (no flush, no goodbye) and reaps it.
+    pub fn kill9(&mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        let _ = child.wait();
     }
 
     /// The data directory the node writes its store to.
@@ -116,6 +105,40 @@ impl Drop for Node {
             let _ = c.wait();
         }
     }
+}
+
+/// Spawns `qtrade run` on `dir/node.toml` and `dir/data`; returns the
+/// child and its URL once it prints `listening on`.
+fn spawn(dir: &Path, env: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtrade"));
+    cmd.args([
+        "run",
+        "--listen",
+        "127.0.0.1:0",
+        "--speed",
+        "600",
+        "--config",
+    ])
+    .arg(dir.join("node.toml"))
+    .arg("--data-dir")
+    .arg(dir.join("data"))
+    .env_remove("QTRADE_ADMIN_TOKEN")
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, url)
 }
 
 /// Runs `qtrade ARGS` to completion.

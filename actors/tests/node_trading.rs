@@ -1,0 +1,335 @@
+//! End-to-end tests of the trading actors in paper mode: the real node on
+//! the accelerated synthetic market, read through `/state`, `qtrade events`
+//! and the kill switch's endpoints; restarted after SIGTERM and after
+//! SIGKILL on the same data directory.
+
+mod support;
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use support::{Node, qtrade, wait_for};
+
+const TOKEN: &str = "test-admin-token-0123456789";
+
+/// Limits wide enough that the synthetic market trades without halting
+/// (the halts have their own tests), and a token for the kill switch.
+fn config(extra: &str) -> String {
+    format!(
+        "[node]\nadmin_token = \"{TOKEN}\"\n\
+         [trading.engine.limits]\nmax_var_fraction = 0.5\ndaily_loss_limit = 0.9\nmax_drawdown = 0.95\n{extra}"
+    )
+}
+
+/// Every stored event as `qtrade events --json` prints it.
+fn events(node: &Node) -> Vec<Value> {
+    let out = qtrade(&["events", "--json"], Some(&node.data_dir()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn of<'a>(all: &'a [Value], event: &str) -> Vec<&'a Value> {
+    all.iter().filter(|e| e["event"] == event).collect()
+}
+
+/// Runs one HTTP exchange to completion.
+fn block<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn state(node: &Node) -> Value {
+    block(async {
+        reqwest::get(format!("{}/state", node.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
+
+fn post(node: &Node, path: &str, token: Option<&str>) -> (u16, Value) {
+    block(async {
+        let mut r = reqwest::Client::new().post(format!("{}{path}", node.url));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    })
+}
+
+/// Positions as the store's events leave them: symbol → signed quantity.
+fn positions_from_events(all: &[Value]) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for e in all {
+        let sym = e["symbol"].as_str().unwrap_or_default().to_owned();
+        match e["event"].as_str() {
+            Some("OrderFilled") => {
+                let sign = if e["side"] == "LONG" { 1.0 } else { -1.0 };
+                *out.entry(sym).or_insert(0.0) += sign * e["qty"].as_f64().unwrap();
+            }
+            _ => continue,
+        }
+    }
+    out.retain(|_, q: &mut f64| q.abs() > 1e-9);
+    out
+}
+
+fn positions_from_state(s: &Value) -> BTreeMap<String, f64> {
+    s["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let sign = if p["side"] == "LONG" { 1.0 } else { -1.0 };
+            (
+                p["symbol"].as_str().unwrap().to_owned(),
+                sign * p["qty"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn close(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>) -> bool {
+    a.len() == b.len()
+        && a.iter().all(|(s, q)| {
+            b.get(s)
+                .is_some_and(|r| (q - r).abs() <= 1e-6 * q.abs().max(1.0))
+        })
+}
+
+#[test]
+fn paper_trading_trades_and_every_fill_traces_back_to_a_selection() {
+    let node = Node::start(&config(""), &[]);
+    let all = wait_for("two positions opened", || {
+        let all = events(&node);
+        (of(&all, "PositionOpened").len() >= 2).then_some(all)
+    });
+    let by_id: BTreeMap<&str, &Value> =
+        all.iter().map(|e| (e["id"].as_str().unwrap(), e)).collect();
+    let cause = |e: &Value| -> &Value {
+        let c = e["cause"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no cause: {e}"));
+        by_id
+            .get(c)
+            .unwrap_or_else(|| panic!("cause {c} not stored"))
+    };
+    for opened in of(&all, "PositionOpened") {
+        let fill = cause(opened);
+        assert_eq!(fill["event"], "OrderFilled", "{opened}");
+        assert_eq!(fill["symbol"], opened["symbol"]);
+        let placed = cause(fill);
+        assert_eq!(placed["event"], "OrderPlaced");
+        assert_eq!(placed["client_id"], fill["client_id"]);
+        let signal = cause(placed);
+        assert_eq!(signal["event"], "EntrySignal");
+        let selection = cause(signal);
+        assert_eq!(selection["event"], "TopFiveSelected");
+        // The selection that caused it scored the symbol on a closed candle.
+        let sym = opened["symbol"].as_str().unwrap();
+        let scored = selection["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["symbol"] == sym)
+            .unwrap_or_else(|| panic!("{sym} not in its selection"));
+        assert!(scored["open_time"].as_i64().unwrap() > 0);
+        // Filled at the next open: after the decision's minute.
+        assert!(fill["venue_ts"].as_i64() > signal["venue_ts"].as_i64());
+    }
+    // Every fill belongs to exactly one placed order, and no client order
+    // id was ever used twice.
+    let placed = of(&all, "OrderPlaced");
+    let ids: BTreeSet<&str> = placed
+        .iter()
+        .map(|p| p["client_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), placed.len(), "a client order id was reused");
+    for f in of(&all, "OrderFilled") {
+        assert!(ids.contains(f["client_id"].as_str().unwrap()), "{f}");
+    }
+    let s = state(&node);
+    assert!(s["equity"].as_f64().unwrap() > 0.0);
+    assert!(s["cash"].as_f64().unwrap() > 0.0);
+    assert!(s["halted"].is_null(), "{}", s["halted"]);
+}
+
+#[test]
+fn the_kill_switch_flattens_halts_and_the_halt_survives_a_restart() {
+    let mut node = Node::start(&config(""), &[]);
+    wait_for("a position", || {
+        (!state(&node)["positions"].as_array().unwrap().is_empty()).then_some(())
+    });
+    assert_eq!(post(&node, "/halt", None).0, 401);
+    assert_eq!(
+        post(&node, "/halt", Some("wrong-token-wrong-token-00")).0,
+        401
+    );
+    let (status, body) = post(&node, "/halt?by=test", Some(TOKEN));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["halted"]["KillSwitch"]["by"], "test");
+    wait_for("flat, with no open orders", || {
+        let s = state(&node);
+        (s["positions"].as_array().unwrap().is_empty()
+            && s["open_orders"].as_array().unwrap().is_empty())
+        .then_some(())
+    });
+    let entries_at_halt = of(&events(&node), "OrderPlaced")
+        .iter()
+        .filter(|o| o["reduce_only"] == false)
+        .count();
+    // Minutes go by (10 a second); signals keep coming, entries do not.
+    wait_for("rejections while halted", || {
+        let all = events(&node);
+        let halted = all
+            .iter()
+            .filter(|e| e["event"] == "EntryRejected" && e["rejection"].get("Halted").is_some())
+            .count();
+        (halted >= 3).then_some(())
+    });
+    let all = events(&node);
+    let entries = of(&all, "OrderPlaced")
+        .iter()
+        .filter(|o| o["reduce_only"] == false)
+        .count();
+    assert_eq!(entries, entries_at_halt, "an entry was placed while halted");
+
+    assert!(node.stop());
+    node.restart(&[]);
+    let s = state(&node);
+    assert_eq!(s["halted"]["KillSwitch"]["by"], "test", "{s}");
+    let (status, body) = post(&node, "/resume?by=test", Some(TOKEN));
+    assert_eq!(status, 200, "{body}");
+    assert!(body["halted"].is_null());
+    assert!(
+        of(&events(&node), "Resumed")
+            .iter()
+            .any(|e| e["by"] == "test")
+    );
+}
+
+#[test]
+fn after_sigkill_the_node_restores_its_positions_and_never_reuses_an_order_id() {
+    let mut node = Node::start(&config(""), &[]);
+    wait_for("an open position", || {
+        (!state(&node)["positions"].as_array().unwrap().is_empty()).then_some(())
+    });
+    node.kill9();
+    node.restart(&[]);
+    // The book the node restored equals what its own fills add up to (read
+    // twice around the events, so a fill in between retries).
+    wait_for("state and events agreeing", || {
+        let before = positions_from_state(&state(&node));
+        let all = events(&node);
+        let after = positions_from_state(&state(&node));
+        (before == after && close(&before, &positions_from_events(&all))).then_some(())
+    });
+    let s = state(&node);
+    assert!(
+        s["halted"].is_null(),
+        "venue and book disagreed: {}",
+        s["halted"]
+    );
+    // Each position is protected by a stop held at the venue.
+    for p in s["positions"].as_array().unwrap() {
+        assert!(
+            s["open_orders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|o| o["symbol"] == p["symbol"] && o["kind"] == "STOP_MARKET"),
+            "{p} has no stop: {s}"
+        );
+    }
+    wait_for("an order after the restart", || {
+        let all = events(&node);
+        let runs: BTreeSet<&str> = of(&all, "OrderPlaced")
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().split('-').next().unwrap())
+            .collect();
+        (runs.len() >= 2).then_some(())
+    });
+    let all = events(&node);
+    let placed = of(&all, "OrderPlaced");
+    let ids: BTreeSet<&str> = placed
+        .iter()
+        .map(|p| p["client_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), placed.len(), "a client order id was sent twice");
+}
+
+#[test]
+fn each_entry_limit_stops_entries_through_the_node() {
+    // No room for any position: every entry is refused, with the reason.
+    let node = Node::start(&config("max_open_positions = 0\n"), &[]);
+    let all = wait_for("refusals", || {
+        let all = events(&node);
+        (of(&all, "EntryRejected").len() >= 3).then_some(all)
+    });
+    for r in of(&all, "EntryRejected") {
+        assert_eq!(r["rejection"]["MaxPositions"], 0, "{r}");
+    }
+    assert!(of(&all, "OrderPlaced").is_empty());
+    drop(node);
+    // A VaR budget nothing fits in.
+    let node = Node::start(
+        &config("").replace("max_var_fraction = 0.5", "max_var_fraction = 0.000000001"),
+        &[],
+    );
+    let all = wait_for("VaR refusals", || {
+        let all = events(&node);
+        (of(&all, "EntryRejected").len() >= 3).then_some(all)
+    });
+    assert!(of(&all, "OrderPlaced").is_empty());
+    assert!(of(&all, "EntryRejected").iter().all(|r| {
+        r["rejection"].get("Var").is_some() || r["rejection"].get("TooSmall").is_some()
+    }));
+    drop(node);
+    // A daily-loss limit any loss breaches: the first losing minute halts.
+    let node = Node::start(
+        &config("").replace("daily_loss_limit = 0.9", "daily_loss_limit = 0.0000001"),
+        &[],
+    );
+    wait_for("a daily-loss halt", || {
+        state(&node)["halted"].get("DailyLoss").map(|_| ())
+    });
+    let all = events(&node);
+    let halt_seq = all
+        .iter()
+        .find(|e| e["event"] == "RiskAction")
+        .map(|e| e["seq"].as_u64().unwrap())
+        .unwrap();
+    // Entries decided after the halt are refused.
+    wait_for("refusals after the halt", || {
+        let all = events(&node);
+        let n = all
+            .iter()
+            .filter(|e| e["event"] == "EntryRejected" && e["seq"].as_u64().unwrap() > halt_seq)
+            .count();
+        (n >= 2).then_some(())
+    });
+    let all = events(&node);
+    let late_entries = all
+        .iter()
+        .filter(|e| {
+            e["event"] == "OrderPlaced"
+                && e["reduce_only"] == false
+                && e["seq"].as_u64().unwrap() > halt_seq
+        })
+        .count();
+    assert_eq!(late_entries, 0, "an entry after the daily-loss halt");
+}
