@@ -12,6 +12,7 @@
 //! - `events`: the node's event store (or its dead letters), one line per
 //!   record, optionally following it.
 //! - `inspect`: a running node's actors as a table.
+//! - `halt` / `resume`: the kill switch of a running node.
 //! - `fetch`: historical klines from Binance (or the simulator) into CSV.
 //!
 //! Venue clients live in the crate's library (`quantumtrade_actors::venue`)

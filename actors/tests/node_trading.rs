@@ -212,9 +212,28 @@ fn the_kill_switch_flattens_halts_and_the_halt_survives_a_restart() {
     node.restart(&[]);
     let s = state(&node);
     assert_eq!(s["halted"]["KillSwitch"]["by"], "test", "{s}");
-    let (status, body) = post(&node, "/resume?by=test", Some(TOKEN));
-    assert_eq!(status, 200, "{body}");
-    assert!(body["halted"].is_null());
+    // `qtrade resume` finds the node through its data directory and needs
+    // the token from the environment.
+    let resume = |token: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_qtrade"))
+            .args(["resume", "--by", "test", "--data-dir"])
+            .arg(node.data_dir())
+            .env("QTRADE_ADMIN_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let refused = resume("wrong-token-wrong-token-00");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("refused the token"));
+    assert!(state(&node)["halted"].get("KillSwitch").is_some());
+    let out = resume(TOKEN);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(TOKEN));
+    assert!(state(&node)["halted"].is_null());
     assert!(
         of(&events(&node), "Resumed")
             .iter()

@@ -28,7 +28,20 @@ pub fn get(url: &str) -> anyhow::Result<Response> {
     request("GET", url)
 }
 
+/// `POST url` with an empty body and, when given, `Authorization: Bearer
+/// <token>`.
+///
+/// # Errors
+/// As [`get`].
+pub fn post(url: &str, token: Option<&str>) -> anyhow::Result<Response> {
+    request_with("POST", url, token)
+}
+
 fn request(method: &str, url: &str) -> anyhow::Result<Response> {
+    request_with(method, url, None)
+}
+
+fn request_with(method: &str, url: &str, token: Option<&str>) -> anyhow::Result<Response> {
     let rest = url
         .strip_prefix("http://")
         .with_context(|| format!("{url}: only http:// URLs are supported"))?;
@@ -41,9 +54,10 @@ fn request(method: &str, url: &str) -> anyhow::Result<Response> {
     let mut stream = TcpStream::connect_timeout(&addr, TIMEOUT)
         .with_context(|| format!("cannot connect to {authority}"))?;
     stream.set_read_timeout(Some(TIMEOUT))?;
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n{auth}Content-Length: 0\r\n\r\n"
     )
     .with_context(|| format!("cannot send the request to {authority}"))?;
     let mut raw = Vec::new();

@@ -19,6 +19,7 @@ pub mod kernels;
 pub mod progress;
 pub mod run;
 pub mod sim_exchange;
+pub mod switch;
 pub mod time_arg;
 
 /// The QuantumTrade trading node and its tools.
@@ -51,6 +52,11 @@ pub enum Command {
     Inspect(inspect::Args),
     /// Compile the CUDA kernels to PTX with NVRTC and print their sizes.
     Kernels(kernels::Args),
+    /// Kill switch: cancel entries, close every position and halt trading
+    /// (token from QTRADE_ADMIN_TOKEN); the halt survives restarts.
+    Halt(switch::Args),
+    /// Resume trading after a halt (token from QTRADE_ADMIN_TOKEN).
+    Resume(switch::Args),
 }
 
 /// Parses the command line, runs the subcommand and turns its outcome into
@@ -74,6 +80,8 @@ pub fn main() -> ExitCode {
         Command::Events(args) => events::run(&args),
         Command::Inspect(args) => inspect::run(&args),
         Command::Kernels(args) => kernels::run(&args),
+        Command::Halt(args) => switch::run(&args, true),
+        Command::Resume(args) => switch::run(&args, false),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
