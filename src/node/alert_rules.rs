@@ -29,6 +29,9 @@ pub struct AlertConfig {
     /// Errors per minute (averaged over `window_seconds`) over which
     /// `error_rate` fires.
     pub errors_per_minute: f64,
+    /// p95 of the recent orders' signal-to-order latency over this (ms)
+    /// raises PERFORMANCE_DEGRADATION.
+    pub order_latency_ms: f64,
     /// The window of the `restarts` and `error_rate` rules, seconds.
     pub window_seconds: f64,
     /// Hysteresis: a fired rule clears when its value is at or below this
@@ -46,6 +49,7 @@ impl Default for AlertConfig {
             restarts: 2.0,
             latency_ms: 50.0,
             errors_per_minute: 10.0,
+            order_latency_ms: 1000.0,
             window_seconds: 300.0,
             clear_ratio: 0.9,
         }
@@ -73,6 +77,7 @@ impl AlertConfig {
             ("restarts", self.restarts),
             ("latency_ms", self.latency_ms),
             ("errors_per_minute", self.errors_per_minute),
+            ("order_latency_ms", self.order_latency_ms),
         ];
         for (k, v) in non_negative {
             if !(v.is_finite() && v >= 0.0) {
@@ -101,17 +106,24 @@ pub enum Rule {
     Latency,
     /// Errors per minute over the window.
     ErrorRate,
+    /// p95 signal-to-order latency (PERFORMANCE_DEGRADATION).
+    OrderLatency,
+    /// Portfolio one-day VaR over its limit (RISK_LIMIT_BREACH, critical):
+    /// the value is VaR / limit, the threshold 1.
+    Var,
 }
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 6] = [
+    pub const ALL: [Rule; 8] = [
         Self::Cpu,
         Self::Memory,
         Self::Mailbox,
         Self::Restarts,
         Self::Latency,
         Self::ErrorRate,
+        Self::OrderLatency,
+        Self::Var,
     ];
 
     /// Lower-case name.
@@ -124,6 +136,8 @@ impl Rule {
             Self::Restarts => "restarts",
             Self::Latency => "latency",
             Self::ErrorRate => "error_rate",
+            Self::OrderLatency => "order_latency",
+            Self::Var => "var",
         }
     }
 
@@ -135,6 +149,8 @@ impl Rule {
             Self::Restarts => AlertKind::ActorFailure,
             Self::Latency => AlertKind::PerformanceDegradation,
             Self::ErrorRate => AlertKind::ErrorRate,
+            Self::OrderLatency => AlertKind::PerformanceDegradation,
+            Self::Var => AlertKind::RiskLimitBreach,
         }
     }
 
@@ -146,6 +162,8 @@ impl Rule {
             Self::Restarts => c.restarts,
             Self::Latency => c.latency_ms,
             Self::ErrorRate => c.errors_per_minute,
+            Self::OrderLatency => c.order_latency_ms,
+            Self::Var => 1.0,
         }
     }
 }
@@ -172,6 +190,10 @@ pub struct Measurements {
     pub restarts_total: u64,
     /// The slowest actor: name and its p99 handling time, ms.
     pub latency: Option<(String, f64)>,
+    /// p95 of the recent orders' signal-to-order latency, ms.
+    pub order_latency_p95_ms: Option<f64>,
+    /// Portfolio one-day VaR as a fraction of its limit.
+    pub var_ratio: Option<f64>,
     /// Errors so far (a counter).
     pub errors_total: u64,
 }
@@ -238,7 +260,7 @@ impl AlertRules {
     /// threshold while not active).
     pub fn evaluate(&mut self, m: &Measurements) -> Vec<Fired> {
         let (restarts, errors, minutes) = self.increases(m);
-        let values: [(Rule, Option<f64>, String); 6] = [
+        let values: [(Rule, Option<f64>, String); 8] = [
             (Rule::Cpu, m.cpu_percent, "process".to_owned()),
             (Rule::Memory, m.rss_bytes, "process".to_owned()),
             (
@@ -259,6 +281,12 @@ impl AlertRules {
                     .unwrap_or_default(),
             ),
             (Rule::ErrorRate, Some(errors / minutes), "node".to_owned()),
+            (
+                Rule::OrderLatency,
+                m.order_latency_p95_ms,
+                "orders (p95 ms)".to_owned(),
+            ),
+            (Rule::Var, m.var_ratio, "portfolio VaR / limit".to_owned()),
         ];
         let mut fired = Vec::new();
         for (rule, value, subject) in values {
@@ -271,7 +299,7 @@ impl AlertRules {
                     rule,
                     alert: Alert {
                         kind: rule.kind(),
-                        severity: if rule == Rule::Restarts {
+                        severity: if matches!(rule, Rule::Restarts | Rule::Var) {
                             Severity::Critical
                         } else {
                             Severity::Warning
@@ -293,6 +321,36 @@ impl AlertRules {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn slow_orders_and_a_var_breach_raise_their_seed_alerts() {
+        let mut r = AlertRules::new(AlertConfig::default());
+        let m = |lat: f64, var: f64| Measurements {
+            ts_ms: 0,
+            order_latency_p95_ms: Some(lat),
+            var_ratio: Some(var),
+            ..Measurements::default()
+        };
+        assert!(r.evaluate(&m(900.0, 0.9)).is_empty());
+        let f = r.evaluate(&m(1200.0, 1.3));
+        let kinds: Vec<(Rule, AlertKind, Severity)> = f
+            .iter()
+            .map(|f| (f.rule, f.alert.kind, f.alert.severity))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (
+                    Rule::OrderLatency,
+                    AlertKind::PerformanceDegradation,
+                    Severity::Warning
+                ),
+                (Rule::Var, AlertKind::RiskLimitBreach, Severity::Critical),
+            ]
+        );
+        // Once until they clear.
+        assert!(r.evaluate(&m(1500.0, 2.0)).is_empty());
+    }
 
     fn cpu(ts: i64, v: f64) -> Measurements {
         Measurements {

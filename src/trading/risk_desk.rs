@@ -179,6 +179,31 @@ impl RiskDesk {
         ))
     }
 
+    /// One-day VaR (worst of the four) of the open positions alone (0 when
+    /// flat).
+    #[must_use]
+    pub fn portfolio_var(&self, open: &[OpenPosition], returns: &BTreeMap<Symbol, &[f64]>) -> f64 {
+        let mut exposures = Vec::new();
+        let mut series: Vec<&[f64]> = Vec::new();
+        for p in open {
+            if let Some(&r) = returns.get(&p.symbol) {
+                exposures.push(p.side.sign() * p.notional);
+                series.push(r);
+            }
+        }
+        if exposures.is_empty() {
+            return 0.0;
+        }
+        var::portfolio(&exposures, &series, self.cfg.var_horizon_minutes)
+            .map_or(f64::NAN, |v| v.worst())
+    }
+
+    /// The VaR limit at `equity`, money.
+    #[must_use]
+    pub fn var_limit(&self, equity: f64) -> f64 {
+        self.cfg.limits.max_var_fraction * equity
+    }
+
     /// One-day portfolio VaR (worst of the four) with the entry added.
     fn var_with(
         &self,

@@ -6,6 +6,7 @@
 
 use super::store::{Append, EventStore};
 use super::telemetry::{ActorStat, Registry, Tracked, now_ms};
+use super::trading::TradingGauges;
 use actix::{Actor, ActorContext, AsyncContext, Context, Supervised};
 use quantumtrade::events::EventIds;
 use quantumtrade::node::alert_rules::{AlertConfig, AlertRules, Measurements, Rule};
@@ -19,6 +20,7 @@ pub struct AlertActor {
     every: Duration,
     registry: Arc<Registry>,
     store: Tracked<EventStore>,
+    gauges: Arc<TradingGauges>,
     ids: EventIds,
     stat: Arc<ActorStat>,
     last_cpu: Option<(Instant, u64)>,
@@ -31,6 +33,7 @@ impl AlertActor {
         cfg: AlertConfig,
         registry: Arc<Registry>,
         store: Tracked<EventStore>,
+        gauges: Arc<TradingGauges>,
         stat: Arc<ActorStat>,
     ) -> Self {
         for rule in Rule::ALL {
@@ -41,6 +44,7 @@ impl AlertActor {
             every: Duration::from_secs_f64(cfg.sample_seconds),
             registry,
             store,
+            gauges,
             ids: EventIds::new(now_ms()),
             stat,
             last_cpu: None,
@@ -78,6 +82,8 @@ impl AlertActor {
             cpu_percent: cpu,
             rss_bytes: rss,
             errors_total: self.registry.errors_total(),
+            order_latency_p95_ms: self.gauges.order_latency_p95_ms(),
+            var_ratio: self.gauges.var_ratio(),
             ..Measurements::default()
         };
         for v in self.registry.views() {

@@ -9,18 +9,21 @@ use super::journal::Journal;
 use super::position::{Executed, PositionActor};
 use super::state::SharedState;
 use super::telemetry::{ActorStat, Tracked, now_ms};
-use super::trading::SharedIds;
+use super::trading::{SharedIds, TradingGauges, p95};
 use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, Payload, TradeEvent};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::trading::event::OrderRequest;
 use quantumtrade::trading::paper_venue::{FillModel, PaperVenue};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 /// The journal key of the venue's snapshot.
 const CORE: &str = "venue";
+
+/// Orders the latency p95 is taken over.
+const LATENCY_SAMPLES: usize = 100;
 
 /// A market minute closed (from the selector, which hears it from the hub
 /// first): the venue fills against it.
@@ -68,6 +71,9 @@ pub struct ExecutorActor {
     position: Option<Tracked<PositionActor>>,
     /// Event id of each working order's `OrderPlaced`, so fills name it.
     placed: BTreeMap<String, EventId>,
+    /// Signal-to-order latencies of the recent orders, ms.
+    latencies: VecDeque<f64>,
+    gauges: Arc<TradingGauges>,
     stat: Arc<ActorStat>,
 }
 
@@ -83,6 +89,7 @@ impl ExecutorActor {
         history: SharedHistory,
         state: SharedState,
         ids: SharedIds,
+        gauges: Arc<TradingGauges>,
         stat: Arc<ActorStat>,
     ) -> anyhow::Result<Self> {
         let venue = journal
@@ -96,6 +103,8 @@ impl ExecutorActor {
             ids,
             position: None,
             placed: BTreeMap::new(),
+            latencies: VecDeque::new(),
+            gauges,
             stat,
         };
         me.publish();
@@ -198,7 +207,15 @@ impl ExecutorActor {
         }
         // Written and durable: the order is now "on the wire".
         if let Some(t) = msg.routed_at {
-            metrics::histogram!("qtrade_tick_to_order_seconds").record(t.elapsed().as_secs_f64());
+            let took = t.elapsed().as_secs_f64();
+            metrics::histogram!("qtrade_tick_to_order_seconds").record(took);
+            if self.latencies.len() == LATENCY_SAMPLES {
+                self.latencies.pop_front();
+            }
+            self.latencies.push_back(took * 1e3);
+            if let Some(p) = p95(&self.latencies) {
+                self.gauges.set_order_latency_p95_ms(p);
+            }
         }
         metrics::counter!("qtrade_orders_total", "venue" => "paper").increment(1);
         self.placed.insert(order.client_id, ev.meta.id);
@@ -293,6 +310,7 @@ impl Handler<ConnectPosition> for ExecutorActor {
     type Result = ();
 
     fn handle(&mut self, msg: ConnectPosition, _: &mut Context<Self>) {
-        self.position = Some(msg.0);
+        let stat = Arc::clone(&self.stat);
+        stat.run(|| self.position = Some(msg.0));
     }
 }

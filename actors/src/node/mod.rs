@@ -227,6 +227,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             stat: ind_stat,
         };
         let board = Arc::new(board::Board::default());
+        let gauges = Arc::new(trading::TradingGauges::default());
         let risk = if cfg.trading.enabled {
             let t = TradingParts {
                 cfg: cfg.trading.clone(),
@@ -238,6 +239,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
                 selector: selector.clone(),
                 registry: Arc::clone(&registry),
                 capacity: cap,
+                gauges: Arc::clone(&gauges),
             };
             Some(start_trading(t).context("cannot start the trading actors")?)
         } else {
@@ -276,7 +278,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             store.clone(),
             Arc::clone(&alert_stat),
         );
-        let _alerts = Supervisor::start(move |_| alert::AlertActor::new(acfg, areg, asto, ast));
+        let _alerts = Supervisor::start(move |_| alert::AlertActor::new(acfg, areg, asto, gauges, ast));
         // A state snapshot each re-screen period.
         let (snap_state, snap_manager, snap_registry) =
             (Arc::clone(&state), Arc::clone(&manager), Arc::clone(&registry));
@@ -370,6 +372,7 @@ struct TradingParts {
     selector: Tracked<SelectorActor>,
     registry: Arc<Registry>,
     capacity: usize,
+    gauges: Arc<trading::TradingGauges>,
 }
 
 /// Starts the executor, risk, signal and position actors (each supervised
@@ -388,6 +391,7 @@ fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActor>> {
         Arc::clone(&t.history),
         Arc::clone(&t.state),
         Arc::clone(&ids),
+        Arc::clone(&t.gauges),
         reg("executor", "ExecutorActor"),
     )?;
     let venue_positions = executor.venue_positions();
@@ -401,6 +405,7 @@ fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActor>> {
             board: Arc::clone(&t.board),
             rules: Arc::clone(&t.rules),
             returns_window: t.cfg.returns_window,
+            gauges: Arc::clone(&t.gauges),
         },
         t.journal.clone(),
         Arc::clone(&t.state),

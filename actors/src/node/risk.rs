@@ -11,7 +11,7 @@ use super::journal::Journal;
 use super::position::{Flatten, PositionActor};
 use super::state::SharedState;
 use super::telemetry::{ActorStat, Tracked, now_ms};
-use super::trading::SharedIds;
+use super::trading::{SharedIds, TradingGauges};
 use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, TradeEvent};
 use quantumtrade::exchange::binance::filters::SymbolRules;
@@ -95,6 +95,8 @@ pub struct RiskInputs {
     pub rules: Arc<BTreeMap<Symbol, SymbolRules>>,
     /// 1m returns in the VaR window.
     pub returns_window: usize,
+    /// Where the VaR ratio goes for the alert rules.
+    pub gauges: Arc<TradingGauges>,
 }
 
 /// The risk actor.
@@ -213,6 +215,7 @@ impl RiskActor {
         self.in_flight.retain(|s, t| {
             !p.open.iter().any(|o| &o.symbol == s) && p.at - *t < IN_FLIGHT_MINUTES * 60_000
         });
+        self.measure_var(&p);
         let action = self.desk.on_equity(p.at, p.equity);
         let at = p.at;
         self.portfolio = Some(p);
@@ -230,6 +233,30 @@ impl RiskActor {
                 }
             }
         }
+    }
+
+    /// The open positions' one-day VaR against its limit: into `/state`, a
+    /// gauge, and the alert rules (RISK_LIMIT_BREACH above the limit).
+    fn measure_var(&self, p: &Portfolio) {
+        let owned: BTreeMap<Symbol, Vec<f64>> = p
+            .open
+            .iter()
+            .map(|o| (o.symbol.clone(), self.returns_of(&o.symbol).0))
+            .collect();
+        let returns: BTreeMap<Symbol, &[f64]> = owned
+            .iter()
+            .map(|(s, v)| (s.clone(), v.as_slice()))
+            .collect();
+        let var = self.desk.portfolio_var(&p.open, &returns);
+        let limit = self.desk.var_limit(p.equity);
+        metrics::gauge!("qtrade_portfolio_var").set(var);
+        metrics::gauge!("qtrade_portfolio_var_limit").set(limit);
+        if limit > 0.0 {
+            self.inputs.gauges.set_var_ratio(var / limit);
+        }
+        let mut st = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        st.var_1d = Some(var);
+        st.var_limit = Some(limit);
     }
 
     /// Simple 1m returns of `s` over the VaR window, and its last close.
@@ -394,6 +421,7 @@ impl Handler<ConnectPositions> for RiskActor {
     type Result = ();
 
     fn handle(&mut self, msg: ConnectPositions, _: &mut Context<Self>) {
-        self.positions = Some(msg.0);
+        let stat = Arc::clone(&self.stat);
+        stat.run(|| self.positions = Some(msg.0));
     }
 }

@@ -282,7 +282,8 @@ impl Handler<ConnectTrading> for SelectorActor {
     type Result = ();
 
     fn handle(&mut self, msg: ConnectTrading, _: &mut Context<Self>) {
-        self.trading = Some(msg);
+        let stat = Arc::clone(&self.stat);
+        stat.run(|| self.trading = Some(msg));
     }
 }
 

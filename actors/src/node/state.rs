@@ -54,6 +54,11 @@ pub struct NodeState {
     pub cash: Option<f64>,
     /// The active halt, if trading is halted.
     pub halted: Option<HaltReason>,
+    /// One-day VaR of the open positions (worst of historical and
+    /// parametric at 95% and 99%), USDT.
+    pub var_1d: Option<f64>,
+    /// Its limit (`max_var_fraction` × equity), USDT.
+    pub var_limit: Option<f64>,
 }
 
 impl Default for NodeState {
@@ -71,6 +76,8 @@ impl Default for NodeState {
             equity: None,
             cash: None,
             halted: None,
+            var_1d: None,
+            var_limit: None,
         }
     }
 }

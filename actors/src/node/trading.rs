@@ -6,6 +6,7 @@ use quantumtrade::events::EventIds;
 use quantumtrade::market::Symbol;
 use quantumtrade::portfolio::position::Position;
 use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Event ids shared by the trading actors (ids stay unique across them).
@@ -53,4 +54,62 @@ impl PositionView {
             realized_net: p.realized - p.fees + p.funding,
         }
     }
+}
+
+/// What the alert actor reads from the trading actors: the p95 of the
+/// recent orders' signal-to-order latency and the portfolio VaR as a
+/// fraction of its limit (NaN until measured).
+#[derive(Debug)]
+pub struct TradingGauges {
+    order_latency_p95_ms: AtomicU64,
+    var_ratio: AtomicU64,
+}
+
+impl Default for TradingGauges {
+    fn default() -> Self {
+        Self {
+            order_latency_p95_ms: AtomicU64::new(f64::NAN.to_bits()),
+            var_ratio: AtomicU64::new(f64::NAN.to_bits()),
+        }
+    }
+}
+
+impl TradingGauges {
+    /// Sets the order latency p95, ms.
+    pub fn set_order_latency_p95_ms(&self, v: f64) {
+        self.order_latency_p95_ms
+            .store(v.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Sets VaR / limit.
+    pub fn set_var_ratio(&self, v: f64) {
+        self.var_ratio.store(v.to_bits(), Ordering::Relaxed);
+    }
+
+    /// The order latency p95, ms, once measured.
+    #[must_use]
+    pub fn order_latency_p95_ms(&self) -> Option<f64> {
+        Some(f64::from_bits(
+            self.order_latency_p95_ms.load(Ordering::Relaxed),
+        ))
+        .filter(|v| v.is_finite())
+    }
+
+    /// VaR / limit, once measured.
+    #[must_use]
+    pub fn var_ratio(&self) -> Option<f64> {
+        Some(f64::from_bits(self.var_ratio.load(Ordering::Relaxed))).filter(|v| v.is_finite())
+    }
+}
+
+/// The 95th percentile of `samples` (nearest rank), if any.
+#[must_use]
+pub fn p95(samples: &std::collections::VecDeque<f64>) -> Option<f64> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut v: Vec<f64> = samples.iter().copied().collect();
+    v.sort_by(f64::total_cmp);
+    let rank = (0.95 * v.len() as f64).ceil() as usize;
+    Some(v[rank.clamp(1, v.len()) - 1])
 }
