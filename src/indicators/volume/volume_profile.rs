@@ -391,7 +391,8 @@ pub struct VolumeProfileOutput {
 }
 
 /// Batch volume profile: entry t profiles candles t + 1 − window ..= t (NaN
-/// where the streaming form gives `None`). For the distribution of one
+/// where the streaming form gives `None`). It runs [`VolumeProfile`] over
+/// the columns, so the two agree exactly. For the distribution of one
 /// window call [`profile`] on its slices.
 ///
 /// # Panics
