@@ -3,8 +3,8 @@
 
 Both run the reference strategy (EMA(10)/EMA(30) cross, buy 1 when flat and
 fast > slow, sell it all when long and not) over the same candles: a
-SplitMix64 random walk (benches/splitmix_walk.py, the generator of
-quantumtrade::market::random_walk), prices rounded to 4 decimals so that
+SplitMix64 random walk (benches/bench_candles.py over benches/splitmix_walk.py,
+the generator of quantumtrade::market::random_walk), prices rounded to 4 decimals so that
 Nautilus' fixed-precision prices hold them exactly. Two shapes: 1 symbol x
 500,000 one-minute candles and 50 symbols x 10,000.
 
@@ -35,7 +35,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from splitmix_walk import random_walk
+from bench_candles import START_MS, candles, write_csvs
 
 from nautilus_trader.backtest.engine import BacktestEngine, BacktestEngineConfig
 from nautilus_trader.config import LoggingConfig, StrategyConfig
@@ -48,26 +48,6 @@ from nautilus_trader.model.instruments import CryptoPerpetual
 from nautilus_trader.model.objects import Money, Price, Quantity
 from nautilus_trader.persistence.wranglers import BarDataWrangler
 from nautilus_trader.trading.strategy import Strategy
-
-START_MS = 1_700_000_000_000 // 60_000 * 60_000
-SEED = 7
-
-
-def candles(n_symbols, n):
-    o, h, l, c, v = random_walk(SEED, n_symbols, n)
-    r = lambda a: np.round(a, 4)
-    return r(o), r(h), r(l), r(c), np.round(v, 3)
-
-
-def write_csvs(dirname, data):
-    o, h, l, c, v = data
-    times = START_MS + 60_000 * np.arange(o.shape[1], dtype=np.int64)
-    for s in range(o.shape[0]):
-        with open(os.path.join(dirname, f"S{s:03d}USDT-1m.csv"), "w") as f:
-            for i in range(o.shape[1]):
-                t = int(times[i])
-                f.write(f"{t},{o[s,i]:.4f},{h[s,i]:.4f},{l[s,i]:.4f},{c[s,i]:.4f},{v[s,i]:.3f},"
-                        f"{t + 59_999},0,0,0,0,0\n")
 
 
 def ours(binary, data, repeats):

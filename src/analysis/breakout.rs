@@ -229,10 +229,11 @@ impl BreakoutTracker {
             consolidation += 1;
         }
         // Nearest level on each side among the swing pivots and the volume
-        // profile's POC and value-area edges.
-        let profile: Vec<f64> = levels
-            .map(|l| vec![l.poc, l.value_area_high, l.value_area_low])
-            .unwrap_or_default();
+        // profile's POC and value-area edges (NaN without a profile: it
+        // passes neither side's filter).
+        let profile = levels.map_or([f64::NAN; 3], |l| {
+            [l.poc, l.value_area_high, l.value_area_low]
+        });
         let support = self
             .pivots
             .support(c.close)
