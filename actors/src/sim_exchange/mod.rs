@@ -139,11 +139,17 @@ async fn advance_market(shared: Arc<Shared>, speed: f64) {
         shared.faults().tick(wall_ms());
         shared.publish_drops();
         let emit = shared.events.receiver_count() > 0;
-        let (batch, frames) = {
+        let (mut batch, frames) = {
             let mut x = shared.lock();
             let batch = x.advance(wall_ms(), emit);
             (batch, x.take_user_frames())
         };
+        // A `depth_gap` fault: this batch's diff depth events are lost, as
+        // if the venue's stream skipped them.
+        let is_depth = |e: &StreamEvent| e.stream.contains("@depth");
+        if batch.iter().any(is_depth) && shared.faults().take_depth_gap(wall_ms()) {
+            batch.retain(|e| !is_depth(e));
+        }
         shared.publish_user(frames);
         if emit && !batch.is_empty() {
             // No receiver left is not an error: the events are dropped.
@@ -254,7 +260,7 @@ async fn admin(shared: &Shared, req: Request) -> Response {
             let Some(kind) = q.get("kind").and_then(|k| FaultKind::parse(k)) else {
                 return plain(
                     StatusCode::BAD_REQUEST,
-                    "kind must be rate_limit, ban, slow, reject_orders or drop_streams",
+                    "kind must be rate_limit, ban, slow, reject_orders, drop_streams or depth_gap",
                 );
             };
             let num = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
@@ -366,23 +372,27 @@ fn private_websocket(shared: Arc<Shared>, mut req: Request) -> Response {
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let rx = shared.user.subscribe();
+    let mut drops = shared.drops.subscribe();
+    drops.mark_unchanged();
     tokio::spawn(async move {
         // A failed upgrade only ends this connection.
         if let Ok(upgraded) = on_upgrade.await {
             let ws =
                 WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-            run_private(ws, target, rx).await;
+            run_private(ws, target, rx, drops).await;
         }
     });
     resp
 }
 
 /// One user-data connection: the frames of its key (and events filter)
-/// out, a ping every 3 minutes; incoming messages are ignored.
+/// out, a ping every 3 minutes; incoming messages are ignored. A
+/// `drop_streams` fault closes it like the market connections.
 async fn run_private<S>(
     ws: WebSocketStream<S>,
     target: PrivateTarget,
     mut rx: broadcast::Receiver<Arc<Vec<UserFrame>>>,
+    mut drops: tokio::sync::watch::Receiver<u64>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -390,6 +400,7 @@ async fn run_private<S>(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         tokio::select! {
+            _ = drops.changed() => break,
             msg = stream.next() => match msg {
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 Some(Ok(_)) => {}

@@ -1,6 +1,12 @@
 //! The simulated exchange's market: the synthetic market stepped minute by
 //! minute, one-minute history per symbol for `/fapi/v1/klines`, trade and
 //! book update ids, and the stream events each closed minute produces.
+//!
+//! The order book is synthetic: [`BOOK_LEVELS`] levels per side around the
+//! best bid and ask. Each closed minute moves it once (one update id), and
+//! the diff depth streams carry exactly the levels that changed, so a
+//! client following PROTOCOL.md §2.6 from a `GET /fapi/v1/depth` snapshot
+//! ends with the same book the REST endpoint serves.
 
 use super::config::SimConfig;
 use super::stream::{self, StreamEvent};
@@ -15,6 +21,12 @@ use std::collections::BTreeMap;
 pub const MINUTE_MS: i64 = 60_000;
 /// One day in minutes.
 const DAY_MINUTES: usize = 1440;
+/// Levels per side of the simulated book; `GET /fapi/v1/depth` serves at
+/// most this many, and the diff streams cover all of them.
+pub const BOOK_LEVELS: usize = 100;
+/// The diff depth streams served per symbol (§2.4: same payload, the
+/// update speed is not simulated).
+const DEPTH_STREAMS: [&str; 3] = ["@depth", "@depth@100ms", "@depth@500ms"];
 
 /// A closed kline of any interval, with the trade ids it spans.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -179,6 +191,7 @@ impl SimMarket {
                 st.next_trade_id += n;
                 st.candles.push(m.kline);
                 st.trade_ids.push((first, first + n - 1));
+                let previous_book = st.book;
                 st.book = m.book;
                 st.book_update_id += 1;
                 st.last_trade = m.trades.last().copied().or(st.last_trade);
@@ -189,6 +202,7 @@ impl SimMarket {
                 }
                 if emit {
                     self.emit_minute(m.index, &m.trades, first, &mut events);
+                    self.emit_depth_diff(m.index, &previous_book, &mut events);
                 } else {
                     self.states[m.index].next_agg_id += n;
                 }
@@ -238,6 +252,53 @@ impl SimMarket {
                 format!("{lower}@kline_{}", interval.as_str()),
                 stream::kline_json(&symbol, interval, &k, closed, close_ms, pd, qd),
             ));
+        }
+    }
+
+    /// The diff depth event of symbol `i` from `previous` to the current
+    /// book: the levels whose quantity changed, `"0"` for those gone
+    /// (§2.5 `depthUpdate`); `pu` chains it to the previous update id.
+    fn emit_depth_diff(&self, i: usize, previous: &BookTicker, out: &mut Vec<StreamEvent>) {
+        let st = &self.states[i];
+        let Some(last) = st.candles.last() else {
+            return;
+        };
+        let close_ms = last.open_time + MINUTE_MS;
+        let (pd, qd) = (st.price_decimals, st.qty_decimals);
+        let text = |levels: Vec<DepthLevel>| -> BTreeMap<String, String> {
+            levels
+                .into_iter()
+                .map(|(p, q)| (fixed(p, pd), fixed(q, qd)))
+                .collect()
+        };
+        let (old_b, old_a) = self.depth_of(i, previous, BOOK_LEVELS);
+        let (new_b, new_a) = self.depth_of(i, &st.book, BOOK_LEVELS);
+        let diff = |old: BTreeMap<String, String>, new: BTreeMap<String, String>| {
+            let zero = fixed(0.0, qd);
+            let mut changes: Vec<[String; 2]> = new
+                .iter()
+                .filter(|(p, q)| old.get(*p) != Some(*q))
+                .map(|(p, q)| [p.clone(), q.clone()])
+                .collect();
+            changes.extend(
+                old.keys()
+                    .filter(|p| !new.contains_key(*p))
+                    .map(|p| [p.clone(), zero.clone()]),
+            );
+            changes
+        };
+        let bids = diff(text(old_b), text(new_b));
+        let asks = diff(text(old_a), text(new_a));
+        let symbol = self.synthetic.profiles()[i].instrument.symbol.as_str();
+        let u = st.book_update_id;
+        let json = serde_json::json!({
+            "e": "depthUpdate", "E": close_ms, "T": close_ms, "s": symbol,
+            "U": u, "u": u, "pu": u - 1, "b": bids, "a": asks,
+        })
+        .to_string();
+        let lower = symbol.to_ascii_lowercase();
+        for suffix in DEPTH_STREAMS {
+            out.push(StreamEvent::new(format!("{lower}{suffix}"), json.clone()));
         }
     }
 
@@ -370,11 +431,20 @@ impl SimMarket {
         }
     }
 
-    /// A synthetic order book of `levels` per side around the best bid and
-    /// ask, one tick apart, sizes growing away from the touch.
+    /// The top `levels` (at most [`BOOK_LEVELS`]) per side of symbol `i`'s
+    /// synthetic order book: around the best bid and ask, one tick apart,
+    /// sizes growing away from the touch.
     #[must_use]
     pub fn depth(&self, i: usize, levels: usize) -> (Vec<DepthLevel>, Vec<DepthLevel>) {
-        let st = &self.states[i];
+        self.depth_of(i, &self.states[i].book, levels.min(BOOK_LEVELS))
+    }
+
+    fn depth_of(
+        &self,
+        i: usize,
+        book: &BookTicker,
+        levels: usize,
+    ) -> (Vec<DepthLevel>, Vec<DepthLevel>) {
         let p = &self.synthetic.profiles()[i].instrument;
         let side = |touch: f64, qty: f64, dir: f64| {
             (0..levels)
@@ -389,8 +459,8 @@ impl SimMarket {
                 .collect::<Vec<_>>()
         };
         (
-            side(st.book.bid, st.book.bid_qty, -1.0),
-            side(st.book.ask, st.book.ask_qty, 1.0),
+            side(book.bid, book.bid_qty, -1.0),
+            side(book.ask, book.ask_qty, 1.0),
         )
     }
 }
@@ -414,6 +484,7 @@ pub struct Ticker24hView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn small() -> SimConfig {
         SimConfig {
@@ -475,6 +546,49 @@ mod tests {
         assert_eq!(closed_1m, 3);
         assert!(ev.iter().any(|e| e.stream == "syn001usdt@bookTicker"));
         assert!(ev.iter().any(|e| e.stream == "syn002usdt@aggTrade"));
+    }
+
+    #[test]
+    fn depth_diffs_rebuild_the_rest_book() {
+        type Side = BTreeMap<String, String>;
+        let mut m = SimMarket::new(&small(), NOW - 1234);
+        let (pd, qd) = (m.price_decimals(0), m.qty_decimals(0));
+        let text = |levels: Vec<DepthLevel>| -> Side {
+            levels
+                .into_iter()
+                .map(|(p, q)| (fixed(p, pd), fixed(q, qd)))
+                .collect()
+        };
+        let (b, a) = m.depth(0, 1000);
+        assert_eq!((b.len(), a.len()), (BOOK_LEVELS, BOOK_LEVELS));
+        let (mut bids, mut asks) = (text(b), text(a));
+        let mut last_u = m.book(0).1;
+        let ev = m.advance_to(NOW - 1234 + 5 * MINUTE_MS, true);
+        let diffs: Vec<Value> = ev
+            .iter()
+            .filter(|e| e.stream == "syn000usdt@depth@100ms")
+            .map(|e| serde_json::from_str(&e.json).unwrap())
+            .collect();
+        assert_eq!(diffs.len(), 5);
+        let apply = |side: &mut Side, levels: &Value| {
+            for l in levels.as_array().unwrap() {
+                let (p, q) = (l[0].as_str().unwrap(), l[1].as_str().unwrap());
+                if q.parse::<f64>().unwrap() == 0.0 {
+                    side.remove(p);
+                } else {
+                    side.insert(p.to_string(), q.to_string());
+                }
+            }
+        };
+        for d in &diffs {
+            assert_eq!(d["pu"].as_i64(), Some(last_u), "chained by pu");
+            last_u = d["u"].as_i64().unwrap();
+            apply(&mut bids, &d["b"]);
+            apply(&mut asks, &d["a"]);
+        }
+        assert_eq!(last_u, m.book(0).1);
+        let (b, a) = m.depth(0, 1000);
+        assert_eq!((bids, asks), (text(b), text(a)));
     }
 
     #[test]

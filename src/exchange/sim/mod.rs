@@ -155,7 +155,7 @@ impl SimExchange {
             weights: WeightLimiter::new(config.weight_limit_per_minute),
             account,
             credentials: None,
-            user_stream: UserStream::new(config.seed),
+            user_stream: UserStream::new(config.seed).with_validity(config.listen_key_validity_ms),
             order_counter: OrderCounter::default(),
             user_frames: Vec::new(),
             market,
