@@ -331,3 +331,89 @@ async fn a_fill_missed_while_disconnected_is_reconciled_once() {
     });
     assert!(!streamed_missed, "the missed fill came on the stream too");
 }
+
+/// A recorded sample from `tests/data/binance/samples`.
+fn sample(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data/binance/samples")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A loopback venue whose REST side answers the listen key and empty
+/// reconciliation queries, and whose WebSocket sends `frames` then idles.
+async fn loopback_venue(frames: Vec<String>) -> (String, String) {
+    use axum::response::IntoResponse;
+    async fn rest(req: axum::extract::Request) -> axum::response::Response {
+        match req.uri().path() {
+            "/fapi/v1/listenKey" => r#"{"listenKey":"loopbackKey"}"#.into_response(),
+            "/fapi/v1/openOrders"
+            | "/fapi/v3/positionRisk"
+            | "/fapi/v3/balance"
+            | "/fapi/v1/userTrades" => "[]".into_response(),
+            _ => (axum::http::StatusCode::NOT_FOUND, "").into_response(),
+        }
+    }
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http_addr = http.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(http, axum::Router::new().fallback(rest)).await;
+    });
+    let ws = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ws_addr = ws.local_addr().unwrap();
+    tokio::spawn(async move {
+        use futures_util::{SinkExt, StreamExt};
+        while let Ok((tcp, _)) = ws.accept().await {
+            let frames = frames.clone();
+            tokio::spawn(async move {
+                let Ok(mut conn) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                for f in frames {
+                    let msg = tokio_tungstenite::tungstenite::Message::text(f);
+                    if conn.send(msg).await.is_err() {
+                        return;
+                    }
+                }
+                while let Some(Ok(_)) = conn.next().await {}
+            });
+        }
+    });
+    (format!("http://{http_addr}"), format!("ws://{ws_addr}"))
+}
+
+#[tokio::test]
+async fn bad_frames_are_counted_and_dropped_and_replays_suppressed() {
+    let order = sample("user_ORDER_TRADE_UPDATE.json");
+    let frames = vec![
+        "not json at all".to_string(),
+        r#"{"e":"ORDER_TRADE_UPDATE","E":1}"#.to_string(),
+        order.clone(),
+        order,
+        sample("user_ACCOUNT_UPDATE.json"),
+    ];
+    let (http, ws) = loopback_venue(frames).await;
+    let rest = RestClient::new(&http, Some(Credentials::new(KEY, SECRET).unwrap())).unwrap();
+    let mut c = UserStreamConfig::new(&ws);
+    c.seed = 9;
+    let mut rec = Recorder::spawn(c, rest);
+    let UserStreamUpdate::Reconciled(r) = rec.until("reconciliation", is_reconciled(1)).await
+    else {
+        unreachable!()
+    };
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    rec.until("the account update", |u| {
+        matches!(u, UserStreamUpdate::Account(_))
+    })
+    .await;
+    rec.drain_for(Duration::from_millis(300)).await;
+    let orders = rec
+        .all
+        .iter()
+        .filter(|u| matches!(u, UserStreamUpdate::Order(_)))
+        .count();
+    assert_eq!(orders, 1, "the replayed order update was delivered");
+    assert_eq!(rec.stats.malformed.load(Ordering::Relaxed), 2);
+    assert_eq!(rec.stats.duplicates.load(Ordering::Relaxed), 1);
+    assert_eq!(rec.stats.connections.load(Ordering::Relaxed), 1);
+}

@@ -548,28 +548,30 @@ mod tests {
         assert!(ev.iter().any(|e| e.stream == "syn002usdt@aggTrade"));
     }
 
-    #[test]
-    fn depth_diffs_rebuild_the_rest_book() {
-        type Side = BTreeMap<String, String>;
-        let mut m = SimMarket::new(&small(), NOW - 1234);
-        let (pd, qd) = (m.price_decimals(0), m.qty_decimals(0));
+    /// Replays `minutes` of diff events of symbol `sym` on the REST book
+    /// taken before them and returns it with the book REST serves after.
+    fn replay_depth(seed: u64, sym: usize, minutes: i64) -> (Book, Book) {
+        let config = SimConfig { seed, ..small() };
+        let mut m = SimMarket::new(&config, NOW - 1234);
+        let (pd, qd) = (m.price_decimals(sym), m.qty_decimals(sym));
         let text = |levels: Vec<DepthLevel>| -> Side {
             levels
                 .into_iter()
                 .map(|(p, q)| (fixed(p, pd), fixed(q, qd)))
                 .collect()
         };
-        let (b, a) = m.depth(0, 1000);
+        let (b, a) = m.depth(sym, 1000);
         assert_eq!((b.len(), a.len()), (BOOK_LEVELS, BOOK_LEVELS));
         let (mut bids, mut asks) = (text(b), text(a));
-        let mut last_u = m.book(0).1;
-        let ev = m.advance_to(NOW - 1234 + 5 * MINUTE_MS, true);
+        let mut last_u = m.book(sym).1;
+        let ev = m.advance_to(NOW - 1234 + minutes * MINUTE_MS, true);
+        let stream = format!("syn{sym:03}usdt@depth@100ms");
         let diffs: Vec<Value> = ev
             .iter()
-            .filter(|e| e.stream == "syn000usdt@depth@100ms")
+            .filter(|e| e.stream == stream)
             .map(|e| serde_json::from_str(&e.json).unwrap())
             .collect();
-        assert_eq!(diffs.len(), 5);
+        assert_eq!(diffs.len(), usize::try_from(minutes).unwrap());
         let apply = |side: &mut Side, levels: &Value| {
             for l in levels.as_array().unwrap() {
                 let (p, q) = (l[0].as_str().unwrap(), l[1].as_str().unwrap());
@@ -582,13 +584,34 @@ mod tests {
         };
         for d in &diffs {
             assert_eq!(d["pu"].as_i64(), Some(last_u), "chained by pu");
+            assert_eq!(d["U"].as_i64(), Some(last_u + 1));
             last_u = d["u"].as_i64().unwrap();
             apply(&mut bids, &d["b"]);
             apply(&mut asks, &d["a"]);
         }
-        assert_eq!(last_u, m.book(0).1);
-        let (b, a) = m.depth(0, 1000);
-        assert_eq!((bids, asks), (text(b), text(a)));
+        assert_eq!(last_u, m.book(sym).1, "REST lastUpdateId = last u");
+        let (b, a) = m.depth(sym, 1000);
+        ((bids, asks), (text(b), text(a)))
+    }
+
+    type Side = BTreeMap<String, String>;
+    type Book = (Side, Side);
+
+    #[test]
+    fn depth_diffs_rebuild_the_rest_book() {
+        let (replayed, served) = replay_depth(7, 0, 5);
+        assert_eq!(replayed, served);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+
+        /// Any seed, symbol and run length: snapshot + diffs = REST book.
+        #[test]
+        fn depth_diffs_rebuild_any_book(seed in 0u64..1_000, sym in 0usize..3, minutes in 1i64..20) {
+            let (replayed, served) = replay_depth(seed, sym, minutes);
+            proptest::prop_assert_eq!(replayed, served);
+        }
     }
 
     #[test]

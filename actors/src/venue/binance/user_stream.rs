@@ -6,7 +6,8 @@
 //! 1. `POST /fapi/v1/listenKey` gets the key (§7.1); the connection is
 //!    `<base>/private/ws/<listenKey>` (§7.2).
 //! 2. `PUT /fapi/v1/listenKey` every [`UserStreamConfig::keepalive_every`]
-//!    (default 30 minutes, well inside the 60-minute validity). A `-1125`
+//!    (default and most 25 minutes: inside the 60-minute validity even if
+//!    one PUT fails). A `-1125`
 //!    answer means the key is gone: a new one is made and the stream
 //!    reconnects on it.
 //! 3. A `listenKeyExpired` event does the same (the venue keeps the socket
@@ -48,13 +49,18 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
+/// Longest keepalive period used: a PUT this often still leaves two
+/// chances before the 60-minute validity ends (§7.1).
+pub const MAX_KEEPALIVE_EVERY: Duration = Duration::from_secs(25 * 60);
+
 /// Settings of the user data stream.
 #[derive(Debug, Clone)]
 pub struct UserStreamConfig {
     /// WebSocket base, e.g. `wss://fstream.binance.com` or
     /// `ws://127.0.0.1:<port>` for the simulator.
     pub ws_base: String,
-    /// Keepalive period (rule 2); must stay below the 60-minute validity.
+    /// Keepalive period (rule 2); at most [`MAX_KEEPALIVE_EVERY`], well
+    /// inside the 60-minute validity (longer values are cut to it).
     pub keepalive_every: Duration,
     /// Reconnect backoff.
     pub backoff: BackoffConfig,
@@ -72,14 +78,14 @@ pub struct UserStreamConfig {
 }
 
 impl UserStreamConfig {
-    /// Defaults at `ws_base`: keepalive every 30 minutes, backoff 250 ms
+    /// Defaults at `ws_base`: keepalive every 25 minutes, backoff 250 ms
     /// doubling to 30 s with 50 % jitter, replacement after 23 h 30 min,
     /// 10 minutes of silence.
     #[must_use]
     pub fn new(ws_base: &str) -> Self {
         Self {
             ws_base: ws_base.trim_end_matches('/').to_string(),
-            keepalive_every: Duration::from_secs(30 * 60),
+            keepalive_every: MAX_KEEPALIVE_EVERY,
             backoff: BackoffConfig {
                 base_ms: 250,
                 max_ms: 30_000,
@@ -330,7 +336,10 @@ impl UserStream {
         {
             return End::Stop;
         }
-        let every = self.config.keepalive_every.max(Duration::from_millis(10));
+        let every = self
+            .config
+            .keepalive_every
+            .clamp(Duration::from_millis(10), MAX_KEEPALIVE_EVERY);
         let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         keepalive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let age = tokio::time::sleep(self.config.max_connection_age);
