@@ -157,3 +157,40 @@ async fn the_local_book_follows_the_stream_and_resyncs_after_a_gap() {
     assert_book_matches_rest(&handle, &rest).await;
     assert_eq!(handle.stats().malformed.load(Ordering::Relaxed), 0);
 }
+
+#[tokio::test]
+async fn a_live_subscribe_turns_the_simulators_depth_diffs_on() {
+    use futures_util::{SinkExt, StreamExt};
+    use quantumtrade::exchange::binance::parse::{WsBody, parse_ws_message};
+    use quantumtrade::exchange::binance::ws::MarketEvent;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let sim = start();
+    // A connection without depth streams: the simulator builds no diffs.
+    let url = format!("{}/public/ws/syn000usdt@bookTicker", sim.ws());
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let sub = r#"{"method":"SUBSCRIBE","params":["syn000usdt@depth@500ms"],"id":1}"#;
+    ws.send(Message::text(sub)).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut last_u = None;
+    let mut chained = 0;
+    while chained < 2 {
+        let frame = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("no depth diff after SUBSCRIBE")
+            .unwrap()
+            .unwrap();
+        let Message::Text(t) = frame else { continue };
+        let Ok(msg) = parse_ws_message(t.as_bytes()) else {
+            panic!("bad frame {t}")
+        };
+        if let WsBody::Market(MarketEvent::Depth(d)) = msg.body {
+            assert_eq!(d.symbol.as_str(), "SYN000USDT");
+            if let Some(u) = last_u {
+                assert_eq!(d.prev_final_update_id, u, "pu chains on u");
+                chained += 1;
+            }
+            last_u = Some(d.final_update_id);
+        }
+    }
+}

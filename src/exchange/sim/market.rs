@@ -6,7 +6,9 @@
 //! best bid and ask. Each closed minute moves it once (one update id), and
 //! the diff depth streams carry exactly the levels that changed, so a
 //! client following PROTOCOL.md §2.6 from a `GET /fapi/v1/depth` snapshot
-//! ends with the same book the REST endpoint serves.
+//! ends with the same book the REST endpoint serves. Building those events
+//! is the costliest part of a minute, so they are made only when asked for
+//! ([`SimMarket::set_depth_streams`]).
 
 use super::config::SimConfig;
 use super::stream::{self, StreamEvent};
@@ -65,6 +67,9 @@ pub struct SimMarket {
     by_name: BTreeMap<String, usize>,
     max_history: usize,
     onboard_ms: i64,
+    /// Whether closed minutes emit diff depth events (they cost the most
+    /// to build; the server turns them on while someone subscribes).
+    depth_streams: bool,
 }
 
 /// Decimals needed to write multiples of `step` (`0.001` → 3, `1` → 0).
@@ -134,6 +139,7 @@ impl SimMarket {
             by_name,
             max_history: config.max_history_minutes,
             onboard_ms: start_ms,
+            depth_streams: false,
         };
         market.advance_to(now_ms, false);
         market
@@ -175,6 +181,13 @@ impl SimMarket {
         self.states[i].qty_decimals
     }
 
+    /// Turns the diff depth events of [`Self::advance_to`] on or off (off
+    /// at start). Update ids advance either way, so a stream turned on
+    /// later still chains on the REST `lastUpdateId`.
+    pub fn set_depth_streams(&mut self, on: bool) {
+        self.depth_streams = on;
+    }
+
     /// Closes every minute that ends at or before `now_ms` (simulated time).
     /// With `emit`, returns the stream events of those minutes in time
     /// order: per symbol its aggTrades, its bookTicker, then a kline event
@@ -202,7 +215,9 @@ impl SimMarket {
                 }
                 if emit {
                     self.emit_minute(m.index, &m.trades, first, &mut events);
-                    self.emit_depth_diff(m.index, &previous_book, &mut events);
+                    if self.depth_streams {
+                        self.emit_depth_diff(m.index, &previous_book, &mut events);
+                    }
                 } else {
                     self.states[m.index].next_agg_id += n;
                 }
@@ -539,6 +554,10 @@ mod tests {
     fn advancing_emits_closed_klines_once_per_bar() {
         let mut m = SimMarket::new(&small(), NOW - 1234);
         let ev = m.advance_to(NOW - 1234 + 3 * MINUTE_MS, true);
+        assert!(
+            !ev.iter().any(|e| e.stream.contains("@depth")),
+            "depth streams are off until asked for"
+        );
         let closed_1m = ev
             .iter()
             .filter(|e| e.stream == "syn000usdt@kline_1m" && e.json.contains("\"x\":true"))
@@ -553,6 +572,7 @@ mod tests {
     fn replay_depth(seed: u64, sym: usize, minutes: i64) -> (Book, Book) {
         let config = SimConfig { seed, ..small() };
         let mut m = SimMarket::new(&config, NOW - 1234);
+        m.set_depth_streams(true);
         let (pd, qd) = (m.price_decimals(sym), m.qty_decimals(sym));
         let text = |levels: Vec<DepthLevel>| -> Side {
             levels

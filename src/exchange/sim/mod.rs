@@ -204,6 +204,11 @@ impl SimExchange {
         }
     }
 
+    /// Turns the diff depth events on or off ([`SimMarket::set_depth_streams`]).
+    pub fn set_depth_streams(&mut self, on: bool) {
+        self.market.set_depth_streams(on);
+    }
+
     /// The market.
     #[must_use]
     pub fn market(&self) -> &SimMarket {
