@@ -6,8 +6,9 @@
 //! 1. `POST /fapi/v1/listenKey` gets the key (§7.1); the connection is
 //!    `<base>/private/ws/<listenKey>` (§7.2).
 //! 2. `PUT /fapi/v1/listenKey` every [`UserStreamConfig::keepalive_every`]
-//!    (default and most 25 minutes: inside the 60-minute validity even if
-//!    one PUT fails). A `-1125`
+//!    (default 30 minutes, at most 50, inside the 60-minute validity); a
+//!    PUT that fails for a transient reason is retried after a minute. A
+//!    `-1125`
 //!    answer means the key is gone: a new one is made and the stream
 //!    reconnects on it.
 //! 3. A `listenKeyExpired` event does the same (the venue keeps the socket
@@ -49,9 +50,14 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-/// Longest keepalive period used: a PUT this often still leaves two
-/// chances before the 60-minute validity ends (§7.1).
-pub const MAX_KEEPALIVE_EVERY: Duration = Duration::from_secs(25 * 60);
+/// Default keepalive period (PROTOCOL.md §7.1: "well before expiry, e.g.
+/// every 30 min").
+pub const DEFAULT_KEEPALIVE_EVERY: Duration = Duration::from_secs(30 * 60);
+/// Longest keepalive period used: it must end inside the 60-minute
+/// validity with room for a retry.
+pub const MAX_KEEPALIVE_EVERY: Duration = Duration::from_secs(50 * 60);
+/// Wait before a keepalive that failed for a transient reason is retried.
+const KEEPALIVE_RETRY: Duration = Duration::from_secs(60);
 
 /// Settings of the user data stream.
 #[derive(Debug, Clone)]
@@ -59,8 +65,8 @@ pub struct UserStreamConfig {
     /// WebSocket base, e.g. `wss://fstream.binance.com` or
     /// `ws://127.0.0.1:<port>` for the simulator.
     pub ws_base: String,
-    /// Keepalive period (rule 2); at most [`MAX_KEEPALIVE_EVERY`], well
-    /// inside the 60-minute validity (longer values are cut to it).
+    /// Keepalive period (rule 2); at most [`MAX_KEEPALIVE_EVERY`] (longer
+    /// values are cut to it).
     pub keepalive_every: Duration,
     /// Reconnect backoff.
     pub backoff: BackoffConfig,
@@ -78,14 +84,14 @@ pub struct UserStreamConfig {
 }
 
 impl UserStreamConfig {
-    /// Defaults at `ws_base`: keepalive every 25 minutes, backoff 250 ms
+    /// Defaults at `ws_base`: keepalive every 30 minutes, backoff 250 ms
     /// doubling to 30 s with 50 % jitter, replacement after 23 h 30 min,
     /// 10 minutes of silence.
     #[must_use]
     pub fn new(ws_base: &str) -> Self {
         Self {
             ws_base: ws_base.trim_end_matches('/').to_string(),
-            keepalive_every: MAX_KEEPALIVE_EVERY,
+            keepalive_every: DEFAULT_KEEPALIVE_EVERY,
             backoff: BackoffConfig {
                 base_ms: 250,
                 max_ms: 30_000,
@@ -190,6 +196,16 @@ enum End {
     Renew(RenewReason),
     /// The consumer is gone.
     Stop,
+}
+
+/// What a keepalive led to.
+enum Keepalive {
+    /// Accepted.
+    Done,
+    /// Failed for a transient reason: try again soon.
+    Retry,
+    /// The key is gone.
+    End(End),
 }
 
 /// The user data stream task (rules in the module doc).
@@ -370,12 +386,14 @@ impl UserStream {
                         return end;
                     }
                 }
-                _ = keepalive.tick() => {
-                    if let Some(end) = self.keepalive().await {
+                _ = keepalive.tick() => match self.keepalive().await {
+                    Keepalive::Done => {}
+                    Keepalive::Retry => keepalive.reset_after(KEEPALIVE_RETRY.min(every)),
+                    Keepalive::End(end) => {
                         let _ = sink.close().await;
                         return end;
                     }
-                }
+                },
                 () = &mut age => {
                     let _ = sink.close().await;
                     return End::Replace("connection age limit".into());
@@ -423,14 +441,14 @@ impl UserStream {
         }
     }
 
-    /// Rule 2; `Some` when the key is gone.
-    async fn keepalive(&mut self) -> Option<End> {
+    /// Rule 2.
+    async fn keepalive(&mut self) -> Keepalive {
         match self.rest.listen_key_keepalive().await {
             Ok(_) => {
                 self.stats.keepalives_ok.fetch_add(1, Ordering::Relaxed);
                 metrics::counter!("qtrade_user_stream_keepalives_total", "result" => "ok")
                     .increment(1);
-                None
+                Keepalive::Done
             }
             Err(e) => {
                 self.stats.keepalives_failed.fetch_add(1, Ordering::Relaxed);
@@ -440,12 +458,10 @@ impl UserStream {
                     .api_error()
                     .is_some_and(|a| a.code == ErrorCode::InvalidListenKey);
                 if gone {
-                    Some(End::Renew(RenewReason::KeepaliveRejected))
+                    Keepalive::End(End::Renew(RenewReason::KeepaliveRejected))
                 } else {
-                    // Transient: the next tick tries again, well within
-                    // the validity.
                     log_line(&format!("user stream: keepalive failed: {e}"));
-                    None
+                    Keepalive::Retry
                 }
             }
         }
