@@ -67,7 +67,11 @@ async fn assert_book_matches_rest(handle: &DepthHandle, rest: &RestClient) {
         let before = handle.top(10_000);
         let snap = rest.depth(SYMBOL, 1000).await.unwrap();
         let after = handle.top(10_000);
-        if before.synced && before == after && before.last_update_id == Some(snap.last_update_id) {
+        if before.synced
+            && before.connected
+            && before == after
+            && before.last_update_id == Some(snap.last_update_id)
+        {
             let bids: Vec<_> = snap.bids.iter().map(|l| (l.price, l.qty)).collect();
             let asks: Vec<_> = snap.asks.iter().map(|l| (l.price, l.qty)).collect();
             assert!(!bids.is_empty() && !asks.is_empty());
@@ -93,6 +97,13 @@ async fn the_local_book_follows_the_stream_and_resyncs_after_a_gap() {
     let rest = RestClient::new(&sim.http(), None).unwrap();
     let mut config = DepthStreamConfig::new(&sim.ws(), SYMBOL);
     config.seed = 3;
+    // A fixed pause before reconnecting, so the disconnected book is seen.
+    config.backoff = quantumtrade::node::backoff::BackoffConfig {
+        base_ms: 1_500,
+        max_ms: 1_500,
+        reset_after_ms: 60_000,
+        jitter: 0.0,
+    };
     let stream = DepthStream::new(config, rest.clone());
     let handle = stream.handle();
     let (tx, mut rx) = mpsc::channel(1024);
@@ -146,6 +157,8 @@ async fn the_local_book_follows_the_stream_and_resyncs_after_a_gap() {
         matches!(u, DepthStreamUpdate::Disconnected { connection: 1 })
     })
     .await;
+    assert!(!handle.is_live() && !handle.top(5).connected);
+    assert_eq!(handle.best_bid(), None, "a stale book is not offered");
     until(&mut rx, "the reconnect", |u| {
         matches!(u, DepthStreamUpdate::Connected { connection: 2 })
     })
@@ -155,6 +168,7 @@ async fn the_local_book_follows_the_stream_and_resyncs_after_a_gap() {
     })
     .await;
     assert_book_matches_rest(&handle, &rest).await;
+    assert!(handle.is_live());
     assert_eq!(handle.stats().malformed.load(Ordering::Relaxed), 0);
 }
 

@@ -19,7 +19,8 @@
 //!    other symbols are ignored.
 //!
 //! The book is read through a [`DepthHandle`] (best bid and ask, top N,
-//! counters). Metrics: `qtrade_depth_resyncs_total`,
+//! counters); while disconnected its best bid and ask read as `None`, as
+//! the book may be stale. Metrics: `qtrade_depth_resyncs_total`,
 //! `qtrade_depth_snapshots_total`, `qtrade_depth_bad_messages_total{kind}`.
 
 use super::rest::RestClient;
@@ -32,7 +33,7 @@ use quantumtrade::exchange::binance::rest::DepthSnapshot;
 use quantumtrade::exchange::binance::stream_name::{DepthSpeed, StreamName, combined_url};
 use quantumtrade::exchange::binance::ws::MarketEvent;
 use quantumtrade::node::backoff::{Backoff, BackoffConfig};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -123,6 +124,8 @@ pub enum DepthStreamUpdate {
 /// Counters of one depth stream.
 #[derive(Debug, Default)]
 pub struct DepthStats {
+    /// True while a connection is open.
+    pub connected: AtomicBool,
     /// Connections opened.
     pub connections: AtomicU64,
     /// Snapshots requested after the first (rule 2).
@@ -138,8 +141,12 @@ pub struct DepthStats {
 /// The book at one moment, best levels first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DepthView {
-    /// True when the book follows the stream.
+    /// True when the book follows the stream (a snapshot is loaded and no
+    /// break was seen).
     pub synced: bool,
+    /// True while the stream is connected (otherwise the book may be
+    /// stale).
+    pub connected: bool,
     /// The book's last update id.
     pub last_update_id: Option<i64>,
     /// Bids, best (highest) first.
@@ -162,26 +169,40 @@ impl DepthHandle {
         self.book.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Best bid, when synced.
+    /// True when the book is synced and its stream connected.
     #[must_use]
-    pub fn best_bid(&self) -> Option<(Price, Quantity)> {
-        let b = self.book();
-        b.is_synced().then(|| b.book().best_bid()).flatten()
+    pub fn is_live(&self) -> bool {
+        self.stats.connected.load(Ordering::Relaxed) && self.book().is_synced()
     }
 
-    /// Best ask, when synced.
+    /// Best bid, when live.
+    #[must_use]
+    pub fn best_bid(&self) -> Option<(Price, Quantity)> {
+        let live = self.stats.connected.load(Ordering::Relaxed);
+        let b = self.book();
+        (live && b.is_synced())
+            .then(|| b.book().best_bid())
+            .flatten()
+    }
+
+    /// Best ask, when live.
     #[must_use]
     pub fn best_ask(&self) -> Option<(Price, Quantity)> {
+        let live = self.stats.connected.load(Ordering::Relaxed);
         let b = self.book();
-        b.is_synced().then(|| b.book().best_ask()).flatten()
+        (live && b.is_synced())
+            .then(|| b.book().best_ask())
+            .flatten()
     }
 
     /// The top `n` levels per side, with the update id they reflect.
     #[must_use]
     pub fn top(&self, n: usize) -> DepthView {
+        let connected = self.stats.connected.load(Ordering::Relaxed);
         let b = self.book();
         DepthView {
             synced: b.is_synced(),
+            connected,
             last_update_id: b.last_update_id(),
             bids: b.book().top_bids(n),
             asks: b.book().top_asks(n),
@@ -259,6 +280,7 @@ impl DepthStream {
                         .stats
                         .connections
                         .fetch_add(1, Ordering::Relaxed);
+                    self.handle.stats.connected.store(true, Ordering::Relaxed);
                     if out
                         .send(DepthStreamUpdate::Connected { connection })
                         .await
@@ -268,6 +290,7 @@ impl DepthStream {
                     }
                     let opened = wall_ms();
                     let end = self.serve(ws, &out, &snap_tx, &mut snap_rx).await;
+                    self.handle.stats.connected.store(false, Ordering::Relaxed);
                     if wall_ms() - opened
                         > i64::try_from(self.config.backoff.reset_after_ms).unwrap_or(i64::MAX)
                     {
