@@ -6,7 +6,9 @@
 //! combined (`/<route>/stream?streams=<s1>/<s2>`) (PROTOCOL.md §2.1). A
 //! timer advances the simulated clock; each closed minute's stream events
 //! go to every connection through a broadcast channel and each connection
-//! keeps what its [`StreamSession`] subscribes to.
+//! keeps what its [`StreamSession`] subscribes to. Diff depth events, the
+//! costliest to build, are made only while a connection subscribes to a
+//! depth stream.
 //!
 //! The account's endpoints take the API key header and the raw body as
 //! well; trading requests wait the configured latency first. User-data
@@ -28,6 +30,7 @@ use quantumtrade::exchange::sim::faults::{FaultEffect, FaultKind, FaultOrder, Fa
 use quantumtrade::exchange::sim::{
     AccountEndpoint, RestRequest, SimExchange, StreamEvent, StreamSession, UserFrame,
 };
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::net::TcpListener;
@@ -54,6 +57,9 @@ struct Shared {
     faults: Mutex<Faults>,
     /// Stream drops ordered so far: connections close when it moves.
     drops: tokio::sync::watch::Sender<u64>,
+    /// Market connections subscribed to a depth stream: the core builds
+    /// diff depth events only while there is one.
+    depth_subscribers: Arc<AtomicUsize>,
     /// Bearer token of the `/admin` endpoints (`QTRADE_SIM_ADMIN_TOKEN`);
     /// none: they answer 403.
     admin_token: Option<String>,
@@ -113,6 +119,7 @@ pub async fn serve(listener: TcpListener, exchange: SimExchange) -> anyhow::Resu
         latency,
         faults: Mutex::new(faults),
         drops: tokio::sync::watch::channel(0).0,
+        depth_subscribers: Arc::new(AtomicUsize::new(0)),
         admin_token: std::env::var("QTRADE_SIM_ADMIN_TOKEN")
             .ok()
             .filter(|t| !t.is_empty()),
@@ -139,11 +146,18 @@ async fn advance_market(shared: Arc<Shared>, speed: f64) {
         shared.faults().tick(wall_ms());
         shared.publish_drops();
         let emit = shared.events.receiver_count() > 0;
-        let (batch, frames) = {
+        let (mut batch, frames) = {
             let mut x = shared.lock();
+            x.set_depth_streams(shared.depth_subscribers.load(Ordering::Relaxed) > 0);
             let batch = x.advance(wall_ms(), emit);
             (batch, x.take_user_frames())
         };
+        // A `depth_gap` fault: this batch's diff depth events are lost, as
+        // if the venue's stream skipped them.
+        let is_depth = |e: &StreamEvent| e.stream.contains("@depth");
+        if batch.iter().any(is_depth) && shared.faults().take_depth_gap(wall_ms()) {
+            batch.retain(|e| !is_depth(e));
+        }
         shared.publish_user(frames);
         if emit && !batch.is_empty() {
             // No receiver left is not an error: the events are dropped.
@@ -254,7 +268,7 @@ async fn admin(shared: &Shared, req: Request) -> Response {
             let Some(kind) = q.get("kind").and_then(|k| FaultKind::parse(k)) else {
                 return plain(
                     StatusCode::BAD_REQUEST,
-                    "kind must be rate_limit, ban, slow, reject_orders or drop_streams",
+                    "kind must be rate_limit, ban, slow, reject_orders, drop_streams or depth_gap",
                 );
             };
             let num = |k: &str| q.get(k).and_then(|v| v.parse::<i64>().ok());
@@ -366,23 +380,27 @@ fn private_websocket(shared: Arc<Shared>, mut req: Request) -> Response {
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let rx = shared.user.subscribe();
+    let mut drops = shared.drops.subscribe();
+    drops.mark_unchanged();
     tokio::spawn(async move {
         // A failed upgrade only ends this connection.
         if let Ok(upgraded) = on_upgrade.await {
             let ws =
                 WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-            run_private(ws, target, rx).await;
+            run_private(ws, target, rx, drops).await;
         }
     });
     resp
 }
 
 /// One user-data connection: the frames of its key (and events filter)
-/// out, a ping every 3 minutes; incoming messages are ignored.
+/// out, a ping every 3 minutes; incoming messages are ignored. A
+/// `drop_streams` fault closes it like the market connections.
 async fn run_private<S>(
     ws: WebSocketStream<S>,
     target: PrivateTarget,
     mut rx: broadcast::Receiver<Arc<Vec<UserFrame>>>,
+    mut drops: tokio::sync::watch::Receiver<u64>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -390,6 +408,7 @@ async fn run_private<S>(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         tokio::select! {
+            _ = drops.changed() => break,
             msg = stream.next() => match msg {
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 Some(Ok(_)) => {}
@@ -485,15 +504,51 @@ fn websocket(shared: Arc<Shared>, mut req: Request) -> Response {
     };
     let mut drops = shared.drops.subscribe();
     drops.mark_unchanged();
+    let depth = DepthInterest::new(shared.depth_subscribers.clone(), &session);
     tokio::spawn(async move {
         // A failed upgrade only ends this connection.
         if let Ok(upgraded) = on_upgrade.await {
             let ws =
                 WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-            run_connection(ws, session, rx, drop_after, drops).await;
+            run_connection(ws, session, rx, drop_after, drops, depth).await;
         }
     });
     resp
+}
+
+/// Counts one connection among the depth subscribers while its session
+/// holds a depth stream (until dropped).
+struct DepthInterest {
+    count: Arc<AtomicUsize>,
+    on: bool,
+}
+
+impl DepthInterest {
+    fn new(count: Arc<AtomicUsize>, session: &StreamSession) -> Self {
+        let mut d = Self { count, on: false };
+        d.update(session);
+        d
+    }
+
+    fn update(&mut self, session: &StreamSession) {
+        let wants = session.streams().iter().any(|s| s.contains("@depth"));
+        if wants != self.on {
+            if wants {
+                self.count.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.count.fetch_sub(1, Ordering::Relaxed);
+            }
+            self.on = wants;
+        }
+    }
+}
+
+impl Drop for DepthInterest {
+    fn drop(&mut self) {
+        if self.on {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// One market connection: control messages in, subscribed events out,
@@ -506,6 +561,7 @@ async fn run_connection<S>(
     mut rx: broadcast::Receiver<Arc<Vec<StreamEvent>>>,
     drop_after: Option<Duration>,
     mut drops: tokio::sync::watch::Receiver<u64>,
+    mut depth: DepthInterest,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -522,6 +578,7 @@ async fn run_connection<S>(
             msg = stream.next() => match msg {
                 Some(Ok(Message::Text(t))) => {
                     let reply = session.handle_control(t.as_str());
+                    depth.update(&session);
                     if sink.send(Message::text(reply)).await.is_err() {
                         break;
                     }

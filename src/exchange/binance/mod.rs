@@ -12,6 +12,8 @@
 //! - [`stream_name`]: stream names, the route of each, connection URLs.
 //! - [`ws`]: market stream payloads and live subscribe/unsubscribe messages.
 //! - [`user_data`]: user data stream events.
+//! - [`user_sync`]: exactly-once user updates across reconnects (dedup and
+//!   reconciliation bookkeeping).
 //! - [`rest`]: REST response bodies.
 //! - [`error`]: Binance error codes and what to do about each.
 //! - [`sign`]: HMAC-SHA256 request signing.
@@ -36,6 +38,7 @@ pub mod rest;
 pub mod sign;
 pub mod stream_name;
 pub mod user_data;
+pub mod user_sync;
 pub mod ws;
 
 pub use decimal::{Decimal, Price, Quantity};

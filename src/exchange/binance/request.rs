@@ -106,6 +106,9 @@ impl Endpoint {
     /// `GET /fapi/v1/openAlgoOrders`.
     pub const OPEN_ALGO_ORDERS: Self =
         Self::new(HttpMethod::Get, "/fapi/v1/openAlgoOrders", Security::Signed);
+    /// `GET /fapi/v1/userTrades`.
+    pub const USER_TRADES: Self =
+        Self::new(HttpMethod::Get, "/fapi/v1/userTrades", Security::Signed);
     /// `GET /fapi/v3/positionRisk`.
     pub const POSITION_RISK_V3: Self =
         Self::new(HttpMethod::Get, "/fapi/v3/positionRisk", Security::Signed);

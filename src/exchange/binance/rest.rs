@@ -1014,6 +1014,47 @@ pub struct Balance {
     pub update_time: i64,
 }
 
+/// One element of `GET /fapi/v1/userTrades`: a fill of one of our orders.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserTrade {
+    /// Symbol.
+    pub symbol: VenueSymbol,
+    /// Trade id (the `t` of the fill's `ORDER_TRADE_UPDATE`).
+    pub id: i64,
+    /// Order id.
+    pub order_id: OrderId,
+    /// Side.
+    pub side: Side,
+    /// Position side.
+    #[serde(default)]
+    pub position_side: Option<PositionSide>,
+    /// Fill price.
+    pub price: Price,
+    /// Fill quantity.
+    pub qty: Quantity,
+    /// Quote quantity.
+    #[serde(default, deserialize_with = "opt_f64_str")]
+    pub quote_qty: Option<f64>,
+    /// Realised PnL of the fill.
+    #[serde(default, deserialize_with = "opt_f64_str")]
+    pub realized_pnl: Option<f64>,
+    /// Commission.
+    #[serde(default, deserialize_with = "opt_f64_str")]
+    pub commission: Option<f64>,
+    /// Commission asset.
+    #[serde(default)]
+    pub commission_asset: Option<String>,
+    /// True on the maker side.
+    #[serde(default)]
+    pub maker: bool,
+    /// True when we bought.
+    #[serde(default)]
+    pub buyer: bool,
+    /// Trade time (ms).
+    pub time: i64,
+}
+
 /// `POST /fapi/v1/leverage` (leverage is an integer here).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]

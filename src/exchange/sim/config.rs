@@ -33,6 +33,10 @@ pub struct SimConfig {
     /// wall-clock milliseconds after it opened (0 = never), so clients'
     /// reconnect and backfill paths can be tested.
     pub ws_drop_after_ms: u64,
+    /// Wall-clock validity of a listen key after creation or keepalive, ms
+    /// (Binance: 60 minutes, PROTOCOL.md §7.1); shorter values let tests
+    /// watch a key expire.
+    pub listen_key_validity_ms: i64,
     /// USDT wallet balance the simulated account starts with.
     pub initial_balance_usdt: f64,
     /// Fee rate of fills that make liquidity (resting LIMIT orders).
@@ -64,6 +68,7 @@ impl Default for SimConfig {
             weight_limit_per_minute: 2400,
             order_limit_per_minute: 1200,
             ws_drop_after_ms: 0,
+            listen_key_validity_ms: 3_600_000,
             initial_balance_usdt: 10_000.0,
             maker_fee_rate: 0.0002,
             taker_fee_rate: 0.0005,
@@ -107,6 +112,12 @@ impl SimConfig {
                 "max_history_minutes ({}) must be at least history_minutes + 1440 ({})",
                 self.max_history_minutes,
                 self.history_minutes + 1440
+            ));
+        }
+        if !(1_000..=86_400_000).contains(&self.listen_key_validity_ms) {
+            errs.push(format!(
+                "listen_key_validity_ms must be 1000..=86400000, got {}",
+                self.listen_key_validity_ms
             ));
         }
         if self.weight_limit_per_minute == 0 {

@@ -8,7 +8,10 @@
 //! - `ban`: HTTP 418, code -1003 "IP banned until …", `Retry-After`;
 //! - `slow`: the request waits `delay_ms` before it is handled;
 //! - `reject_orders`: new orders get HTTP 400, code -2010;
-//! - `drop_streams`: every WebSocket connection is closed (once per fault).
+//! - `drop_streams`: every WebSocket connection is closed (once per fault);
+//! - `depth_gap`: the diff depth events of the next `count` market batches
+//!   are lost on the wire (one batch by default), so clients see `pu`
+//!   break the chain (PROTOCOL.md §2.6 step 5).
 //!
 //! Pure: the server passes wall-clock milliseconds in.
 
@@ -28,10 +31,13 @@ pub enum FaultKind {
     RejectOrders,
     /// WebSocket connections closed.
     DropStreams,
+    /// Diff depth events lost.
+    DepthGap,
 }
 
 impl FaultKind {
-    /// Parses `rate_limit`, `ban`, `slow`, `reject_orders`, `drop_streams`.
+    /// Parses `rate_limit`, `ban`, `slow`, `reject_orders`, `drop_streams`,
+    /// `depth_gap`.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
@@ -40,6 +46,7 @@ impl FaultKind {
             "slow" => Self::Slow,
             "reject_orders" => Self::RejectOrders,
             "drop_streams" => Self::DropStreams,
+            "depth_gap" => Self::DepthGap,
             _ => return None,
         })
     }
@@ -203,10 +210,11 @@ impl Faults {
     /// order); consumes one request of the first matching fault.
     pub fn on_request(&mut self, now_ms: i64, new_order: bool) -> Option<FaultEffect> {
         self.expire(now_ms);
-        let i = self
-            .active
-            .iter()
-            .position(|f| f.order.kind != FaultKind::RejectOrders || new_order)?;
+        let i = self.active.iter().position(|f| match f.order.kind {
+            FaultKind::RejectOrders => new_order,
+            FaultKind::DepthGap => false,
+            _ => true,
+        })?;
         let f = &mut self.active[i];
         if let Some(left) = &mut f.left {
             *left -= 1;
@@ -242,8 +250,25 @@ impl Faults {
                 body: body(-2010, "Order would immediately trigger.".into()),
                 retry_after_s: None,
             },
-            FaultKind::DropStreams => return None,
+            FaultKind::DropStreams | FaultKind::DepthGap => return None,
         })
+    }
+
+    /// True when the market batch published at `now_ms` loses its diff
+    /// depth events (consumes one batch of the first `depth_gap` fault).
+    pub fn take_depth_gap(&mut self, now_ms: i64) -> bool {
+        self.expire(now_ms);
+        let Some(f) = self
+            .active
+            .iter_mut()
+            .find(|f| f.order.kind == FaultKind::DepthGap)
+        else {
+            return false;
+        };
+        if let Some(left) = &mut f.left {
+            *left -= 1;
+        }
+        true
     }
 }
 
@@ -302,6 +327,18 @@ mod tests {
         f.inject(order(FaultKind::DropStreams, None, None), 0);
         assert_eq!(f.drops(), 1);
         assert!(f.active(0).is_empty());
+    }
+
+    #[test]
+    fn depth_gaps_count_batches_and_leave_requests_alone() {
+        let mut f = Faults::default();
+        assert!(!f.take_depth_gap(0));
+        f.inject(order(FaultKind::DepthGap, Some(2), None), 0);
+        assert_eq!(f.on_request(0, true), None, "requests are not affected");
+        assert!(f.take_depth_gap(1));
+        assert!(f.take_depth_gap(2));
+        assert!(!f.take_depth_gap(3), "two batches only");
+        assert_eq!(FaultKind::parse("depth_gap"), Some(FaultKind::DepthGap));
     }
 
     #[test]

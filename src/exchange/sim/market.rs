@@ -1,6 +1,14 @@
 //! The simulated exchange's market: the synthetic market stepped minute by
 //! minute, one-minute history per symbol for `/fapi/v1/klines`, trade and
 //! book update ids, and the stream events each closed minute produces.
+//!
+//! The order book is synthetic: [`BOOK_LEVELS`] levels per side around the
+//! best bid and ask. Each closed minute moves it once (one update id), and
+//! the diff depth streams carry exactly the levels that changed, so a
+//! client following PROTOCOL.md §2.6 from a `GET /fapi/v1/depth` snapshot
+//! ends with the same book the REST endpoint serves. Building those events
+//! is the costliest part of a minute, so they are made only when asked for
+//! ([`SimMarket::set_depth_streams`]).
 
 use super::config::SimConfig;
 use super::stream::{self, StreamEvent};
@@ -15,6 +23,12 @@ use std::collections::BTreeMap;
 pub const MINUTE_MS: i64 = 60_000;
 /// One day in minutes.
 const DAY_MINUTES: usize = 1440;
+/// Levels per side of the simulated book; `GET /fapi/v1/depth` serves at
+/// most this many, and the diff streams cover all of them.
+pub const BOOK_LEVELS: usize = 100;
+/// The diff depth streams served per symbol (§2.4: same payload, the
+/// update speed is not simulated).
+const DEPTH_STREAMS: [&str; 3] = ["@depth", "@depth@100ms", "@depth@500ms"];
 
 /// A closed kline of any interval, with the trade ids it spans.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,6 +67,9 @@ pub struct SimMarket {
     by_name: BTreeMap<String, usize>,
     max_history: usize,
     onboard_ms: i64,
+    /// Whether closed minutes emit diff depth events (they cost the most
+    /// to build; the server turns them on while someone subscribes).
+    depth_streams: bool,
 }
 
 /// Decimals needed to write multiples of `step` (`0.001` → 3, `1` → 0).
@@ -122,6 +139,7 @@ impl SimMarket {
             by_name,
             max_history: config.max_history_minutes,
             onboard_ms: start_ms,
+            depth_streams: false,
         };
         market.advance_to(now_ms, false);
         market
@@ -163,6 +181,13 @@ impl SimMarket {
         self.states[i].qty_decimals
     }
 
+    /// Turns the diff depth events of [`Self::advance_to`] on or off (off
+    /// at start). Update ids advance either way, so a stream turned on
+    /// later still chains on the REST `lastUpdateId`.
+    pub fn set_depth_streams(&mut self, on: bool) {
+        self.depth_streams = on;
+    }
+
     /// Closes every minute that ends at or before `now_ms` (simulated time).
     /// With `emit`, returns the stream events of those minutes in time
     /// order: per symbol its aggTrades, its bookTicker, then a kline event
@@ -179,6 +204,7 @@ impl SimMarket {
                 st.next_trade_id += n;
                 st.candles.push(m.kline);
                 st.trade_ids.push((first, first + n - 1));
+                let previous_book = st.book;
                 st.book = m.book;
                 st.book_update_id += 1;
                 st.last_trade = m.trades.last().copied().or(st.last_trade);
@@ -189,6 +215,9 @@ impl SimMarket {
                 }
                 if emit {
                     self.emit_minute(m.index, &m.trades, first, &mut events);
+                    if self.depth_streams {
+                        self.emit_depth_diff(m.index, &previous_book, &mut events);
+                    }
                 } else {
                     self.states[m.index].next_agg_id += n;
                 }
@@ -238,6 +267,53 @@ impl SimMarket {
                 format!("{lower}@kline_{}", interval.as_str()),
                 stream::kline_json(&symbol, interval, &k, closed, close_ms, pd, qd),
             ));
+        }
+    }
+
+    /// The diff depth event of symbol `i` from `previous` to the current
+    /// book: the levels whose quantity changed, `"0"` for those gone
+    /// (§2.5 `depthUpdate`); `pu` chains it to the previous update id.
+    fn emit_depth_diff(&self, i: usize, previous: &BookTicker, out: &mut Vec<StreamEvent>) {
+        let st = &self.states[i];
+        let Some(last) = st.candles.last() else {
+            return;
+        };
+        let close_ms = last.open_time + MINUTE_MS;
+        let (pd, qd) = (st.price_decimals, st.qty_decimals);
+        let text = |levels: Vec<DepthLevel>| -> BTreeMap<String, String> {
+            levels
+                .into_iter()
+                .map(|(p, q)| (fixed(p, pd), fixed(q, qd)))
+                .collect()
+        };
+        let (old_b, old_a) = self.depth_of(i, previous, BOOK_LEVELS);
+        let (new_b, new_a) = self.depth_of(i, &st.book, BOOK_LEVELS);
+        let diff = |old: BTreeMap<String, String>, new: BTreeMap<String, String>| {
+            let zero = fixed(0.0, qd);
+            let mut changes: Vec<[String; 2]> = new
+                .iter()
+                .filter(|(p, q)| old.get(*p) != Some(*q))
+                .map(|(p, q)| [p.clone(), q.clone()])
+                .collect();
+            changes.extend(
+                old.keys()
+                    .filter(|p| !new.contains_key(*p))
+                    .map(|p| [p.clone(), zero.clone()]),
+            );
+            changes
+        };
+        let bids = diff(text(old_b), text(new_b));
+        let asks = diff(text(old_a), text(new_a));
+        let symbol = self.synthetic.profiles()[i].instrument.symbol.as_str();
+        let u = st.book_update_id;
+        let json = serde_json::json!({
+            "e": "depthUpdate", "E": close_ms, "T": close_ms, "s": symbol,
+            "U": u, "u": u, "pu": u - 1, "b": bids, "a": asks,
+        })
+        .to_string();
+        let lower = symbol.to_ascii_lowercase();
+        for suffix in DEPTH_STREAMS {
+            out.push(StreamEvent::new(format!("{lower}{suffix}"), json.clone()));
         }
     }
 
@@ -370,11 +446,20 @@ impl SimMarket {
         }
     }
 
-    /// A synthetic order book of `levels` per side around the best bid and
-    /// ask, one tick apart, sizes growing away from the touch.
+    /// The top `levels` (at most [`BOOK_LEVELS`]) per side of symbol `i`'s
+    /// synthetic order book: around the best bid and ask, one tick apart,
+    /// sizes growing away from the touch.
     #[must_use]
     pub fn depth(&self, i: usize, levels: usize) -> (Vec<DepthLevel>, Vec<DepthLevel>) {
-        let st = &self.states[i];
+        self.depth_of(i, &self.states[i].book, levels.min(BOOK_LEVELS))
+    }
+
+    fn depth_of(
+        &self,
+        i: usize,
+        book: &BookTicker,
+        levels: usize,
+    ) -> (Vec<DepthLevel>, Vec<DepthLevel>) {
         let p = &self.synthetic.profiles()[i].instrument;
         let side = |touch: f64, qty: f64, dir: f64| {
             (0..levels)
@@ -389,8 +474,8 @@ impl SimMarket {
                 .collect::<Vec<_>>()
         };
         (
-            side(st.book.bid, st.book.bid_qty, -1.0),
-            side(st.book.ask, st.book.ask_qty, 1.0),
+            side(book.bid, book.bid_qty, -1.0),
+            side(book.ask, book.ask_qty, 1.0),
         )
     }
 }
@@ -414,6 +499,7 @@ pub struct Ticker24hView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn small() -> SimConfig {
         SimConfig {
@@ -468,6 +554,10 @@ mod tests {
     fn advancing_emits_closed_klines_once_per_bar() {
         let mut m = SimMarket::new(&small(), NOW - 1234);
         let ev = m.advance_to(NOW - 1234 + 3 * MINUTE_MS, true);
+        assert!(
+            !ev.iter().any(|e| e.stream.contains("@depth")),
+            "depth streams are off until asked for"
+        );
         let closed_1m = ev
             .iter()
             .filter(|e| e.stream == "syn000usdt@kline_1m" && e.json.contains("\"x\":true"))
@@ -475,6 +565,73 @@ mod tests {
         assert_eq!(closed_1m, 3);
         assert!(ev.iter().any(|e| e.stream == "syn001usdt@bookTicker"));
         assert!(ev.iter().any(|e| e.stream == "syn002usdt@aggTrade"));
+    }
+
+    /// Replays `minutes` of diff events of symbol `sym` on the REST book
+    /// taken before them and returns it with the book REST serves after.
+    fn replay_depth(seed: u64, sym: usize, minutes: i64) -> (Book, Book) {
+        let config = SimConfig { seed, ..small() };
+        let mut m = SimMarket::new(&config, NOW - 1234);
+        m.set_depth_streams(true);
+        let (pd, qd) = (m.price_decimals(sym), m.qty_decimals(sym));
+        let text = |levels: Vec<DepthLevel>| -> Side {
+            levels
+                .into_iter()
+                .map(|(p, q)| (fixed(p, pd), fixed(q, qd)))
+                .collect()
+        };
+        let (b, a) = m.depth(sym, 1000);
+        assert_eq!((b.len(), a.len()), (BOOK_LEVELS, BOOK_LEVELS));
+        let (mut bids, mut asks) = (text(b), text(a));
+        let mut last_u = m.book(sym).1;
+        let ev = m.advance_to(NOW - 1234 + minutes * MINUTE_MS, true);
+        let stream = format!("syn{sym:03}usdt@depth@100ms");
+        let diffs: Vec<Value> = ev
+            .iter()
+            .filter(|e| e.stream == stream)
+            .map(|e| serde_json::from_str(&e.json).unwrap())
+            .collect();
+        assert_eq!(diffs.len(), usize::try_from(minutes).unwrap());
+        let apply = |side: &mut Side, levels: &Value| {
+            for l in levels.as_array().unwrap() {
+                let (p, q) = (l[0].as_str().unwrap(), l[1].as_str().unwrap());
+                if q.parse::<f64>().unwrap() == 0.0 {
+                    side.remove(p);
+                } else {
+                    side.insert(p.to_string(), q.to_string());
+                }
+            }
+        };
+        for d in &diffs {
+            assert_eq!(d["pu"].as_i64(), Some(last_u), "chained by pu");
+            assert_eq!(d["U"].as_i64(), Some(last_u + 1));
+            last_u = d["u"].as_i64().unwrap();
+            apply(&mut bids, &d["b"]);
+            apply(&mut asks, &d["a"]);
+        }
+        assert_eq!(last_u, m.book(sym).1, "REST lastUpdateId = last u");
+        let (b, a) = m.depth(sym, 1000);
+        ((bids, asks), (text(b), text(a)))
+    }
+
+    type Side = BTreeMap<String, String>;
+    type Book = (Side, Side);
+
+    #[test]
+    fn depth_diffs_rebuild_the_rest_book() {
+        let (replayed, served) = replay_depth(7, 0, 5);
+        assert_eq!(replayed, served);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+
+        /// Any seed, symbol and run length: snapshot + diffs = REST book.
+        #[test]
+        fn depth_diffs_rebuild_any_book(seed in 0u64..1_000, sym in 0usize..3, minutes in 1i64..20) {
+            let (replayed, served) = replay_depth(seed, sym, minutes);
+            proptest::prop_assert_eq!(replayed, served);
+        }
     }
 
     #[test]

@@ -155,7 +155,7 @@ impl SimExchange {
             weights: WeightLimiter::new(config.weight_limit_per_minute),
             account,
             credentials: None,
-            user_stream: UserStream::new(config.seed),
+            user_stream: UserStream::new(config.seed).with_validity(config.listen_key_validity_ms),
             order_counter: OrderCounter::default(),
             user_frames: Vec::new(),
             market,
@@ -202,6 +202,11 @@ impl SimExchange {
                 payload: e.to_string(),
             });
         }
+    }
+
+    /// Turns the diff depth events on or off ([`SimMarket::set_depth_streams`]).
+    pub fn set_depth_streams(&mut self, on: bool) {
+        self.market.set_depth_streams(on);
     }
 
     /// The market.

@@ -2,7 +2,8 @@
 //! the `/private` connections get (§7.2).
 //!
 //! Rules:
-//! 1. `POST /fapi/v1/listenKey` creates a key valid 60 minutes; while one
+//! 1. `POST /fapi/v1/listenKey` creates a key valid 60 minutes (the
+//!    validity is configurable so tests can watch a key expire); while one
 //!    is active it returns the same key and extends it.
 //! 2. `PUT` extends the active key by 60 minutes and returns it; without
 //!    an active key it answers `-1125`.
@@ -35,6 +36,7 @@ pub struct UserFrame {
 pub struct UserStream {
     active: Option<(String, i64)>,
     rng: u64,
+    validity_ms: i64,
 }
 
 impl UserStream {
@@ -44,7 +46,16 @@ impl UserStream {
         Self {
             active: None,
             rng: seed ^ 0x9E37_79B9_7F4A_7C15,
+            validity_ms: LISTEN_KEY_VALIDITY_MS,
         }
+    }
+
+    /// The same stream with keys valid `validity_ms` after creation or
+    /// keepalive instead of [`LISTEN_KEY_VALIDITY_MS`].
+    #[must_use]
+    pub fn with_validity(mut self, validity_ms: i64) -> Self {
+        self.validity_ms = validity_ms.max(1);
+        self
     }
 
     fn fresh_key(&mut self) -> String {
@@ -67,7 +78,7 @@ impl UserStream {
             Some((k, exp)) if *exp > wall_ms => k.clone(),
             _ => self.fresh_key(),
         };
-        self.active = Some((key.clone(), wall_ms + LISTEN_KEY_VALIDITY_MS));
+        self.active = Some((key.clone(), wall_ms + self.validity_ms));
         json!({ "listenKey": key })
     }
 
@@ -78,7 +89,7 @@ impl UserStream {
     pub fn keepalive(&mut self, wall_ms: i64) -> Result<Value, RestError> {
         match &mut self.active {
             Some((k, exp)) if *exp > wall_ms => {
-                *exp = wall_ms + LISTEN_KEY_VALIDITY_MS;
+                *exp = wall_ms + self.validity_ms;
                 Ok(json!({ "listenKey": k }))
             }
             _ => Err(RestError::bad_request(
@@ -143,5 +154,15 @@ mod tests {
         assert_ne!(k3, k1);
         u.close();
         assert!(u.active_key(0).is_none());
+    }
+
+    #[test]
+    fn short_validity_expires_early() {
+        let mut u = UserStream::new(1).with_validity(2_000);
+        let k = u.start(0)["listenKey"].as_str().unwrap().to_string();
+        assert!(u.keepalive(1_500).is_ok());
+        assert!(u.expire(3_000, 9).is_none(), "the keepalive extended it");
+        assert_eq!(u.expire(3_500, 9).unwrap().listen_key, k);
+        assert_eq!(u.keepalive(3_600).unwrap_err().code, -1125);
     }
 }

@@ -8,10 +8,16 @@
 //! - [`market_stream`]: the WebSocket market client: combined streams,
 //!   live subscribe, ping/pong, reconnect with jittered backoff, and closed
 //!   klines without gaps or duplicates across reconnects.
+//! - [`user_stream`]: the user data stream: listen key kept alive and
+//!   renewed, reconnects with REST reconciliation, each update once.
+//! - [`depth_stream`]: a local order book from the diff depth stream and
+//!   REST snapshots, resynced whenever the update chain breaks.
 
 pub mod credentials;
+pub mod depth_stream;
 pub mod market_stream;
 pub mod rest;
+pub mod user_stream;
 
 pub use credentials::Credentials;
 pub use market_stream::{MarketStream, MarketStreamConfig, StreamCommand, StreamUpdate};

@@ -29,8 +29,8 @@ use quantumtrade::exchange::binance::request::{
     Endpoint, HttpMethod, NewOrder, OrderRef, Security, order_ref_params,
 };
 use quantumtrade::exchange::binance::rest::{
-    AccountV3, BookTickerSnapshot, DepthSnapshot, ExchangeInfo, OrderResponse, PositionRiskV3,
-    PremiumIndex, RestKline, ServerTime, Ticker24hStats,
+    AccountV3, Balance, BookTickerSnapshot, DepthSnapshot, ExchangeInfo, ListenKeyResponse,
+    OrderResponse, PositionRiskV3, PremiumIndex, RestKline, ServerTime, Ticker24hStats, UserTrade,
 };
 use quantumtrade::exchange::binance::sign::{
     API_KEY_HEADER, DEFAULT_RECV_WINDOW_MS, encode_params, signed_query,
@@ -551,5 +551,74 @@ impl RestClient {
         let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
         self.get(Endpoint::CANCEL_ORDER, &pairs, Cost::weight(1))
             .await
+    }
+
+    /// `GET /fapi/v1/openOrders` for every symbol (signed, weight 40).
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn open_orders(&self) -> Result<Vec<OrderResponse>, RestError> {
+        self.get(Endpoint::OPEN_ORDERS, &[], Cost::weight(40)).await
+    }
+
+    /// `GET /fapi/v1/userTrades` of `symbol`, from `start_ms` when given
+    /// (signed, weight 5; at most 1000 rows).
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn user_trades(
+        &self,
+        symbol: &str,
+        start_ms: Option<i64>,
+    ) -> Result<Vec<UserTrade>, RestError> {
+        let start = start_ms.map(|t| t.to_string());
+        let mut params = vec![("symbol", symbol), ("limit", "1000")];
+        if let Some(s) = &start {
+            params.push(("startTime", s));
+        }
+        self.get(Endpoint::USER_TRADES, &params, Cost::weight(5))
+            .await
+    }
+
+    /// `GET /fapi/v3/balance` (signed, weight 5).
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn balances(&self) -> Result<Vec<Balance>, RestError> {
+        self.get(Endpoint::BALANCE_V3, &[], Cost::weight(5)).await
+    }
+
+    /// `POST /fapi/v1/listenKey` (API key, weight 1): a new key, or the
+    /// active one extended (PROTOCOL.md §7.1).
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn listen_key_start(&self) -> Result<String, RestError> {
+        let r: ListenKeyResponse = self
+            .get(Endpoint::LISTEN_KEY_START, &[], Cost::weight(1))
+            .await?;
+        Ok(r.listen_key)
+    }
+
+    /// `PUT /fapi/v1/listenKey` (API key, weight 1): extends the active key
+    /// by 60 minutes; `-1125` when it no longer exists.
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn listen_key_keepalive(&self) -> Result<String, RestError> {
+        let r: ListenKeyResponse = self
+            .get(Endpoint::LISTEN_KEY_KEEPALIVE, &[], Cost::weight(1))
+            .await?;
+        Ok(r.listen_key)
+    }
+
+    /// `DELETE /fapi/v1/listenKey` (API key, weight 1).
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn listen_key_close(&self) -> Result<(), RestError> {
+        self.send(Endpoint::LISTEN_KEY_CLOSE, &[], Cost::weight(1))
+            .await
+            .map(drop)
     }
 }
