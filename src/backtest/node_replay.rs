@@ -269,7 +269,7 @@ impl NodeReplay {
             candles_in_market: 0,
             traded_notional: notional,
             fees,
-            funding: 0.0,
+            funding: self.engine.book().funding(),
             periods_per_year: 525_600.0,
         });
         m.exposure = f64::NAN;
