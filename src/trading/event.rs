@@ -24,6 +24,8 @@ pub struct OrderRequest {
     pub reduce_only: bool,
     /// The protective stop of the position an entry opens (none for exits).
     pub stop: Option<f64>,
+    /// The take-profit of the position an entry opens, if any.
+    pub take_profit: Option<f64>,
     /// Market time of the decision, ms.
     pub at: i64,
 }
@@ -46,8 +48,16 @@ impl OrderRequest {
             decision_price: price,
             reduce_only: false,
             stop: Some(stop),
+            take_profit: None,
             at,
         }
+    }
+
+    /// The same entry with a take-profit at `price`.
+    #[must_use]
+    pub fn with_take_profit(mut self, price: f64) -> Self {
+        self.take_profit = Some(price);
+        self
     }
 
     /// A reduce-only exit of `qty` against a position on `position_side`.
@@ -66,6 +76,7 @@ impl OrderRequest {
             decision_price: price,
             reduce_only: true,
             stop: None,
+            take_profit: None,
             at,
         }
     }

@@ -60,6 +60,8 @@ pub struct PaperConfig {
     pub funding_rate: f64,
     /// VaR horizon in 1m periods (1,440 = one day).
     pub var_horizon_minutes: f64,
+    /// Take-profit this many R from the entry, held at the venue; 0: none.
+    pub take_profit_r: f64,
     /// Horizon of the expected-return estimate, minutes.
     pub estimate_horizon_minutes: f64,
 }
@@ -76,6 +78,7 @@ impl Default for PaperConfig {
             slippage_bps: 1.0,
             funding_rate: 0.0001,
             var_horizon_minutes: 1_440.0,
+            take_profit_r: 3.0,
             estimate_horizon_minutes: 60.0,
         }
     }
@@ -99,6 +102,7 @@ impl PaperConfig {
             sizing: self.sizing,
             limits: self.limits,
             var_horizon_minutes: self.var_horizon_minutes,
+            take_profit_r: self.take_profit_r,
         }
     }
 

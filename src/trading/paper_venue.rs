@@ -29,18 +29,20 @@ pub struct FillModel {
 struct Working {
     order: ManagedOrder,
     stop: Option<f64>,
+    take_profit: Option<f64>,
 }
 
 /// An order open at the venue, as operators see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpenOrder {
-    /// Our id (`stop:<SYMBOL>` for protective stops).
+    /// Our id (`stop:<SYMBOL>` and `tp:<SYMBOL>` for a position's
+    /// protective stop and take-profit).
     pub client_id: String,
     /// Symbol.
     pub symbol: Symbol,
     /// Side.
     pub side: PositionSide,
-    /// `MARKET` or `STOP_MARKET`.
+    /// `MARKET`, `STOP_MARKET` or `TAKE_PROFIT_MARKET`.
     pub kind: String,
     /// Quantity (a stop: the position's).
     pub qty: f64,
@@ -59,6 +61,8 @@ pub struct PaperVenue {
     positions: BTreeMap<Symbol, (PositionSide, f64)>,
     /// Protective stop per symbol with a position.
     stops: BTreeMap<Symbol, f64>,
+    /// Take-profit per symbol with a position (when its entry set one).
+    targets: BTreeMap<Symbol, f64>,
     seq: u64,
     trade_id: i64,
 }
@@ -72,6 +76,7 @@ impl PaperVenue {
             working: Vec::new(),
             positions: BTreeMap::new(),
             stops: BTreeMap::new(),
+            targets: BTreeMap::new(),
             seq: 0,
             trade_id: 0,
         }
@@ -97,6 +102,7 @@ impl PaperVenue {
         self.working.push(Working {
             order: order.clone(),
             stop: req.stop,
+            take_profit: req.take_profit,
         });
         order
     }
@@ -151,6 +157,17 @@ impl PaperVenue {
             .collect();
         for (s, &stop) in &self.stops {
             if let Some(&(side, qty)) = self.positions.get(s) {
+                if let Some(&tp) = self.targets.get(s) {
+                    out.push(OpenOrder {
+                        client_id: format!("tp:{s}"),
+                        symbol: s.clone(),
+                        side: side.opposite(),
+                        kind: "TAKE_PROFIT_MARKET".into(),
+                        qty,
+                        stop_price: Some(tp),
+                        reduce_only: true,
+                    });
+                }
                 out.push(OpenOrder {
                     client_id: format!("stop:{s}"),
                     symbol: s.clone(),
@@ -178,7 +195,7 @@ impl PaperVenue {
         let mut out = Vec::new();
         for w in std::mem::take(&mut self.working) {
             match candles.get(&w.order.symbol) {
-                Some(c) => self.fill(w.order, w.stop, c.open, at, &mut out),
+                Some(c) => self.fill(w.order, (w.stop, w.take_profit), c.open, at, &mut out),
                 None => self.working.push(w),
             }
         }
@@ -199,7 +216,28 @@ impl PaperVenue {
             let order = self.submit(&OrderRequest::exit(s.clone(), side, qty, stop, at));
             self.working.pop();
             out.push(TradeEvent::OrderPlaced(order.clone()));
-            self.fill(order, None, stop, at, &mut out);
+            self.fill(order, (None, None), stop, at, &mut out);
+        }
+        // Then take-profits (a candle that touched both is read as stopped
+        // first, the safe reading: only positions still open get here).
+        let reached: Vec<(Symbol, f64)> = self
+            .targets
+            .iter()
+            .filter_map(|(s, &tp)| {
+                let (side, _) = self.positions.get(s)?;
+                let c = candles.get(s)?;
+                let favourable = if side.sign() > 0.0 { c.high } else { c.low };
+                (side.sign() * (favourable - tp) >= 0.0).then(|| (s.clone(), tp))
+            })
+            .collect();
+        for (s, tp) in reached {
+            let Some(&(side, qty)) = self.positions.get(&s) else {
+                continue;
+            };
+            let order = self.submit(&OrderRequest::exit(s.clone(), side, qty, tp, at));
+            self.working.pop();
+            out.push(TradeEvent::OrderPlaced(order.clone()));
+            self.fill(order, (None, None), tp, at, &mut out);
         }
         out
     }
@@ -207,7 +245,7 @@ impl PaperVenue {
     fn fill(
         &mut self,
         mut o: ManagedOrder,
-        stop: Option<f64>,
+        (stop, take_profit): (Option<f64>, Option<f64>),
         raw_price: f64,
         at: i64,
         out: &mut Vec<TradeEvent>,
@@ -247,6 +285,7 @@ impl PaperVenue {
         if signed.abs() <= f64::EPSILON * o.qty.max(1.0) {
             self.positions.remove(&o.symbol);
             self.stops.remove(&o.symbol);
+            self.targets.remove(&o.symbol);
         } else {
             let side = if signed > 0.0 {
                 PositionSide::Long
@@ -255,8 +294,13 @@ impl PaperVenue {
             };
             self.positions
                 .insert(o.symbol.clone(), (side, signed.abs()));
-            if let (None, Some(stop)) = (open, stop) {
-                self.stops.insert(o.symbol.clone(), stop);
+            if open.is_none() {
+                if let Some(stop) = stop {
+                    self.stops.insert(o.symbol.clone(), stop);
+                }
+                if let Some(tp) = take_profit {
+                    self.targets.insert(o.symbol.clone(), tp);
+                }
             }
         }
         out.push(TradeEvent::OrderFilled(Fill {
@@ -355,6 +399,40 @@ mod tests {
         assert!((fills[1].price - 104.0 * 1.0001).abs() < 1e-12);
         assert!(v.positions().is_empty());
         assert!(v.open_orders().is_empty());
+    }
+
+    #[test]
+    fn a_reached_take_profit_closes_the_position_unless_the_stop_came_first() {
+        let s = Symbol::new("BNBUSDT").unwrap();
+        let mut v = PaperVenue::new(MODEL);
+        let entry = OrderRequest::entry(s.clone(), PositionSide::Long, 2.0, 100.0, 95.0, 0)
+            .with_take_profit(110.0);
+        v.submit(&entry);
+        v.on_candles(60_000, &one(&s, candle(60_000, 100.0, 101.0, 99.0, 100.0)));
+        assert_eq!(v.open_orders().len(), 2);
+        let ev = v.on_candles(
+            120_000,
+            &one(&s, candle(120_000, 105.0, 111.0, 104.0, 109.0)),
+        );
+        let Some(TradeEvent::OrderFilled(f)) = ev.last() else {
+            panic!("{ev:?}")
+        };
+        assert!((f.price - 110.0 * (1.0 - 1e-4)).abs() < 1e-9);
+        assert!(v.positions().is_empty() && v.open_orders().is_empty());
+        // Both touched in one candle: the stop, the safe reading.
+        v.submit(&entry);
+        v.on_candles(
+            180_000,
+            &one(&s, candle(180_000, 100.0, 101.0, 99.0, 100.0)),
+        );
+        let ev = v.on_candles(
+            240_000,
+            &one(&s, candle(240_000, 100.0, 111.0, 94.0, 100.0)),
+        );
+        let Some(TradeEvent::OrderFilled(f)) = ev.last() else {
+            panic!("{ev:?}")
+        };
+        assert!((f.price - 95.0 * (1.0 - 1e-4)).abs() < 1e-9);
     }
 
     #[test]

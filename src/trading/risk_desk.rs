@@ -25,6 +25,9 @@ pub struct RiskDeskConfig {
     pub limits: RiskLimits,
     /// VaR horizon in 1m periods (1,440 = one day).
     pub var_horizon_minutes: f64,
+    /// Take-profit this many R (stop distances) from the entry, held at the
+    /// venue with the stop; 0: none.
+    pub take_profit_r: f64,
 }
 
 /// What the gate needs to know about the market and the book.
@@ -169,14 +172,13 @@ impl RiskDesk {
             }
             RiskDecision::Reject(r) => return EntryDecision::Rejected(r),
         };
-        EntryDecision::Order(OrderRequest::entry(
-            symbol.clone(),
-            side,
-            qty,
-            g.price,
-            sized.stop,
-            g.at,
-        ))
+        let order = OrderRequest::entry(symbol.clone(), side, qty, g.price, sized.stop, g.at);
+        let r = self.cfg.take_profit_r;
+        EntryDecision::Order(if r > 0.0 {
+            order.with_take_profit(g.price + side.sign() * r * (g.price - sized.stop).abs())
+        } else {
+            order
+        })
     }
 
     /// One-day VaR (worst of the four) of the open positions alone (0 when
