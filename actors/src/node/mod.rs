@@ -4,7 +4,8 @@
 //!
 //! - [`config`]: the typed configuration.
 //! - [`telemetry`]: per-actor statistics and metrics.
-//! - [`hub`]: MarketDataHub (synthetic market, history, routing).
+//! - [`hub`]: MarketDataHub (synthetic market or venue feed, history, routing).
+//! - [`binance_feed`]: the hub's feed from a Binance-compatible venue.
 //! - [`universe`]: UniverseActor (screening, symbol actor lifecycle).
 //! - [`symbol`]: SymbolActor (per-symbol analysis).
 //! - [`indicator`] and [`dispatcher`]: IndicatorActor (batches battery
@@ -16,6 +17,7 @@
 //! - [`alert`]: AlertActor (process and actor samples, alert rules).
 
 pub mod alert;
+pub mod binance_feed;
 pub mod board;
 pub mod config;
 pub mod dispatcher;
@@ -37,7 +39,6 @@ use hub::{History, MarketDataHub};
 use indicator::IndicatorActor;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use quantumtrade::events::{EventIds, SystemEvent};
-use quantumtrade::market::synthetic::{SyntheticConfig, SyntheticMarket};
 use quantumtrade::node::battery_batch::CpuBackend;
 use selector::SelectorActor;
 use std::sync::Arc;
@@ -157,13 +158,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         let history = History::shared(cfg.market.history_minutes);
         let step = Duration::from_millis(cfg.step_ms());
         let hub_stat = registry.register("market-data-hub".into(), "MarketDataHub", None, cap);
-        let market = SyntheticMarket::new(SyntheticConfig {
-            seed: cfg.market.seed,
-            symbols: cfg.market.symbols,
-            sectors: cfg.market.sectors,
-            trades_per_minute: cfg.market.trades_per_minute,
-            ..SyntheticConfig::default()
-        });
+        let market = hub::source_of(&cfg.market);
         let (h, sel, hs, warm) = (
             Arc::clone(&history),
             selector.clone(),
@@ -274,7 +269,10 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         }
         let shutdown = shutdown_signal();
         println!("listening on http://{local}");
-        eprintln!("qtrade: node running on the synthetic market; endpoints /healthz /metrics /actors /state");
+        eprintln!(
+            "qtrade: node running on the {} market; endpoints /healthz /metrics /actors /state",
+            venue_name(cfg.market.venue)
+        );
 
         let reason = shutdown.await;
         // Stop the source, let every mailbox empty, then flush.
@@ -340,5 +338,13 @@ fn shutdown_signal() -> impl std::future::Future<Output = &'static str> {
     async {
         let _ = tokio::signal::ctrl_c().await;
         "SIGINT"
+    }
+}
+
+/// How the start-up line names the market.
+const fn venue_name(v: config::Venue) -> &'static str {
+    match v {
+        config::Venue::Synthetic => "synthetic",
+        config::Venue::Binance => "binance venue's",
     }
 }

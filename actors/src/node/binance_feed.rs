@@ -1,0 +1,197 @@
+//! The MarketDataHub's feed from a Binance USDⓈ-M compatible venue
+//! (`[market] venue = "binance"`): a task that talks to the venue and hands
+//! the hub whole minutes and screen inputs, the same shapes the synthetic
+//! market produces. The decisions are in `quantumtrade::node::venue_feed`.
+//!
+//! Steps:
+//! 1. Load the contracts from `exchangeInfo`; follow the trading USDT
+//!    perpetuals.
+//! 2. Screen inputs from the 24h tickers and book tickers, refreshed every
+//!    `screen_refresh_ms`.
+//! 3. Warm the history from REST klines (the last `warmup_minutes` closed
+//!    one-minute bars of each followed symbol), delivered minute by minute
+//!    without routing, as the synthetic warm-up does.
+//! 4. Follow the closed one-minute klines through [`MarketStream`] (which
+//!    reconnects and fills gaps from REST), grouped into whole minutes by
+//!    [`MinuteAssembler`], delivered with routing.
+//!
+//! A failed start-up step is retried after a pause (the venue may not be
+//! up yet); the task ends when the hub is gone.
+
+use super::hub::{FeedMinute, FeedScreen, MarketDataHub};
+use super::telemetry::Tracked;
+use anyhow::Context as _;
+use quantumtrade::exchange::binance::stream_name::{KlineInterval, StreamName};
+use quantumtrade::market::{Candle, Symbol};
+use quantumtrade::node::venue_feed::{MinuteAssembler, followed_symbols, screen_inputs};
+use quantumtrade_actors::venue::binance::{
+    MarketStream, MarketStreamConfig, RestClient, StreamUpdate,
+};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Pause before a failed start-up step is tried again.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// Where the feed connects and how much it fetches.
+#[derive(Debug, Clone)]
+pub struct FeedSettings {
+    /// REST base.
+    pub rest_url: String,
+    /// WebSocket base.
+    pub ws_url: String,
+    /// Closed one-minute bars fetched per symbol before following live.
+    pub warmup_minutes: usize,
+    /// Wall-clock time between screen-input refreshes.
+    pub screen_refresh: Duration,
+}
+
+/// Runs the feed until the hub is gone (steps in the module doc).
+pub async fn run(settings: FeedSettings, hub: Tracked<MarketDataHub>) {
+    let rest = loop {
+        match RestClient::new(&settings.rest_url, None) {
+            Ok(r) => break r,
+            Err(e) => {
+                eprintln!("qtrade: market feed: cannot build the REST client: {e}");
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+        }
+    };
+    let symbols = loop {
+        match start(&rest, &hub).await {
+            Ok(s) => break s,
+            Err(e) if hub.addr.connected() => {
+                eprintln!("qtrade: market feed: {e:#}; retrying");
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+            Err(_) => return,
+        }
+    };
+    let refresh = tokio::spawn(refresh_screen(
+        rest.clone(),
+        hub.clone(),
+        settings.screen_refresh,
+    ));
+    if let Err(e) = warm(&rest, &hub, &symbols, settings.warmup_minutes).await {
+        eprintln!("qtrade: market feed: warm-up: {e:#}");
+    }
+    follow(&settings, rest, &hub, &symbols).await;
+    refresh.abort();
+}
+
+/// Steps 1 and 2: the followed symbols, with a first screen delivered.
+async fn start(rest: &RestClient, hub: &Tracked<MarketDataHub>) -> anyhow::Result<Vec<Symbol>> {
+    let info = rest.exchange_info().await.context("exchangeInfo")?;
+    let symbols = followed_symbols(&info);
+    let tickers = rest.tickers_24h().await.context("24h tickers")?;
+    let books = rest.book_tickers().await.context("book tickers")?;
+    hub.ask(FeedScreen(screen_inputs(&info, &tickers, &books)))
+        .await
+        .context("the hub is gone")?;
+    Ok(symbols)
+}
+
+/// Step 2, repeated; failures are reported and retried at the next period.
+async fn refresh_screen(rest: RestClient, hub: Tracked<MarketDataHub>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let got = async {
+            let info = rest.exchange_info().await.context("exchangeInfo")?;
+            let tickers = rest.tickers_24h().await.context("24h tickers")?;
+            let books = rest.book_tickers().await.context("book tickers")?;
+            anyhow::Ok(screen_inputs(&info, &tickers, &books))
+        }
+        .await;
+        match got {
+            Ok(inputs) => {
+                if hub.ask(FeedScreen(inputs)).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => eprintln!("qtrade: market feed: screen refresh: {e:#}"),
+        }
+    }
+}
+
+/// Step 3.
+async fn warm(
+    rest: &RestClient,
+    hub: &Tracked<MarketDataHub>,
+    symbols: &[Symbol],
+    minutes: usize,
+) -> anyhow::Result<()> {
+    if minutes == 0 {
+        return Ok(());
+    }
+    let limit = u32::try_from(minutes.min(1500)).unwrap_or(1500);
+    let mut by_minute: BTreeMap<i64, Vec<(Symbol, Candle)>> = BTreeMap::new();
+    let now = rest.venue_now_ms();
+    for s in symbols {
+        let rows = rest
+            .klines(s.as_str(), KlineInterval::M1, None, None, limit)
+            .await
+            .with_context(|| format!("klines of {}", s.as_str()))?;
+        // Only closed bars: the venue's last row may still be forming.
+        for k in rows.iter().filter(|k| k.close_time < now) {
+            by_minute
+                .entry(k.open_time)
+                .or_default()
+                .push((s.clone(), k.to_candle()));
+        }
+    }
+    for (open_time, candles) in by_minute {
+        let minute = FeedMinute {
+            open_time,
+            candles,
+            route: false,
+        };
+        hub.ask(minute).await.context("the hub is gone")?;
+    }
+    Ok(())
+}
+
+/// Step 4, until the hub is gone.
+async fn follow(
+    settings: &FeedSettings,
+    rest: RestClient,
+    hub: &Tracked<MarketDataHub>,
+    symbols: &[Symbol],
+) {
+    let streams = symbols
+        .iter()
+        .map(|s| StreamName::Kline(s.as_str().to_string(), KlineInterval::M1))
+        .collect();
+    let config = MarketStreamConfig::new(&settings.ws_url, streams);
+    let (_commands, commands_rx) = mpsc::channel(1);
+    let (tx, mut rx) = mpsc::channel(4096);
+    let stream = tokio::spawn(MarketStream::new(config, rest).run(commands_rx, tx));
+    let mut assembler = MinuteAssembler::new(symbols.len());
+    while let Some(update) = rx.recv().await {
+        let StreamUpdate::ClosedKline {
+            symbol,
+            interval: KlineInterval::M1,
+            candle,
+            ..
+        } = update
+        else {
+            continue;
+        };
+        let Ok(symbol) = Symbol::new(&symbol) else {
+            continue;
+        };
+        for (open_time, candles) in assembler.push(symbol, candle) {
+            let minute = FeedMinute {
+                open_time,
+                candles,
+                route: true,
+            };
+            if hub.ask(minute).await.is_err() {
+                stream.abort();
+                return;
+            }
+        }
+    }
+}
