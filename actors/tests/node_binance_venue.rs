@@ -13,6 +13,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The simulator's admin token (fault injection).
+const TOKEN: &str = "test-admin-token";
+
 /// Longest wait for the node to reach a state the test needs.
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -143,7 +146,25 @@ fn last_open_time(symbols: &Value) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_node_follows_a_replayed_binance_venue() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/klines");
-    let sim = Sim::launch(SIM_CONFIG, &["--data", dir.to_str().unwrap()], &[], 1);
+    let sim = Sim::launch(
+        SIM_CONFIG,
+        &["--data", dir.to_str().unwrap()],
+        &[("QTRADE_SIM_ADMIN_TOKEN", TOKEN)],
+        1,
+    );
+    // The node's start-up requests (exchangeInfo, two tickers, four kline
+    // histories) each wait 400 ms: about 11 replayed minutes close during
+    // the warm-up, which the node must catch up before following live.
+    let slow = reqwest::Client::new()
+        .post(format!(
+            "{}/admin/faults?kind=slow&count=7&delay_ms=400",
+            sim.http()
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(slow.status().is_success(), "{}", slow.status());
     let node = Node::start(&node_config(&sim));
 
     let state = node
@@ -165,7 +186,11 @@ async fn the_node_follows_a_replayed_binance_venue() {
             "{universe:?}"
         );
     }
-    let first = last_open_time(&node.json("/symbols").await);
+    let first = last_open_time(
+        &node
+            .wait_for("/symbols", "a symbol's minute", |v| last_open_time(v) > 0)
+            .await,
+    );
     // The recorded window: 2021-05-13 21:00 to 2021-05-14 03:00 UTC.
     assert!(
         (1_620_939_600_000..1_620_961_200_000).contains(&first),
@@ -175,6 +200,29 @@ async fn the_node_follows_a_replayed_binance_venue() {
         .wait_for("/symbols", "a later candle", |v| last_open_time(v) > first)
         .await;
     assert_eq!((last_open_time(&later) - first) % 60_000, 0);
+    // No minute lost between the REST warm-up and the live stream: the hub
+    // delivered every minute from its first to its last once.
+    let actors = node.json("/actors").await;
+    let hub = actors
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "market-data-hub")
+        .expect("the hub in /actors");
+    let state = hub["state"].as_str().unwrap();
+    let number = |after: &str, until: char| -> i64 {
+        let rest = &state[state.find(after).unwrap_or_else(|| panic!("{state}")) + after.len()..];
+        rest[..rest.find(until).unwrap_or(rest.len())]
+            .parse()
+            .unwrap()
+    };
+    let (minutes, last, first_open) = (
+        number("minute ", ' '),
+        number("opened ", ','),
+        number("first ", ')'),
+    );
+    assert!(minutes > 150, "{state}");
+    assert_eq!((last - first_open) / 60_000 + 1, minutes, "{state}");
 
     // SIGTERM: a clean stop that flushes the store.
     let pid = node.child.id().to_string();

@@ -89,6 +89,14 @@ pub fn screen_inputs(
         .collect()
 }
 
+/// The open times (first, last; inclusive) of the minutes missing between
+/// the last minute delivered and the live minute `next`, if any.
+#[must_use]
+pub fn missing_minutes(last: Option<i64>, next: i64) -> Option<(i64, i64)> {
+    let first = last? + MINUTE_MS;
+    (first < next).then_some((first, next - MINUTE_MS))
+}
+
 /// One minute's closed klines, in symbol order.
 pub type MinuteCandles = (i64, Vec<(Symbol, Candle)>);
 
@@ -169,6 +177,17 @@ mod tests {
 
     fn s(name: &str) -> Symbol {
         Symbol::new(name).unwrap()
+    }
+
+    #[test]
+    fn missing_minutes_between_warm_up_and_live() {
+        assert_eq!(missing_minutes(None, 5 * MINUTE_MS), None);
+        assert_eq!(missing_minutes(Some(4 * MINUTE_MS), 5 * MINUTE_MS), None);
+        assert_eq!(missing_minutes(Some(5 * MINUTE_MS), 5 * MINUTE_MS), None);
+        assert_eq!(
+            missing_minutes(Some(MINUTE_MS), 5 * MINUTE_MS),
+            Some((2 * MINUTE_MS, 4 * MINUTE_MS))
+        );
     }
 
     #[test]

@@ -13,7 +13,10 @@
 //!    without routing, as the synthetic warm-up does.
 //! 4. Follow the closed one-minute klines through [`MarketStream`] (which
 //!    reconnects and fills gaps from REST), grouped into whole minutes by
-//!    [`MinuteAssembler`], delivered with routing.
+//!    [`MinuteAssembler`], delivered with routing. Minutes between the last
+//!    one delivered and the first live one (closed during the warm-up) are
+//!    fetched from REST and delivered first; minutes already delivered are
+//!    skipped.
 //!
 //! A failed start-up step is retried after a pause (the venue may not be
 //! up yet); the task ends when the hub is gone.
@@ -23,7 +26,9 @@ use super::telemetry::Tracked;
 use anyhow::Context as _;
 use quantumtrade::exchange::binance::stream_name::{KlineInterval, StreamName};
 use quantumtrade::market::{Candle, Symbol};
-use quantumtrade::node::venue_feed::{MinuteAssembler, followed_symbols, screen_inputs};
+use quantumtrade::node::venue_feed::{
+    MinuteAssembler, followed_symbols, missing_minutes, screen_inputs,
+};
 use quantumtrade_actors::venue::binance::{
     MarketStream, MarketStreamConfig, RestClient, StreamUpdate,
 };
@@ -73,10 +78,14 @@ pub async fn run(settings: FeedSettings, hub: Tracked<MarketDataHub>) {
         hub.clone(),
         settings.screen_refresh,
     ));
-    if let Err(e) = warm(&rest, &hub, &symbols, settings.warmup_minutes).await {
-        eprintln!("qtrade: market feed: warm-up: {e:#}");
-    }
-    follow(&settings, rest, &hub, &symbols).await;
+    let last = match warm(&rest, &hub, &symbols, settings.warmup_minutes).await {
+        Ok(last) => last,
+        Err(e) => {
+            eprintln!("qtrade: market feed: warm-up: {e:#}");
+            None
+        }
+    };
+    follow(&settings, rest, &hub, &symbols, last).await;
     refresh.abort();
 }
 
@@ -116,22 +125,20 @@ async fn refresh_screen(rest: RestClient, hub: Tracked<MarketDataHub>, every: Du
     }
 }
 
-/// Step 3.
-async fn warm(
+/// The closed one-minute klines of `symbols` from REST (the last `limit`
+/// closed bars, or those opening in `range`), grouped by minute.
+async fn fetch_minutes(
     rest: &RestClient,
-    hub: &Tracked<MarketDataHub>,
     symbols: &[Symbol],
-    minutes: usize,
-) -> anyhow::Result<()> {
-    if minutes == 0 {
-        return Ok(());
-    }
-    let limit = u32::try_from(minutes.min(1500)).unwrap_or(1500);
+    range: Option<(i64, i64)>,
+    limit: u32,
+) -> anyhow::Result<BTreeMap<i64, Vec<(Symbol, Candle)>>> {
     let mut by_minute: BTreeMap<i64, Vec<(Symbol, Candle)>> = BTreeMap::new();
     let now = rest.venue_now_ms();
+    let (start, end) = range.map_or((None, None), |(a, b)| (Some(a), Some(b)));
     for s in symbols {
         let rows = rest
-            .klines(s.as_str(), KlineInterval::M1, None, None, limit)
+            .klines(s.as_str(), KlineInterval::M1, start, end, limit)
             .await
             .with_context(|| format!("klines of {}", s.as_str()))?;
         // Only closed bars: the venue's last row may still be forming.
@@ -142,15 +149,41 @@ async fn warm(
                 .push((s.clone(), k.to_candle()));
         }
     }
-    for (open_time, candles) in by_minute {
+    Ok(by_minute)
+}
+
+/// Hands `minutes` to the hub in time order; returns the last open time.
+async fn deliver(
+    hub: &Tracked<MarketDataHub>,
+    minutes: BTreeMap<i64, Vec<(Symbol, Candle)>>,
+    route: bool,
+) -> anyhow::Result<Option<i64>> {
+    let mut last = None;
+    for (open_time, candles) in minutes {
         let minute = FeedMinute {
             open_time,
             candles,
-            route: false,
+            route,
         };
         hub.ask(minute).await.context("the hub is gone")?;
+        last = Some(open_time);
     }
-    Ok(())
+    Ok(last)
+}
+
+/// Step 3: returns the last minute delivered.
+async fn warm(
+    rest: &RestClient,
+    hub: &Tracked<MarketDataHub>,
+    symbols: &[Symbol],
+    minutes: usize,
+) -> anyhow::Result<Option<i64>> {
+    if minutes == 0 {
+        return Ok(None);
+    }
+    let limit = u32::try_from(minutes.min(1500)).unwrap_or(1500);
+    let got = fetch_minutes(rest, symbols, None, limit).await?;
+    deliver(hub, got, false).await
 }
 
 /// Step 4, until the hub is gone.
@@ -159,6 +192,7 @@ async fn follow(
     rest: RestClient,
     hub: &Tracked<MarketDataHub>,
     symbols: &[Symbol],
+    mut last: Option<i64>,
 ) {
     let streams = symbols
         .iter()
@@ -167,6 +201,7 @@ async fn follow(
     let config = MarketStreamConfig::new(&settings.ws_url, streams);
     let (_commands, commands_rx) = mpsc::channel(1);
     let (tx, mut rx) = mpsc::channel(4096);
+    let rest_for_gaps = rest.clone();
     let stream = tokio::spawn(MarketStream::new(config, rest).run(commands_rx, tx));
     let mut assembler = MinuteAssembler::new(symbols.len());
     while let Some(update) = rx.recv().await {
@@ -182,16 +217,49 @@ async fn follow(
         let Ok(symbol) = Symbol::new(&symbol) else {
             continue;
         };
+        if !hub.addr.connected() {
+            break;
+        }
         for (open_time, candles) in assembler.push(symbol, candle) {
+            match catch_up(&rest_for_gaps, hub, symbols, last, open_time).await {
+                Ok(Some(caught)) => last = Some(caught),
+                Ok(None) => {}
+                Err(e) if hub.addr.connected() => {
+                    eprintln!("qtrade: market feed: catching up: {e:#}");
+                }
+                Err(_) => break,
+            }
+            if last.is_some_and(|l| open_time <= l) {
+                // Already delivered by the warm-up or a catch-up.
+                continue;
+            }
             let minute = FeedMinute {
                 open_time,
                 candles,
                 route: true,
             };
             if hub.ask(minute).await.is_err() {
-                stream.abort();
-                return;
+                break;
             }
+            last = Some(open_time);
         }
     }
+    stream.abort();
+}
+
+/// The minutes between the last one delivered and the live `next` (those
+/// closed while the warm-up ran, or lost between two live minutes), fetched
+/// from REST and delivered with routing; returns the last one delivered.
+async fn catch_up(
+    rest: &RestClient,
+    hub: &Tracked<MarketDataHub>,
+    symbols: &[Symbol],
+    last: Option<i64>,
+    next: i64,
+) -> anyhow::Result<Option<i64>> {
+    let Some(range) = missing_minutes(last, next) else {
+        return Ok(None);
+    };
+    let got = fetch_minutes(rest, symbols, Some(range), 1500).await?;
+    deliver(hub, got, true).await
 }

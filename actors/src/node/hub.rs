@@ -134,6 +134,8 @@ pub struct MarketDataHub {
     stat: Arc<ActorStat>,
     step: Duration,
     minutes: u64,
+    /// Open time of the first minute delivered.
+    first_open: Option<i64>,
     timer: Option<SpawnHandle>,
 }
 
@@ -160,6 +162,7 @@ impl MarketDataHub {
             stat,
             step,
             minutes: 0,
+            first_open: None,
             timer: None,
         }
     }
@@ -205,8 +208,9 @@ impl MarketDataHub {
             closes,
             routed_at,
         });
+        let first = *self.first_open.get_or_insert(open_time);
         self.stat.set_state(format!(
-            "minute {} (opened {open_time}) routes {}",
+            "minute {} (opened {open_time}, first {first}) routes {}",
             self.minutes,
             self.routes.len()
         ));
