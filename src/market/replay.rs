@@ -270,6 +270,16 @@ impl ReplayMarket {
         self.first_ms
     }
 
+    /// Open time of the first recorded minute of the symbol listed last.
+    #[must_use]
+    pub fn last_listing_ms(&self) -> i64 {
+        self.series
+            .iter()
+            .map(|s| s.candles[0].open_time)
+            .max()
+            .unwrap_or(self.first_ms)
+    }
+
     /// Close time (exclusive) of the latest recorded minute.
     #[must_use]
     pub fn end_ms(&self) -> i64 {
@@ -427,6 +437,8 @@ mod tests {
         let mut m = ReplayMarket::new(vec![b, a], 0.0).unwrap();
         assert_eq!(m.profiles()[0].instrument.symbol.as_str(), "AAAUSDT");
         assert_eq!(m.profiles()[0].instrument.tick_size, 0.01);
+        assert_eq!((m.first_ms(), m.last_listing_ms()), (T0, T0 + MINUTE_MS));
+        assert_eq!(m.end_ms(), T0 + 3 * MINUTE_MS);
         let first = m.step();
         assert_eq!(first.len(), 1);
         assert_eq!(

@@ -54,8 +54,9 @@ pub struct SimConfig {
     /// is the synthetic market's.
     pub replay_speed: f64,
     /// Kline replay: open time (ms) of the first minute served live; the
-    /// recorded minutes before it are history. Default: the data's first
-    /// minute plus `replay_warmup_minutes`.
+    /// recorded minutes before it are history. Default: the first minute
+    /// of the symbol listed last plus `replay_warmup_minutes`, capped at
+    /// the data's end.
     pub replay_start_ms: Option<i64>,
     /// Kline replay: minutes of history before the default start (capped
     /// by the data).

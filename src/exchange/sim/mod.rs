@@ -146,8 +146,8 @@ impl SimExchange {
     }
 
     /// An exchange replaying `replay`: its simulated clock reads the replay
-    /// start (`replay_start_ms`, or the first recorded minute plus
-    /// `replay_warmup_minutes`, capped at the data's end) at the wall time
+    /// start (`replay_start_ms`, or the first recorded minute of the symbol
+    /// listed last plus `replay_warmup_minutes`, capped at the data's end) at the wall time
     /// `wall_ms` and runs at `replay_speed`; the recorded minutes before
     /// the start are history.
     ///
@@ -169,7 +169,10 @@ impl SimExchange {
                 )]));
             }
             Some(s) => s,
-            None => first
+            // Every symbol gets its warm-up: files of other periods (an old
+            // pair next to recent ones) must not start the replay years early.
+            None => replay
+                .last_listing_ms()
                 .saturating_add(warmup.saturating_mul(market::MINUTE_MS))
                 .min(end),
         };
