@@ -73,11 +73,12 @@ pub async fn run(settings: FeedSettings, hub: Tracked<MarketDataHub>) {
             Err(_) => return,
         }
     };
-    let refresh = tokio::spawn(refresh_screen(
+    // Ends with this task, also when the hub cancels it (StopMarket).
+    let _refresh = AbortOnDrop(tokio::spawn(refresh_screen(
         rest.clone(),
         hub.clone(),
         settings.screen_refresh,
-    ));
+    )));
     let last = match warm(&rest, &hub, &symbols, settings.warmup_minutes).await {
         Ok(last) => last,
         Err(e) => {
@@ -86,7 +87,15 @@ pub async fn run(settings: FeedSettings, hub: Tracked<MarketDataHub>) {
         }
     };
     follow(&settings, rest, &hub, &symbols, last).await;
-    refresh.abort();
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Steps 1 and 2: the followed symbols, with a first screen delivered.
@@ -202,7 +211,9 @@ async fn follow(
     let (_commands, commands_rx) = mpsc::channel(1);
     let (tx, mut rx) = mpsc::channel(4096);
     let rest_for_gaps = rest.clone();
-    let stream = tokio::spawn(MarketStream::new(config, rest).run(commands_rx, tx));
+    let _stream = AbortOnDrop(tokio::spawn(
+        MarketStream::new(config, rest).run(commands_rx, tx),
+    ));
     let mut assembler = MinuteAssembler::new(symbols.len());
     while let Some(update) = rx.recv().await {
         let StreamUpdate::ClosedKline {
@@ -244,7 +255,6 @@ async fn follow(
             last = Some(open_time);
         }
     }
-    stream.abort();
 }
 
 /// The minutes between the last one delivered and the live `next` (those

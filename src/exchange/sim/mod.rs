@@ -15,7 +15,8 @@
 //!
 //! Modules:
 //! - [`config`]: the `--config` settings and their validation.
-//! - [`market`]: the synthetic market, one-minute history, trade and book ids.
+//! - [`market`]: the minute source (synthetic or replay), one-minute history,
+//!   trade and book ids.
 //! - [`rest`]: routing, parameter checks and Binance-shaped answers.
 //! - [`stream`]: stream payloads and one connection's subscriptions.
 //! - [`weight`]: IP request-weight and order-count accounting.
