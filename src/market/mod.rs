@@ -7,6 +7,7 @@ pub mod instrument;
 pub mod interval;
 pub mod kline_csv;
 pub mod random_walk;
+pub mod replay;
 pub mod ring;
 pub mod series;
 pub mod symbol;

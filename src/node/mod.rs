@@ -4,7 +4,8 @@
 //! ([`battery_batch`]) and its packing for the GPU kernel ([`battery_layout`]), the restart and reconnect delays ([`backoff`]), the
 //! node's state with its snapshots and rollback ([`state_manager`]), and the
 //! alert rules with hysteresis ([`alert_rules`]) over process measurements
-//! ([`process_stats`]). The actors in `quantumtrade-actors` are thin shells
+//! ([`process_stats`]), and the market data of a Binance-compatible venue
+//! ([`venue_feed`]). The actors in `quantumtrade-actors` are thin shells
 //! around these.
 
 pub mod alert_rules;
@@ -15,3 +16,4 @@ pub mod process_stats;
 pub mod state_manager;
 pub mod symbol;
 pub mod universe;
+pub mod venue_feed;

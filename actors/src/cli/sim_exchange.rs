@@ -1,13 +1,17 @@
 //! `qtrade sim-exchange`: a Binance USDⓈ-M compatible exchange on
-//! loopback, serving a synthetic market (see `quantumtrade::exchange::sim`).
+//! loopback, serving a synthetic market or, with `--data DIR`, recorded
+//! one-minute klines replayed (see `quantumtrade::exchange::sim`).
 
 use crate::sim_exchange::{serve, wall_ms};
 use anyhow::{Context, bail};
 use clap::Args as ClapArgs;
 use quantumtrade::exchange::sim::{Credentials, SimConfig, SimExchange};
+use quantumtrade::market::kline_csv::read_klines_path;
+use quantumtrade::market::replay::{ReplayMarket, ReplaySeries, symbol_of_file};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `qtrade sim-exchange`.
 #[derive(Debug, ClapArgs)]
@@ -53,18 +57,57 @@ fn load_config(path: Option<&PathBuf>) -> anyhow::Result<SimConfig> {
     Ok(config)
 }
 
-/// Runs the simulated exchange until interrupted.
-///
-/// # Errors
-/// Invalid config, an unusable address, or a server failure.
-pub fn run(args: &Args) -> anyhow::Result<()> {
-    if let Some(dir) = &args.data {
+/// Reads every one-minute kline file of `dir` (`<SYMBOL>-1m*.csv[.gz]`;
+/// several files of one symbol are joined in name order; files of other
+/// intervals are skipped) into a replay.
+fn load_replay(dir: &Path, config: &SimConfig) -> anyhow::Result<ReplayMarket> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read --data directory {}", dir.display()))?;
+    let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        if let Some(name) = entry.file_name().to_str() {
+            files.insert(name.to_string(), entry.path());
+        }
+    }
+    let mut by_symbol: BTreeMap<_, Vec<_>> = BTreeMap::new();
+    for (name, path) in &files {
+        let Some((symbol, one_minute)) = symbol_of_file(name) else {
+            continue;
+        };
+        if !one_minute {
+            continue;
+        }
+        // Errors name the file and the line (kline_csv).
+        let candles = read_klines_path(path)?;
+        by_symbol.entry(symbol).or_default().extend(candles);
+    }
+    if by_symbol.is_empty() {
         bail!(
-            "--data {}: kline CSV replay is not available yet; the synthetic market is served without --data",
+            "--data {}: no one-minute kline files (<SYMBOL>-1m*.csv or .csv.gz)",
             dir.display()
         );
     }
+    let series = by_symbol
+        .into_iter()
+        .map(|(symbol, candles)| ReplaySeries { symbol, candles })
+        .collect();
+    ReplayMarket::new(series, config.replay_spread_bps / 10_000.0)
+        .with_context(|| format!("--data {}", dir.display()))
+}
+
+/// Runs the simulated exchange until interrupted.
+///
+/// # Errors
+/// Invalid config, unreadable or invalid `--data` files, an unusable
+/// address, or a server failure.
+pub fn run(args: &Args) -> anyhow::Result<()> {
     let config = load_config(args.config.as_ref())?;
+    let replay = args
+        .data
+        .as_deref()
+        .map(|dir| load_replay(dir, &config))
+        .transpose()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,11 +118,23 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr().context("no local address")?;
         let balance = config.initial_balance_usdt;
-        let mut exchange = SimExchange::new(config, wall_ms())?;
         let mut banner = format!(
             "sim-exchange listening on http://{addr}\n\
              streams: ws://{addr}/market/stream?streams=... and ws://{addr}/public/stream?streams=...\n"
         );
+        let mut exchange = match replay {
+            Some(replay) => {
+                banner.push_str(&format!(
+                    "market: replay of {} symbols, minutes {}..{} at {}x\n",
+                    replay.profiles().len(),
+                    replay.first_ms(),
+                    replay.end_ms(),
+                    config.replay_speed
+                ));
+                SimExchange::replay(config, replay, wall_ms())?
+            }
+            None => SimExchange::new(config, wall_ms())?,
+        };
         if let (Some(key), Some(secret)) = (&args.api_key, &args.api_secret) {
             // The key is shown masked; the secret never is.
             banner.push_str(&format!(

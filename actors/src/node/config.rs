@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 pub struct NodeConfig {
     /// Process-level settings.
     pub node: NodeSection,
-    /// The synthetic market.
+    /// The market: synthetic, or a Binance-compatible venue.
     pub market: MarketSection,
     /// Universe re-screening.
     pub universe: UniverseSection,
@@ -131,10 +131,30 @@ impl Default for NodeSection {
     }
 }
 
+/// `[market] venue`: where the node's market data comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Venue {
+    /// The in-process synthetic market, stepped at `node.speed`.
+    Synthetic,
+    /// A Binance USDⓈ-M compatible venue at `rest_url` / `ws_url`.
+    Binance,
+}
+
 /// `[market]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarketSection {
+    /// Where market data comes from.
+    pub venue: Venue,
+    /// REST base of the `binance` venue.
+    pub rest_url: String,
+    /// WebSocket base of the `binance` venue (routes such as `/market`
+    /// are appended).
+    pub ws_url: String,
+    /// `binance` venue: wall-clock ms between refreshes of the 24h and
+    /// book tickers the universe screens.
+    pub screen_refresh_ms: u64,
     /// Seed of the synthetic market.
     pub seed: u64,
     /// Contracts.
@@ -143,7 +163,8 @@ pub struct MarketSection {
     pub sectors: usize,
     /// Trades per symbol per minute.
     pub trades_per_minute: usize,
-    /// Minutes generated before the node starts, so buffers are not empty.
+    /// Minutes generated (synthetic) or fetched from REST klines (binance,
+    /// at most 1500) before the node starts, so buffers are not empty.
     pub warmup_minutes: usize,
     /// Closed 1m candles kept per symbol for backfills.
     pub history_minutes: usize,
@@ -152,6 +173,10 @@ pub struct MarketSection {
 impl Default for MarketSection {
     fn default() -> Self {
         Self {
+            venue: Venue::Synthetic,
+            rest_url: quantumtrade_actors::venue::binance::REST_BASE.into(),
+            ws_url: quantumtrade_actors::venue::binance::WS_BASE.into(),
+            screen_refresh_ms: 60_000,
             seed: 7,
             symbols: 150,
             sectors: 8,
@@ -249,6 +274,31 @@ impl NodeConfig {
         }
         if self.market.symbols == 0 || self.market.sectors == 0 {
             errs.push("market.symbols and market.sectors must be > 0".to_owned());
+        }
+        if self.market.venue == Venue::Binance {
+            for (key, url, schemes) in [
+                (
+                    "market.rest_url",
+                    &self.market.rest_url,
+                    ["http://", "https://"],
+                ),
+                ("market.ws_url", &self.market.ws_url, ["ws://", "wss://"]),
+            ] {
+                if !schemes.iter().any(|p| url.starts_with(p)) {
+                    errs.push(format!(
+                        "{key} must start with {}: {url:?}",
+                        schemes.join(" or ")
+                    ));
+                }
+            }
+            if self.market.warmup_minutes > 1500 {
+                errs.push(
+                    "market.warmup_minutes must be <= 1500 with venue = \"binance\"".to_owned(),
+                );
+            }
+            if self.market.screen_refresh_ms == 0 {
+                errs.push("market.screen_refresh_ms must be > 0".to_owned());
+            }
         }
         if self.market.history_minutes == 0 {
             errs.push("market.history_minutes must be > 0".to_owned());
@@ -384,6 +434,20 @@ mod tests {
             err.contains("state.history") && err.contains("alerts.clear_ratio"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_binance_venue_checks_its_urls() {
+        let cfg: NodeConfig = toml::from_str(
+            "[market]\nvenue = \"binance\"\nrest_url = \"127.0.0.1:1\"\nws_url = \"ws://127.0.0.1:1\"\n",
+        )
+        .unwrap();
+        let e = cfg.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("market.rest_url") && !e.contains("market.ws_url"),
+            "{e}"
+        );
+        assert!(toml::from_str::<NodeConfig>("[market]\nvenue = \"kraken\"\n").is_err());
     }
 
     #[test]

@@ -1,14 +1,18 @@
-//! MarketDataHub: steps the synthetic market on a timer, keeps the recent
-//! 1m history for backfills, routes closed candles to the symbol actors and
+//! MarketDataHub: steps the synthetic market on a timer, or takes whole
+//! minutes from a venue feed ([`super::binance_feed`]); keeps the recent 1m
+//! history for backfills, routes closed candles to the symbol actors and
 //! returns to the selector, and answers the universe's screen requests.
 
+use super::binance_feed::{self, FeedSettings};
+use super::config::{MarketSection, Venue};
 use super::selector::{Closes, SelectorActor};
 use super::symbol::{CandleClosed, SymbolActor};
 use super::telemetry::{ActorStat, Tracked};
+use super::trading::SharedRules;
 use actix::{
     Actor, ActorContext, AsyncContext, Context, Handler, Message, SpawnHandle, Supervised,
 };
-use quantumtrade::market::synthetic::{BookTicker, SyntheticMarket};
+use quantumtrade::market::synthetic::{BookTicker, SyntheticConfig, SyntheticMarket};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::selection::screen::ScreenInput;
 use std::collections::{BTreeMap, VecDeque};
@@ -95,10 +99,81 @@ pub struct StopMarket;
 #[rtype(result = "Vec<ScreenInput>")]
 pub struct GetScreenInputs;
 
+/// One closed minute from the venue feed: the candles of every symbol
+/// that closed it.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FeedMinute {
+    /// Open time of the minute, ms.
+    pub open_time: i64,
+    /// (symbol, candle), in symbol order.
+    pub candles: Vec<(Symbol, Candle)>,
+    /// Route to the symbol actors (false while warming up).
+    pub route: bool,
+}
+
+/// Fresh screen inputs of every contract from the venue feed.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct FeedScreen(pub Vec<ScreenInput>);
+
+/// Where the hub's minutes come from.
+pub enum HubSource {
+    /// The in-process synthetic market, stepped on a timer.
+    Synthetic(SyntheticMarket),
+    /// A Binance-compatible venue, followed by a feed task.
+    Binance(FeedSettings),
+}
+
+impl HubSource {
+    /// The exchange rules the trading actors size orders with: the
+    /// synthetic instruments' at once; a venue's once its feed has read
+    /// exchangeInfo (until then entries wait for them).
+    #[must_use]
+    pub fn rules(&self) -> SharedRules {
+        match self {
+            Self::Synthetic(m) => Arc::new(RwLock::new(
+                m.profiles()
+                    .iter()
+                    .filter_map(|p| {
+                        let r = quantumtrade::trading::paper::rules_of(&p.instrument).ok()?;
+                        Some((p.instrument.symbol.clone(), r))
+                    })
+                    .collect(),
+            )),
+            Self::Binance(f) => Arc::clone(&f.rules),
+        }
+    }
+}
+
+/// The hub's source as `[market]` configures it.
+#[must_use]
+pub fn source_of(m: &MarketSection) -> HubSource {
+    match m.venue {
+        Venue::Synthetic => HubSource::Synthetic(SyntheticMarket::new(SyntheticConfig {
+            seed: m.seed,
+            symbols: m.symbols,
+            sectors: m.sectors,
+            trades_per_minute: m.trades_per_minute,
+            ..SyntheticConfig::default()
+        })),
+        Venue::Binance => HubSource::Binance(FeedSettings {
+            rest_url: m.rest_url.clone(),
+            ws_url: m.ws_url.clone(),
+            warmup_minutes: m.warmup_minutes,
+            screen_refresh: Duration::from_millis(m.screen_refresh_ms),
+            rules: SharedRules::default(),
+        }),
+    }
+}
+
 /// The market-data hub.
 pub struct MarketDataHub {
-    market: SyntheticMarket,
+    source: HubSource,
     books: Vec<BookTicker>,
+    /// The venue feed's latest screen inputs.
+    screen: Vec<ScreenInput>,
+    feed: Option<actix::prelude::SpawnHandle>,
     history: SharedHistory,
     warmup: usize,
     routes: BTreeMap<Symbol, Tracked<SymbolActor>>,
@@ -106,14 +181,16 @@ pub struct MarketDataHub {
     stat: Arc<ActorStat>,
     step: Duration,
     minutes: u64,
+    /// Open time of the first minute delivered.
+    first_open: Option<i64>,
     timer: Option<SpawnHandle>,
 }
 
 impl MarketDataHub {
-    /// A hub over `market`.
+    /// A hub over `source`.
     #[must_use]
     pub fn new(
-        market: SyntheticMarket,
+        source: HubSource,
         history: SharedHistory,
         warmup: usize,
         selector: Tracked<SelectorActor>,
@@ -121,8 +198,10 @@ impl MarketDataHub {
         step: Duration,
     ) -> Self {
         Self {
-            market,
+            source,
             books: Vec::new(),
+            screen: Vec::new(),
+            feed: None,
             history,
             warmup,
             routes: BTreeMap::new(),
@@ -130,39 +209,55 @@ impl MarketDataHub {
             stat,
             step,
             minutes: 0,
+            first_open: None,
             timer: None,
         }
     }
 
     fn step_market(&mut self, route: bool) {
-        let minutes = self.market.step();
-        let profiles = self.market.profiles();
-        let mut closes = Vec::with_capacity(minutes.len());
+        let HubSource::Synthetic(market) = &mut self.source else {
+            return;
+        };
+        let minutes = market.step();
+        let profiles = market.profiles();
         self.books.clear();
+        self.books.extend(minutes.iter().map(|m| m.book));
+        let open_time = minutes.first().map_or(0, |m| m.kline.open_time);
+        let candles = minutes
+            .iter()
+            .map(|m| (profiles[m.index].instrument.symbol.clone(), m.kline))
+            .collect();
+        self.deliver(open_time, candles, route);
+    }
+
+    /// Keeps one minute's candles in the history, routes them to the
+    /// symbol actors (with `route`) and sends the closes to the selector.
+    fn deliver(&mut self, open_time: i64, candles: Vec<(Symbol, Candle)>, route: bool) {
+        let mut closes = Vec::with_capacity(candles.len());
         {
             let mut h = self.history.write().unwrap_or_else(PoisonError::into_inner);
-            for m in &minutes {
-                let sym = &profiles[m.index].instrument.symbol;
-                h.push(sym, m.kline);
-                closes.push((sym.clone(), m.kline.open_time, m.kline.close));
+            for (sym, c) in &candles {
+                h.push(sym, *c);
+                closes.push((sym.clone(), c.open_time, c.close));
             }
         }
         let routed_at = Instant::now();
-        for m in &minutes {
-            self.books.push(m.book);
-            if route && let Some(t) = self.routes.get(&profiles[m.index].instrument.symbol) {
-                t.send(CandleClosed(m.kline));
+        if route {
+            for (sym, c) in candles {
+                if let Some(t) = self.routes.get(&sym) {
+                    t.send(CandleClosed(c));
+                }
             }
         }
         self.minutes += 1;
-        let open_time = minutes.first().map_or(0, |m| m.kline.open_time);
         self.selector.send(Closes {
             open_time,
             closes,
             routed_at,
         });
+        let first = *self.first_open.get_or_insert(open_time);
         self.stat.set_state(format!(
-            "minute {} routes {}",
+            "minute {} (opened {open_time}, first {first}) routes {}",
             self.minutes,
             self.routes.len()
         ));
@@ -173,6 +268,15 @@ impl Actor for MarketDataHub {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
+        if let HubSource::Binance(settings) = &self.source {
+            let hub = Tracked {
+                addr: ctx.address(),
+                stat: Arc::clone(&self.stat),
+            };
+            let feed = binance_feed::run(settings.clone(), hub);
+            self.feed = Some(ctx.spawn(actix::fut::wrap_future(feed)));
+            return;
+        }
         while self.minutes < self.warmup as u64 {
             self.step_market(false);
         }
@@ -189,6 +293,8 @@ impl Actor for MarketDataHub {
 impl Supervised for MarketDataHub {
     fn restarting(&mut self, _: &mut Context<Self>) {
         self.stat.restarted();
+        // The restarted context drops its futures; `started` spawns a new feed.
+        self.feed = None;
     }
 }
 
@@ -216,13 +322,14 @@ impl Handler<GetScreenInputs> for MarketDataHub {
 
     fn handle(&mut self, _: GetScreenInputs, ctx: &mut Context<Self>) -> Vec<ScreenInput> {
         let stat = Arc::clone(&self.stat);
-        let out = stat.run(|| {
-            self.market
+        let out = stat.run(|| match &self.source {
+            HubSource::Binance(_) => self.screen.clone(),
+            HubSource::Synthetic(market) => market
                 .profiles()
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
-                    let t = self.market.ticker_24h(i);
+                    let t = market.ticker_24h(i);
                     let (bid, ask) = self
                         .books
                         .get(i)
@@ -236,7 +343,7 @@ impl Handler<GetScreenInputs> for MarketDataHub {
                         last_price: t.last_price,
                     }
                 })
-                .collect()
+                .collect(),
         });
         out.unwrap_or_else(|| {
             ctx.stop();
@@ -254,7 +361,40 @@ impl Handler<StopMarket> for MarketDataHub {
         if let Some(t) = self.timer.take() {
             ctx.cancel_future(t);
         }
+        if let Some(f) = self.feed.take() {
+            ctx.cancel_future(f);
+        }
         self.stat
             .set_state(format!("stopped at minute {}", self.minutes));
+    }
+}
+
+impl Handler<FeedMinute> for MarketDataHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: FeedMinute, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        // After StopMarket the feed is cancelled; a minute already on its
+        // way is dropped so the shutdown drain sees no new work.
+        let live = self.feed.is_some();
+        let ok = stat.run(|| {
+            if live {
+                self.deliver(msg.open_time, msg.candles, msg.route);
+            }
+        });
+        if ok.is_none() {
+            ctx.stop();
+        }
+    }
+}
+
+impl Handler<FeedScreen> for MarketDataHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: FeedScreen, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        if stat.run(|| self.screen = msg.0).is_none() {
+            ctx.stop();
+        }
     }
 }

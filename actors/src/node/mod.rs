@@ -4,7 +4,8 @@
 //!
 //! - [`config`]: the typed configuration.
 //! - [`telemetry`]: per-actor statistics and metrics.
-//! - [`hub`]: MarketDataHub (synthetic market, history, routing).
+//! - [`hub`]: MarketDataHub (synthetic market or venue feed, history, routing).
+//! - [`binance_feed`]: the hub's feed from a Binance-compatible venue.
 //! - [`universe`]: UniverseActor (screening, symbol actor lifecycle).
 //! - [`symbol`]: SymbolActor (per-symbol analysis).
 //! - [`indicator`] and [`dispatcher`]: IndicatorActor (batches battery
@@ -19,6 +20,7 @@
 //!   [`journal`] before they act ([`trading`]: what they share).
 
 pub mod alert;
+pub mod binance_feed;
 pub mod board;
 pub mod config;
 pub mod dispatcher;
@@ -46,7 +48,6 @@ use hub::{History, MarketDataHub};
 use indicator::IndicatorActor;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use quantumtrade::events::{EventIds, SystemEvent};
-use quantumtrade::market::synthetic::{SyntheticConfig, SyntheticMarket};
 use quantumtrade::node::battery_batch::CpuBackend;
 use selector::SelectorActor;
 use std::collections::BTreeMap;
@@ -173,23 +174,10 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         let history = History::shared(cfg.market.history_minutes);
         let step = Duration::from_millis(cfg.step_ms());
         let hub_stat = registry.register("market-data-hub".into(), "MarketDataHub", None, cap);
-        let market = SyntheticMarket::new(SyntheticConfig {
-            seed: cfg.market.seed,
-            symbols: cfg.market.symbols,
-            sectors: cfg.market.sectors,
-            trades_per_minute: cfg.market.trades_per_minute,
-            ..SyntheticConfig::default()
-        });
-        let rules: Arc<BTreeMap<_, _>> = Arc::new(
-            market
-                .profiles()
-                .iter()
-                .filter_map(|p| {
-                    let r = quantumtrade::trading::paper::rules_of(&p.instrument).ok()?;
-                    Some((p.instrument.symbol.clone(), r))
-                })
-                .collect(),
-        );
+        let market = hub::source_of(&cfg.market);
+        // Exchange rules: the synthetic instruments' now; a venue's when
+        // its feed has read exchangeInfo.
+        let rules = market.rules();
         let (h, sel, hs, warm) = (
             Arc::clone(&history),
             selector.clone(),
@@ -319,7 +307,10 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         }
         let shutdown = shutdown_signal();
         println!("listening on http://{local}");
-        eprintln!("qtrade: node running on the synthetic market; endpoints /healthz /metrics /actors /state");
+        eprintln!(
+            "qtrade: node running on the {} market; endpoints /healthz /metrics /actors /state",
+            venue_name(cfg.market.venue)
+        );
 
         let reason = shutdown.await;
         // Stop the source, let every mailbox empty, then flush.
@@ -362,12 +353,7 @@ struct TradingParts {
     journal: journal::Journal,
     history: hub::SharedHistory,
     board: board::SharedBoard,
-    rules: Arc<
-        BTreeMap<
-            quantumtrade::market::Symbol,
-            quantumtrade::exchange::binance::filters::SymbolRules,
-        >,
-    >,
+    rules: trading::SharedRules,
     state: state::SharedState,
     selector: Tracked<SelectorActor>,
     registry: Arc<Registry>,
@@ -513,5 +499,13 @@ fn shutdown_signal() -> impl std::future::Future<Output = &'static str> {
     async {
         let _ = tokio::signal::ctrl_c().await;
         "SIGINT"
+    }
+}
+
+/// How the start-up line names the market.
+const fn venue_name(v: config::Venue) -> &'static str {
+    match v {
+        config::Venue::Synthetic => "synthetic",
+        config::Venue::Binance => "binance venue's",
     }
 }

@@ -11,10 +11,9 @@ use super::journal::Journal;
 use super::position::{Flatten, PositionActor};
 use super::state::SharedState;
 use super::telemetry::{ActorStat, Tracked, now_ms};
-use super::trading::{SharedIds, TradingGauges};
+use super::trading::{SharedIds, SharedRules, TradingGauges};
 use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, TradeEvent};
-use quantumtrade::exchange::binance::filters::SymbolRules;
 use quantumtrade::indicators::battery::Column;
 use quantumtrade::market::{Interval, Symbol};
 use quantumtrade::risk::limits::{OpenPosition, RiskAction};
@@ -92,7 +91,7 @@ pub struct RiskInputs {
     /// Indicator values (ATR for the stop).
     pub board: SharedBoard,
     /// Exchange rules per symbol.
-    pub rules: Arc<BTreeMap<Symbol, SymbolRules>>,
+    pub rules: SharedRules,
     /// 1m returns in the VaR window.
     pub returns_window: usize,
     /// Where the VaR ratio goes for the alert rules.
@@ -275,7 +274,14 @@ impl RiskActor {
         if self.in_flight.contains_key(&e.symbol) || open.iter().any(|p| p.symbol == e.symbol) {
             return;
         }
-        let Some(rules) = self.inputs.rules.get(&e.symbol) else {
+        let Some(rules) = self
+            .inputs
+            .rules
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&e.symbol)
+            .cloned()
+        else {
             return;
         };
         let mut owned: BTreeMap<Symbol, Vec<f64>> = BTreeMap::new();
@@ -306,7 +312,7 @@ impl RiskActor {
                     .board
                     .value(&e.symbol, Interval::M5, Column::Atr14)
                     .unwrap_or(f64::NAN),
-                rules,
+                rules: &rules,
                 open: &open,
                 returns: &returns,
                 correlation: &corr,

@@ -3,11 +3,16 @@
 //! `/state` shows.
 
 use quantumtrade::events::EventIds;
+use quantumtrade::exchange::binance::filters::SymbolRules;
 use quantumtrade::market::Symbol;
 use quantumtrade::portfolio::position::Position;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+/// Exchange rules per symbol, shared: filled at start for the synthetic
+/// market, by the feed from exchangeInfo for a venue.
+pub type SharedRules = Arc<std::sync::RwLock<std::collections::BTreeMap<Symbol, SymbolRules>>>;
 
 /// Event ids shared by the trading actors (ids stay unique across them).
 pub type SharedIds = Arc<Mutex<EventIds>>;

@@ -53,6 +53,21 @@ pub struct SimConfig {
     /// `kind`, and `count`, `duration_ms`, `delay_ms` as needed; see
     /// [`super::faults`]).
     pub faults: Vec<super::faults::ScheduledFault>,
+    /// Kline replay (`--data DIR`) speed: replayed seconds per wall-clock
+    /// second (1 = real time, 600 = a minute closes every 0.1 s). `speed`
+    /// is the synthetic market's.
+    pub replay_speed: f64,
+    /// Kline replay: open time (ms) of the first minute served live; the
+    /// recorded minutes before it are history. Default: the first minute
+    /// of the symbol listed last plus `replay_warmup_minutes`, capped at
+    /// the data's end.
+    pub replay_start_ms: Option<i64>,
+    /// Kline replay: minutes of history before the default start (capped
+    /// by the data).
+    pub replay_warmup_minutes: usize,
+    /// Kline replay: quoted spread around each minute's close, in basis
+    /// points (at least one tick).
+    pub replay_spread_bps: f64,
 }
 
 impl Default for SimConfig {
@@ -76,6 +91,10 @@ impl Default for SimConfig {
             latency_ms: 0,
             default_leverage: 20,
             faults: Vec::new(),
+            replay_speed: 1.0,
+            replay_start_ms: None,
+            replay_warmup_minutes: 1440,
+            replay_spread_bps: 2.0,
         }
     }
 }
@@ -153,6 +172,22 @@ impl SimConfig {
             errs.push(format!(
                 "default_leverage must be 1..=125, got {}",
                 self.default_leverage
+            ));
+        }
+        if !(self.replay_speed.is_finite()
+            && self.replay_speed > 0.0
+            && self.replay_speed <= 100_000.0)
+        {
+            errs.push(format!(
+                "replay_speed must be in (0, 100000], got {}",
+                self.replay_speed
+            ));
+        }
+        if !(self.replay_spread_bps.is_finite() && (0.0..=1000.0).contains(&self.replay_spread_bps))
+        {
+            errs.push(format!(
+                "replay_spread_bps must be in [0, 1000], got {}",
+                self.replay_spread_bps
             ));
         }
         if errs.is_empty() {

@@ -1,6 +1,7 @@
-//! The simulated exchange's market: the synthetic market stepped minute by
-//! minute, one-minute history per symbol for `/fapi/v1/klines`, trade and
-//! book update ids, and the stream events each closed minute produces.
+//! The simulated exchange's market: the synthetic market or a kline
+//! replay ([`MinuteSource`]) stepped minute by minute, one-minute history
+//! per symbol for `/fapi/v1/klines`, trade and book update ids, and the
+//! stream events each closed minute produces.
 //!
 //! The order book is synthetic: [`BOOK_LEVELS`] levels per side around the
 //! best bid and ask. Each closed minute moves it once (one update id), and
@@ -13,8 +14,10 @@
 use super::config::SimConfig;
 use super::stream::{self, StreamEvent};
 use crate::market::aggregate::aggregate;
+use crate::market::replay::ReplayMarket;
 use crate::market::synthetic::{
-    BookTicker, SymbolProfile, SyntheticConfig, SyntheticMarket, SyntheticTrade,
+    BookTicker, SymbolMinute, SymbolProfile, SyntheticConfig, SyntheticMarket, SyntheticTrade,
+    Ticker24h,
 };
 use crate::market::{Candle, Interval};
 use std::collections::BTreeMap;
@@ -57,12 +60,61 @@ struct SymbolState {
     last_trade: Option<SyntheticTrade>,
     price_decimals: usize,
     qty_decimals: usize,
+    /// Decimals of kline volumes: the quantity's, or more for a replay
+    /// whose recorded volumes are finer than its step.
+    volume_decimals: usize,
+}
+
+/// Where the minutes come from, chosen when the exchange starts.
+#[derive(Debug, Clone)]
+pub enum MinuteSource {
+    /// The synthetic market, generated from a seed.
+    Synthetic(SyntheticMarket),
+    /// Recorded one-minute klines, replayed.
+    Replay(ReplayMarket),
+}
+
+impl MinuteSource {
+    /// The universe, in symbol order.
+    #[must_use]
+    pub fn profiles(&self) -> &[SymbolProfile] {
+        match self {
+            Self::Synthetic(m) => m.profiles(),
+            Self::Replay(m) => m.profiles(),
+        }
+    }
+
+    /// Open time of the next minute.
+    #[must_use]
+    pub fn next_open_time(&self) -> i64 {
+        match self {
+            Self::Synthetic(m) => m.next_open_time(),
+            Self::Replay(m) => m.next_open_time(),
+        }
+    }
+
+    /// The next minute of every symbol that has one.
+    pub fn step(&mut self) -> Vec<SymbolMinute> {
+        match self {
+            Self::Synthetic(m) => m.step(),
+            Self::Replay(m) => m.step(),
+        }
+    }
+
+    /// Rolling 24h statistics of symbol `i`.
+    #[must_use]
+    pub fn ticker_24h(&self, i: usize) -> Ticker24h {
+        match self {
+            Self::Synthetic(m) => m.ticker_24h(i),
+            Self::Replay(m) => m.ticker_24h(i),
+        }
+    }
 }
 
 /// The market the simulated exchange serves.
 #[derive(Debug, Clone)]
 pub struct SimMarket {
-    synthetic: SyntheticMarket,
+    source: MinuteSource,
     states: Vec<SymbolState>,
     by_name: BTreeMap<String, usize>,
     max_history: usize,
@@ -101,20 +153,37 @@ impl SimMarket {
     pub fn new(config: &SimConfig, now_ms: i64) -> Self {
         let history_ms = i64::try_from(config.history_minutes).unwrap_or(i64::MAX / 2) * MINUTE_MS;
         let start_ms = Interval::D1.bucket_start(now_ms - history_ms);
-        let synthetic = SyntheticMarket::new(SyntheticConfig {
+        let source = MinuteSource::Synthetic(SyntheticMarket::new(SyntheticConfig {
             seed: config.seed,
             symbols: config.symbols,
             sectors: config.sectors,
             start_ms,
             trades_per_minute: config.trades_per_minute,
-        });
+        }));
+        Self::over(source, config, start_ms, now_ms)
+    }
+
+    /// A market replaying `replay` from its first recorded minute, with
+    /// every minute closed by `now_ms` (simulated time) in the history.
+    #[must_use]
+    pub fn replay(replay: ReplayMarket, config: &SimConfig, now_ms: i64) -> Self {
+        let start_ms = replay.first_ms();
+        Self::over(MinuteSource::Replay(replay), config, start_ms, now_ms)
+    }
+
+    fn over(source: MinuteSource, config: &SimConfig, start_ms: i64, now_ms: i64) -> Self {
         let mut by_name = BTreeMap::new();
-        let states = synthetic
+        let states = source
             .profiles()
             .iter()
             .enumerate()
             .map(|(i, p)| {
                 by_name.insert(p.instrument.symbol.as_str().to_string(), i);
+                let qty_decimals = decimals_of(p.instrument.step_size);
+                let volume_decimals = match &source {
+                    MinuteSource::Synthetic(_) => qty_decimals,
+                    MinuteSource::Replay(r) => r.volume_decimals(i).max(qty_decimals),
+                };
                 SymbolState {
                     candles: Vec::new(),
                     trade_ids: Vec::new(),
@@ -129,12 +198,13 @@ impl SimMarket {
                     next_agg_id: 1,
                     last_trade: None,
                     price_decimals: decimals_of(p.instrument.tick_size),
-                    qty_decimals: decimals_of(p.instrument.step_size),
+                    qty_decimals,
+                    volume_decimals,
                 }
             })
             .collect();
         let mut market = Self {
-            synthetic,
+            source,
             states,
             by_name,
             max_history: config.max_history_minutes,
@@ -148,7 +218,7 @@ impl SimMarket {
     /// The universe, in symbol order.
     #[must_use]
     pub fn profiles(&self) -> &[SymbolProfile] {
-        self.synthetic.profiles()
+        self.source.profiles()
     }
 
     /// Index of an upper-case symbol.
@@ -166,7 +236,7 @@ impl SimMarket {
     /// Every minute before this time (ms) is closed and in the history.
     #[must_use]
     pub fn closed_until_ms(&self) -> i64 {
-        self.synthetic.next_open_time()
+        self.source.next_open_time()
     }
 
     /// Decimals of symbol `i`'s prices.
@@ -188,6 +258,12 @@ impl SimMarket {
         self.depth_streams = on;
     }
 
+    /// Decimals of symbol `i`'s kline volumes.
+    #[must_use]
+    pub fn volume_decimals(&self, i: usize) -> usize {
+        self.states[i].volume_decimals
+    }
+
     /// Closes every minute that ends at or before `now_ms` (simulated time).
     /// With `emit`, returns the stream events of those minutes in time
     /// order: per symbol its aggTrades, its bookTicker, then a kline event
@@ -195,8 +271,8 @@ impl SimMarket {
     /// bar; the forming bar, `x: false`, otherwise).
     pub fn advance_to(&mut self, now_ms: i64, emit: bool) -> Vec<StreamEvent> {
         let mut events = Vec::new();
-        while self.synthetic.next_open_time() + MINUTE_MS <= now_ms {
-            let minutes = self.synthetic.step();
+        while self.source.next_open_time() + MINUTE_MS <= now_ms {
+            let minutes = self.source.step();
             for m in minutes {
                 let st = &mut self.states[m.index];
                 let first = st.next_trade_id;
@@ -233,13 +309,14 @@ impl SimMarket {
         first_trade_id: i64,
         out: &mut Vec<StreamEvent>,
     ) {
-        let symbol = self.synthetic.profiles()[i]
+        let symbol = self.source.profiles()[i]
             .instrument
             .symbol
             .as_str()
             .to_string();
         let lower = symbol.to_ascii_lowercase();
         let (pd, qd) = (self.states[i].price_decimals, self.states[i].qty_decimals);
+        let vd = self.states[i].volume_decimals;
         for (trade_id, t) in (first_trade_id..).zip(trades) {
             let st = &mut self.states[i];
             let agg_id = st.next_agg_id;
@@ -265,7 +342,7 @@ impl SimMarket {
             let closed = k.close_time + 1 == close_ms;
             out.push(StreamEvent::new(
                 format!("{lower}@kline_{}", interval.as_str()),
-                stream::kline_json(&symbol, interval, &k, closed, close_ms, pd, qd),
+                stream::kline_json(&symbol, interval, &k, closed, close_ms, pd, vd),
             ));
         }
     }
@@ -304,7 +381,7 @@ impl SimMarket {
         };
         let bids = diff(text(old_b), text(new_b));
         let asks = diff(text(old_a), text(new_a));
-        let symbol = self.synthetic.profiles()[i].instrument.symbol.as_str();
+        let symbol = self.source.profiles()[i].instrument.symbol.as_str();
         let u = st.book_update_id;
         let json = serde_json::json!({
             "e": "depthUpdate", "E": close_ms, "T": close_ms, "s": symbol,
@@ -432,7 +509,7 @@ impl SimMarket {
     #[must_use]
     pub fn ticker_24h(&self, i: usize) -> Ticker24hView {
         let st = &self.states[i];
-        let t = self.synthetic.ticker_24h(i);
+        let t = self.source.ticker_24h(i);
         let n = st.trade_ids.len();
         let first_id = st.trade_ids[n.saturating_sub(DAY_MINUTES)..]
             .first()
@@ -460,7 +537,7 @@ impl SimMarket {
         book: &BookTicker,
         levels: usize,
     ) -> (Vec<DepthLevel>, Vec<DepthLevel>) {
-        let p = &self.synthetic.profiles()[i].instrument;
+        let p = &self.source.profiles()[i].instrument;
         let side = |touch: f64, qty: f64, dir: f64| {
             (0..levels)
                 .map(|k| {
@@ -487,7 +564,7 @@ pub type DepthLevel = (f64, f64);
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ticker24hView {
     /// Prices and volumes over the window.
-    pub stats: crate::market::synthetic::Ticker24h,
+    pub stats: Ticker24h,
     /// Quantity of the last trade.
     pub last_qty: f64,
     /// First trade id in the window.

@@ -15,7 +15,8 @@
 //!
 //! Modules:
 //! - [`config`]: the `--config` settings and their validation.
-//! - [`market`]: the synthetic market, one-minute history, trade and book ids.
+//! - [`market`]: the minute source (synthetic or replay), one-minute history,
+//!   trade and book ids.
 //! - [`rest`]: routing, parameter checks and Binance-shaped answers.
 //! - [`stream`]: stream payloads and one connection's subscriptions.
 //! - [`weight`]: IP request-weight and order-count accounting.
@@ -27,7 +28,8 @@
 //! - [`ledger`]: wallet, positions, realized/unrealized PnL, incomes.
 //! - [`user_stream`]: the listen key and user-data frames.
 //!
-//! CSV replay, funding and fault injection come later.
+//! The market is the synthetic one ([`SimExchange::new`]) or recorded
+//! klines replayed ([`SimExchange::replay`], `crate::market::replay`).
 
 pub mod account;
 pub mod config;
@@ -140,6 +142,47 @@ impl SimExchange {
     pub fn new(config: SimConfig, wall_ms: i64) -> Result<Self, InvalidSimConfig> {
         config.validate()?;
         let market = SimMarket::new(&config, wall_ms);
+        let clock = SimClock::new(wall_ms, wall_ms, config.speed);
+        Ok(Self::over(market, clock, config))
+    }
+
+    /// An exchange replaying `replay`: its simulated clock reads the replay
+    /// start (`replay_start_ms`, or the first recorded minute of the symbol
+    /// listed last plus `replay_warmup_minutes`, capped at the data's end) at the wall time
+    /// `wall_ms` and runs at `replay_speed`; the recorded minutes before
+    /// the start are history.
+    ///
+    /// # Errors
+    /// [`InvalidSimConfig`] when the config does not validate or the start
+    /// lies outside the data.
+    pub fn replay(
+        config: SimConfig,
+        replay: crate::market::replay::ReplayMarket,
+        wall_ms: i64,
+    ) -> Result<Self, InvalidSimConfig> {
+        config.validate()?;
+        let (first, end) = (replay.first_ms(), replay.end_ms());
+        let warmup = i64::try_from(config.replay_warmup_minutes).unwrap_or(i64::MAX / 2);
+        let start = match config.replay_start_ms {
+            Some(s) if !(first..=end).contains(&s) => {
+                return Err(InvalidSimConfig(vec![format!(
+                    "replay_start_ms {s} is outside the data [{first}, {end}]"
+                )]));
+            }
+            Some(s) => s,
+            // Every symbol gets its warm-up: files of other periods (an old
+            // pair next to recent ones) must not start the replay years early.
+            None => replay
+                .last_listing_ms()
+                .saturating_add(warmup.saturating_mul(market::MINUTE_MS))
+                .min(end),
+        };
+        let market = SimMarket::replay(replay, &config, start);
+        let clock = SimClock::new(wall_ms, start, config.replay_speed);
+        Ok(Self::over(market, clock, config))
+    }
+
+    fn over(market: SimMarket, clock: SimClock, config: SimConfig) -> Self {
         let account = Account::new(
             &market,
             AccountSettings {
@@ -150,8 +193,8 @@ impl SimExchange {
                 default_leverage: config.default_leverage,
             },
         );
-        Ok(Self {
-            clock: SimClock::new(wall_ms, wall_ms, config.speed),
+        Self {
+            clock,
             weights: WeightLimiter::new(config.weight_limit_per_minute),
             account,
             credentials: None,
@@ -160,7 +203,7 @@ impl SimExchange {
             user_frames: Vec::new(),
             market,
             config,
-        })
+        }
     }
 
     /// The same exchange with an account reachable by `credentials`

@@ -264,7 +264,7 @@ fn klines(market: &SimMarket, params: &Params) -> Result<Value, RestError> {
         Some(l) if (1..=1500).contains(&l) => usize::try_from(l).unwrap_or(500),
         Some(_) => return Err(not_valid("limit")),
     };
-    let (pd, qd) = (market.price_decimals(i), market.qty_decimals(i));
+    let (pd, qd) = (market.price_decimals(i), market.volume_decimals(i));
     let rows = market
         .klines(i, interval, start, end, limit)
         .iter()

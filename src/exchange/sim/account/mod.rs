@@ -176,6 +176,11 @@ impl Account {
         now: i64,
     ) -> Result<Value, RestError> {
         let index = Self::symbol(market, p)?;
+        if market.last_candle(index).is_none() {
+            // A replayed contract before its first recorded minute has no
+            // price to fill at.
+            return Err(err(-4140, "Invalid symbol status for opening position."));
+        }
         let side = side_param(p)?;
         required(p, "type")?;
         let order_type: OrderType = enum_param(p, "type", || err(-1116, "Invalid orderType."))?

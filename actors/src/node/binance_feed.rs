@@ -1,0 +1,298 @@
+//! The MarketDataHub's feed from a Binance USDⓈ-M compatible venue
+//! (`[market] venue = "binance"`): a task that talks to the venue and hands
+//! the hub whole minutes and screen inputs, the same shapes the synthetic
+//! market produces. The decisions are in `quantumtrade::node::venue_feed`.
+//!
+//! Steps:
+//! 1. Load the contracts from `exchangeInfo`; follow the trading USDT
+//!    perpetuals.
+//! 2. Screen inputs from the 24h tickers and book tickers, refreshed every
+//!    `screen_refresh_ms`.
+//! 3. Warm the history from REST klines (the last `warmup_minutes` closed
+//!    one-minute bars of each followed symbol), delivered minute by minute
+//!    without routing, as the synthetic warm-up does.
+//! 4. Follow the closed one-minute klines through [`MarketStream`] (which
+//!    reconnects and fills gaps from REST), grouped into whole minutes by
+//!    [`MinuteAssembler`], delivered with routing. Minutes between the last
+//!    one delivered and the first live one (closed during the warm-up) are
+//!    fetched from REST and delivered first; minutes already delivered are
+//!    skipped.
+//!
+//! A failed start-up step is retried after a pause (the venue may not be
+//! up yet); the task ends when the hub is gone.
+
+use super::hub::{FeedMinute, FeedScreen, MarketDataHub};
+use super::telemetry::Tracked;
+use super::trading::SharedRules;
+use anyhow::Context as _;
+use quantumtrade::exchange::binance::filters::SymbolRules;
+use quantumtrade::exchange::binance::stream_name::{KlineInterval, StreamName};
+use quantumtrade::market::{Candle, Symbol};
+use quantumtrade::node::venue_feed::{
+    MinuteAssembler, followed_symbols, missing_minutes, screen_inputs,
+};
+use quantumtrade_actors::venue::binance::{
+    MarketStream, MarketStreamConfig, RestClient, StreamUpdate,
+};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Pause before a failed start-up step is tried again.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// Where the feed connects and how much it fetches.
+#[derive(Debug, Clone)]
+pub struct FeedSettings {
+    /// REST base.
+    pub rest_url: String,
+    /// WebSocket base.
+    pub ws_url: String,
+    /// Closed one-minute bars fetched per symbol before following live.
+    pub warmup_minutes: usize,
+    /// Wall-clock time between screen-input refreshes.
+    pub screen_refresh: Duration,
+    /// Where the contracts' exchange rules go (the trading actors size
+    /// orders with them).
+    pub rules: SharedRules,
+}
+
+/// Runs the feed until the hub is gone (steps in the module doc).
+pub async fn run(settings: FeedSettings, hub: Tracked<MarketDataHub>) {
+    let rest = loop {
+        match RestClient::new(&settings.rest_url, None) {
+            Ok(r) => break r,
+            Err(e) => {
+                eprintln!("qtrade: market feed: cannot build the REST client: {e}");
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+        }
+    };
+    let symbols = loop {
+        match start(&rest, &hub, &settings.rules).await {
+            Ok(s) => break s,
+            Err(e) if hub.addr.connected() => {
+                eprintln!("qtrade: market feed: {e:#}; retrying");
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+            Err(_) => return,
+        }
+    };
+    // Ends with this task, also when the hub cancels it (StopMarket).
+    let _refresh = AbortOnDrop(tokio::spawn(refresh_screen(
+        rest.clone(),
+        hub.clone(),
+        settings.screen_refresh,
+    )));
+    let last = match warm(&rest, &hub, &symbols, settings.warmup_minutes).await {
+        Ok(last) => last,
+        Err(e) => {
+            eprintln!("qtrade: market feed: warm-up: {e:#}");
+            None
+        }
+    };
+    follow(&settings, rest, &hub, &symbols, last).await;
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Steps 1 and 2: the followed symbols, with a first screen delivered.
+async fn start(
+    rest: &RestClient,
+    hub: &Tracked<MarketDataHub>,
+    rules: &SharedRules,
+) -> anyhow::Result<Vec<Symbol>> {
+    let info = rest.exchange_info().await.context("exchangeInfo")?;
+    let symbols = followed_symbols(&info);
+    {
+        let mut r = rules
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for s in &info.symbols {
+            // A contract whose filters do not make rules is not traded.
+            if let (Ok(sym), Ok(rule)) = (
+                Symbol::new(s.symbol.as_str()),
+                SymbolRules::from_filters(&s.filters),
+            ) {
+                r.insert(sym, rule);
+            }
+        }
+    }
+    let tickers = rest.tickers_24h().await.context("24h tickers")?;
+    let books = rest.book_tickers().await.context("book tickers")?;
+    hub.ask(FeedScreen(screen_inputs(&info, &tickers, &books)))
+        .await
+        .context("the hub is gone")?;
+    Ok(symbols)
+}
+
+/// Step 2, repeated; failures are reported and retried at the next period.
+async fn refresh_screen(rest: RestClient, hub: Tracked<MarketDataHub>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let got = async {
+            let info = rest.exchange_info().await.context("exchangeInfo")?;
+            let tickers = rest.tickers_24h().await.context("24h tickers")?;
+            let books = rest.book_tickers().await.context("book tickers")?;
+            anyhow::Ok(screen_inputs(&info, &tickers, &books))
+        }
+        .await;
+        match got {
+            Ok(inputs) => {
+                if hub.ask(FeedScreen(inputs)).await.is_err() {
+                    return;
+                }
+            }
+            Err(e) => eprintln!("qtrade: market feed: screen refresh: {e:#}"),
+        }
+    }
+}
+
+/// The closed one-minute klines of `symbols` from REST (the last `limit`
+/// closed bars, or those opening in `range`), grouped by minute.
+async fn fetch_minutes(
+    rest: &RestClient,
+    symbols: &[Symbol],
+    range: Option<(i64, i64)>,
+    limit: u32,
+) -> anyhow::Result<BTreeMap<i64, Vec<(Symbol, Candle)>>> {
+    let mut by_minute: BTreeMap<i64, Vec<(Symbol, Candle)>> = BTreeMap::new();
+    let now = rest.venue_now_ms();
+    let (start, end) = range.map_or((None, None), |(a, b)| (Some(a), Some(b)));
+    for s in symbols {
+        let rows = rest
+            .klines(s.as_str(), KlineInterval::M1, start, end, limit)
+            .await
+            .with_context(|| format!("klines of {}", s.as_str()))?;
+        // Only closed bars: the venue's last row may still be forming.
+        for k in rows.iter().filter(|k| k.close_time < now) {
+            by_minute
+                .entry(k.open_time)
+                .or_default()
+                .push((s.clone(), k.to_candle()));
+        }
+    }
+    Ok(by_minute)
+}
+
+/// Hands `minutes` to the hub in time order; returns the last open time.
+async fn deliver(
+    hub: &Tracked<MarketDataHub>,
+    minutes: BTreeMap<i64, Vec<(Symbol, Candle)>>,
+    route: bool,
+) -> anyhow::Result<Option<i64>> {
+    let mut last = None;
+    for (open_time, candles) in minutes {
+        let minute = FeedMinute {
+            open_time,
+            candles,
+            route,
+        };
+        hub.ask(minute).await.context("the hub is gone")?;
+        last = Some(open_time);
+    }
+    Ok(last)
+}
+
+/// Step 3: returns the last minute delivered.
+async fn warm(
+    rest: &RestClient,
+    hub: &Tracked<MarketDataHub>,
+    symbols: &[Symbol],
+    minutes: usize,
+) -> anyhow::Result<Option<i64>> {
+    if minutes == 0 {
+        return Ok(None);
+    }
+    let limit = u32::try_from(minutes.min(1500)).unwrap_or(1500);
+    let got = fetch_minutes(rest, symbols, None, limit).await?;
+    deliver(hub, got, false).await
+}
+
+/// Step 4, until the hub is gone.
+async fn follow(
+    settings: &FeedSettings,
+    rest: RestClient,
+    hub: &Tracked<MarketDataHub>,
+    symbols: &[Symbol],
+    mut last: Option<i64>,
+) {
+    let streams = symbols
+        .iter()
+        .map(|s| StreamName::Kline(s.as_str().to_string(), KlineInterval::M1))
+        .collect();
+    let config = MarketStreamConfig::new(&settings.ws_url, streams);
+    let (_commands, commands_rx) = mpsc::channel(1);
+    let (tx, mut rx) = mpsc::channel(4096);
+    let rest_for_gaps = rest.clone();
+    let _stream = AbortOnDrop(tokio::spawn(
+        MarketStream::new(config, rest).run(commands_rx, tx),
+    ));
+    let mut assembler = MinuteAssembler::new(symbols.len());
+    while let Some(update) = rx.recv().await {
+        let StreamUpdate::ClosedKline {
+            symbol,
+            interval: KlineInterval::M1,
+            candle,
+            ..
+        } = update
+        else {
+            continue;
+        };
+        let Ok(symbol) = Symbol::new(&symbol) else {
+            continue;
+        };
+        if !hub.addr.connected() {
+            break;
+        }
+        for (open_time, candles) in assembler.push(symbol, candle) {
+            match catch_up(&rest_for_gaps, hub, symbols, last, open_time).await {
+                Ok(Some(caught)) => last = Some(caught),
+                Ok(None) => {}
+                Err(e) if hub.addr.connected() => {
+                    eprintln!("qtrade: market feed: catching up: {e:#}");
+                }
+                Err(_) => break,
+            }
+            if last.is_some_and(|l| open_time <= l) {
+                // Already delivered by the warm-up or a catch-up.
+                continue;
+            }
+            let minute = FeedMinute {
+                open_time,
+                candles,
+                route: true,
+            };
+            if hub.ask(minute).await.is_err() {
+                break;
+            }
+            last = Some(open_time);
+        }
+    }
+}
+
+/// The minutes between the last one delivered and the live `next` (those
+/// closed while the warm-up ran, or lost between two live minutes), fetched
+/// from REST and delivered with routing; returns the last one delivered.
+async fn catch_up(
+    rest: &RestClient,
+    hub: &Tracked<MarketDataHub>,
+    symbols: &[Symbol],
+    last: Option<i64>,
+    next: i64,
+) -> anyhow::Result<Option<i64>> {
+    let Some(range) = missing_minutes(last, next) else {
+        return Ok(None);
+    };
+    let got = fetch_minutes(rest, symbols, Some(range), 1500).await?;
+    deliver(hub, got, true).await
+}

@@ -1,0 +1,177 @@
+//! `qtrade sim-exchange --data tests/data/klines`: the real binary
+//! replaying the shipped kline CSVs. REST klines are the CSV rows, the
+//! kline stream closes the next CSV candle, and a MARKET order fills at the
+//! replayed price.
+
+mod sim_support;
+
+use futures_util::StreamExt;
+use quantumtrade::exchange::binance::filters::OrderKind;
+use quantumtrade::exchange::binance::order::{ClientOrderId, OrderStatus, Side};
+use quantumtrade::exchange::binance::parse::{WsBody, parse_ws_message};
+use quantumtrade::exchange::binance::request::{NewOrder, NewOrderType, ResponseType};
+use quantumtrade::exchange::binance::rest::{ExchangeInfo, RestKline};
+use quantumtrade::exchange::binance::ws::MarketEvent;
+use quantumtrade::market::Candle;
+use quantumtrade::market::kline_csv::read_klines_path;
+use quantumtrade_actors::venue::binance::{Credentials, RestClient};
+use sim_support::Sim;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::Message;
+
+const WAIT: Duration = Duration::from_secs(20);
+const SYMBOLS: [&str; 4] = ["ADAUSDT", "BTCUSDT", "DOGEUSDT", "ETHUSDT"];
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/data/klines")
+}
+
+fn csv(symbol: &str) -> Vec<Candle> {
+    read_klines_path(&data_dir().join(format!("{symbol}-1m.csv"))).unwrap()
+}
+
+fn replay(config: &str, account: Option<(&str, &str)>) -> Sim {
+    let dir = data_dir();
+    let dir = dir.to_str().unwrap();
+    let mut args = vec!["--data", dir];
+    if let Some((key, secret)) = account {
+        args.extend(["--api-key", key, "--api-secret", secret]);
+    }
+    Sim::launch(config, &args, &[], 1)
+}
+
+fn same(rest: &RestKline, c: &Candle) -> bool {
+    rest.open_time == c.open_time
+        && rest.close_time == c.open_time + 59_999
+        && (rest.open, rest.high, rest.low, rest.close, rest.volume)
+            == (c.open, c.high, c.low, c.close, c.volume)
+}
+
+/// The whole data as history (start at its end): every REST kline is the
+/// CSV row, and the served contracts are the files.
+#[tokio::test]
+async fn rest_klines_are_the_csv_rows() {
+    let end = csv("BTCUSDT").last().unwrap().open_time + 60_000;
+    let sim = replay(&format!("replay_start_ms = {end}\n"), None);
+    let info: ExchangeInfo = sim.get_json("/fapi/v1/exchangeInfo").await;
+    let names: Vec<&str> = info.symbols.iter().map(|s| s.symbol.as_str()).collect();
+    assert_eq!(names, SYMBOLS);
+    for s in &info.symbols {
+        let rules = s.rules().unwrap();
+        // Every recorded price is on the derived tick grid.
+        let tick = rules.price.tick_size.to_f64();
+        for c in csv(s.symbol.as_str()) {
+            let k = c.close / tick;
+            assert!(
+                (k - k.round()).abs() < 1e-6,
+                "{} {}",
+                s.symbol.as_str(),
+                c.close
+            );
+        }
+    }
+    for symbol in SYMBOLS {
+        let rows: Vec<RestKline> = sim
+            .get_json(&format!(
+                "/fapi/v1/klines?symbol={symbol}&interval=1m&limit=1500"
+            ))
+            .await;
+        let want = csv(symbol);
+        assert_eq!(rows.len(), want.len(), "{symbol}");
+        for (r, c) in rows.iter().zip(&want) {
+            assert!(same(r, c), "{symbol}: {r:?} vs {c:?}");
+        }
+    }
+}
+
+/// At 600x from an hour into the data, the stream closes the CSV's next
+/// candles in order, after the last one REST already served.
+#[tokio::test]
+async fn kline_stream_closes_the_next_csv_candles() {
+    let sim = replay("replay_speed = 600.0\nreplay_warmup_minutes = 60\n", None);
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
+        "ws://{}/market/stream?streams=ethusdt@kline_1m",
+        sim.addr
+    ))
+    .await
+    .unwrap();
+    let before: Vec<RestKline> = sim
+        .get_json("/fapi/v1/klines?symbol=ETHUSDT&interval=1m&limit=1500")
+        .await;
+    let want = csv("ETHUSDT");
+    assert!(
+        before.len() >= 60 && before.len() < want.len(),
+        "{}",
+        before.len()
+    );
+    let mut closed = Vec::new();
+    while closed.len() < 3 {
+        let msg = timeout(WAIT, ws.next())
+            .await
+            .expect("no frame in time")
+            .expect("stream ended")
+            .unwrap();
+        let Message::Text(text) = msg else { continue };
+        let WsBody::Market(MarketEvent::Kline(ev)) =
+            parse_ws_message(text.as_bytes()).unwrap().body
+        else {
+            panic!("not a kline: {text}");
+        };
+        if ev.kline.is_closed {
+            closed.push(ev.kline);
+        }
+    }
+    assert!(closed[0].open_time > before.last().unwrap().open_time);
+    for (k, pair) in closed.windows(2).enumerate() {
+        assert_eq!(pair[1].open_time, pair[0].open_time + 60_000, "{k}");
+    }
+    for k in &closed {
+        let c = want
+            .iter()
+            .find(|c| c.open_time == k.open_time)
+            .expect("a CSV row");
+        assert_eq!(
+            (k.open, k.high, k.low, k.close, k.volume),
+            (c.open, c.high, c.low, c.close, c.volume)
+        );
+    }
+}
+
+/// With the replay at its end, no spread and no slippage, a MARKET SELL
+/// fills at the last recorded close.
+#[tokio::test]
+async fn a_market_order_fills_at_the_replayed_price() {
+    let (key, secret) = ("k".repeat(64), "s".repeat(64));
+    let last = *csv("BTCUSDT").last().unwrap();
+    let end = last.open_time + 60_000;
+    let sim = replay(
+        &format!("replay_start_ms = {end}\nreplay_spread_bps = 0.0\nslippage_bps = 0.0\n"),
+        Some((&key, &secret)),
+    );
+    let signed =
+        RestClient::new(&sim.http(), Some(Credentials::new(&key, &secret).unwrap())).unwrap();
+    let info = signed.exchange_info().await.unwrap();
+    let sym = info
+        .symbols
+        .iter()
+        .find(|s| s.symbol.as_str() == "BTCUSDT")
+        .unwrap();
+    let rules = sym.rules().unwrap();
+    let qty = rules.round_qty(0.01, OrderKind::Market).unwrap();
+    let order = NewOrder {
+        symbol: "BTCUSDT".into(),
+        side: Side::Sell,
+        position_side: None,
+        order_type: NewOrderType::Market,
+        quantity: qty,
+        reduce_only: false,
+        client_order_id: ClientOrderId::new("replay-market-1").unwrap(),
+        response_type: ResponseType::Result,
+    };
+    let filled = signed.new_order(&order).await.unwrap();
+    assert_eq!(filled.status, OrderStatus::Filled);
+    let avg = filled.avg_price.expect("an average price").to_f64();
+    assert!((avg - last.close).abs() < 1e-6, "{avg} vs {}", last.close);
+}
