@@ -6,24 +6,7 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use support::{Node, TempDir, qtrade, wait_for};
-
-/// The JSON lines of `qtrade events --json EXTRA` on `dir`.
-fn json_events(dir: &std::path::Path, extra: &[&str]) -> Vec<serde_json::Value> {
-    let mut args = vec!["events", "--json"];
-    args.extend_from_slice(extra);
-    let out = qtrade(&args, Some(dir));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
+use support::{Node, TempDir, json_events, qtrade, wait_for};
 
 #[test]
 fn events_of_a_node_read_back_in_order_and_filter() {

@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use support::{Node, qtrade, wait_for};
+use support::{Node, json_events, wait_for};
 
 const TOKEN: &str = "test-admin-token-0123456789";
 
@@ -22,17 +22,7 @@ fn config(extra: &str) -> String {
 
 /// Every stored event as `qtrade events --json` prints it.
 fn events(node: &Node) -> Vec<Value> {
-    let out = qtrade(&["events", "--json"], Some(&node.data_dir()));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
+    json_events(&node.data_dir(), &[])
 }
 
 fn of<'a>(all: &'a [Value], event: &str) -> Vec<&'a Value> {

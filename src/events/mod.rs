@@ -144,19 +144,9 @@ impl Payload {
         }
     }
 
-    /// Every [`Payload::variant`] name.
-    pub const VARIANTS: [&'static str; 19] = [
-        "EntrySignal",
-        "EntryRejected",
-        "OrderPlaced",
-        "OrderFilled",
-        "OrderCanceled",
-        "PositionOpened",
-        "StopMoved",
-        "PositionClosed",
-        "Funding",
-        "RiskAction",
-        "Resumed",
+    /// Every [`Payload::variant`] name: these and the trade family's
+    /// ([`TradeEvent::VARIANTS`]); see [`Payload::variants`].
+    pub const VARIANTS: [&'static str; 8] = [
         "CandleClosed",
         "UniverseChanged",
         "MessageRejected",
@@ -166,6 +156,11 @@ impl Payload {
         "ActorRestarted",
         "Alert",
     ];
+
+    /// Every [`Payload::variant`] name, the trade family's included.
+    pub fn variants() -> impl Iterator<Item = &'static str> {
+        Self::VARIANTS.into_iter().chain(TradeEvent::VARIANTS)
+    }
 
     /// The name of the event's own type within its family
     /// (`CandleClosed`, `TopFiveSelected`, `NodeStarted`, `Alert`, ...):

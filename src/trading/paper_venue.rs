@@ -52,6 +52,13 @@ pub struct OpenOrder {
     pub reduce_only: bool,
 }
 
+/// Which conditional close a candle may trigger.
+#[derive(Debug, Clone, Copy)]
+enum Trigger {
+    Stop,
+    TakeProfit,
+}
+
 /// The venue's state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaperVenue {
@@ -199,47 +206,55 @@ impl PaperVenue {
                 None => self.working.push(w),
             }
         }
-        let touched: Vec<(Symbol, f64)> = self
-            .stops
-            .iter()
-            .filter_map(|(s, &stop)| {
-                let (side, _) = self.positions.get(s)?;
-                let c = candles.get(s)?;
-                let adverse = if side.sign() > 0.0 { c.low } else { c.high };
-                (side.sign() * (adverse - stop) <= 0.0).then(|| (s.clone(), stop))
-            })
-            .collect();
-        for (s, stop) in touched {
-            let Some(&(side, qty)) = self.positions.get(&s) else {
-                continue;
-            };
-            let order = self.submit(&OrderRequest::exit(s.clone(), side, qty, stop, at));
-            self.working.pop();
-            out.push(TradeEvent::OrderPlaced(order.clone()));
-            self.fill(order, (None, None), stop, at, &mut out);
-        }
-        // Then take-profits (a candle that touched both is read as stopped
-        // first, the safe reading: only positions still open get here).
-        let reached: Vec<(Symbol, f64)> = self
-            .targets
-            .iter()
-            .filter_map(|(s, &tp)| {
-                let (side, _) = self.positions.get(s)?;
-                let c = candles.get(s)?;
-                let favourable = if side.sign() > 0.0 { c.high } else { c.low };
-                (side.sign() * (favourable - tp) >= 0.0).then(|| (s.clone(), tp))
-            })
-            .collect();
-        for (s, tp) in reached {
-            let Some(&(side, qty)) = self.positions.get(&s) else {
-                continue;
-            };
-            let order = self.submit(&OrderRequest::exit(s.clone(), side, qty, tp, at));
-            self.working.pop();
-            out.push(TradeEvent::OrderPlaced(order.clone()));
-            self.fill(order, (None, None), tp, at, &mut out);
-        }
+        // Stops first, then take-profits: a candle that touched both is
+        // read as stopped, the safe reading (only positions still open
+        // reach their target).
+        self.trigger(Trigger::Stop, at, candles, &mut out);
+        self.trigger(Trigger::TakeProfit, at, candles, &mut out);
         out
+    }
+
+    /// Fills, at their price, the conditional closes of `kind` that the
+    /// candles reached (closing the whole position, as `closePosition`).
+    fn trigger(
+        &mut self,
+        kind: Trigger,
+        at: i64,
+        candles: &BTreeMap<Symbol, Candle>,
+        out: &mut Vec<TradeEvent>,
+    ) {
+        let levels = match kind {
+            Trigger::Stop => &self.stops,
+            Trigger::TakeProfit => &self.targets,
+        };
+        let reached: Vec<(Symbol, f64)> = levels
+            .iter()
+            .filter_map(|(s, &level)| {
+                let (side, _) = self.positions.get(s)?;
+                let c = candles.get(s)?;
+                let long = side.sign() > 0.0;
+                let hit = match kind {
+                    // Adverse extreme through the stop.
+                    Trigger::Stop => {
+                        side.sign() * ((if long { c.low } else { c.high }) - level) <= 0.0
+                    }
+                    // Favourable extreme through the target.
+                    Trigger::TakeProfit => {
+                        side.sign() * ((if long { c.high } else { c.low }) - level) >= 0.0
+                    }
+                };
+                hit.then(|| (s.clone(), level))
+            })
+            .collect();
+        for (s, level) in reached {
+            let Some(&(side, qty)) = self.positions.get(&s) else {
+                continue;
+            };
+            let order = self.submit(&OrderRequest::exit(s.clone(), side, qty, level, at));
+            self.working.pop();
+            out.push(TradeEvent::OrderPlaced(order.clone()));
+            self.fill(order, (None, None), level, at, out);
+        }
     }
 
     fn fill(

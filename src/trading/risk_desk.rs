@@ -185,14 +185,7 @@ impl RiskDesk {
     /// flat).
     #[must_use]
     pub fn portfolio_var(&self, open: &[OpenPosition], returns: &BTreeMap<Symbol, &[f64]>) -> f64 {
-        let mut exposures = Vec::new();
-        let mut series: Vec<&[f64]> = Vec::new();
-        for p in open {
-            if let Some(&r) = returns.get(&p.symbol) {
-                exposures.push(p.side.sign() * p.notional);
-                series.push(r);
-            }
-        }
+        let (exposures, series) = exposures(open, returns);
         if exposures.is_empty() {
             return 0.0;
         }
@@ -215,14 +208,7 @@ impl RiskDesk {
         notional: f64,
         returns: &BTreeMap<Symbol, &[f64]>,
     ) -> f64 {
-        let mut exposures = Vec::new();
-        let mut series: Vec<&[f64]> = Vec::new();
-        for p in open {
-            if let Some(&r) = returns.get(&p.symbol) {
-                exposures.push(p.side.sign() * p.notional);
-                series.push(r);
-            }
-        }
+        let (mut exposures, mut series) = exposures(open, returns);
         let Some(&r) = returns.get(s) else {
             return f64::NAN;
         };
@@ -231,4 +217,19 @@ impl RiskDesk {
         var::portfolio(&exposures, &series, self.cfg.var_horizon_minutes)
             .map_or(f64::NAN, |v| v.worst())
     }
+}
+
+/// Signed notionals of the open positions whose returns are known, and
+/// those returns (VaR's inputs).
+fn exposures<'a>(
+    open: &[OpenPosition],
+    returns: &BTreeMap<Symbol, &'a [f64]>,
+) -> (Vec<f64>, Vec<&'a [f64]>) {
+    open.iter()
+        .filter_map(|p| {
+            returns
+                .get(&p.symbol)
+                .map(|&r| (p.side.sign() * p.notional, r))
+        })
+        .unzip()
 }

@@ -73,12 +73,12 @@ impl Filter {
         if let Ok(k) = t.parse::<EventKind>() {
             return Ok(Self::Kind(k));
         }
-        if let Some(v) = Payload::VARIANTS.iter().find(|v| **v == t) {
-            return Ok(Self::Variant((*v).to_owned()));
+        if let Some(v) = Payload::variants().find(|v| *v == t) {
+            return Ok(Self::Variant(v.to_owned()));
         }
         bail!(
             "unknown event kind {t:?}: expected a family (market, signal, trade, risk, system, alert) or a type ({})",
-            Payload::VARIANTS.join(", ")
+            Payload::variants().collect::<Vec<_>>().join(", ")
         )
     }
 

@@ -8,9 +8,9 @@ use super::hub::{History, SharedHistory};
 use super::journal::Journal;
 use super::position::{Executed, PositionActor};
 use super::state::SharedState;
-use super::telemetry::{ActorStat, Tracked, now_ms};
+use super::telemetry::{ActorStat, Tracked, now_ms, run_or_stop};
 use super::trading::{SharedIds, TradingGauges, p95};
-use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
+use actix::{Actor, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, Payload, TradeEvent};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::trading::event::OrderRequest;
@@ -250,10 +250,7 @@ impl Handler<MinuteClosed> for ExecutorActor {
     type Result = ();
 
     fn handle(&mut self, msg: MinuteClosed, ctx: &mut Context<Self>) {
-        let stat = Arc::clone(&self.stat);
-        if stat.run(|| self.on_minute(&msg)).is_none() {
-            ctx.stop();
-        }
+        run_or_stop(self.stat(), ctx, || self.on_minute(&msg));
     }
 }
 
@@ -261,10 +258,7 @@ impl Handler<Submit> for ExecutorActor {
     type Result = ();
 
     fn handle(&mut self, msg: Submit, ctx: &mut Context<Self>) {
-        let stat = Arc::clone(&self.stat);
-        if stat.run(|| self.on_submit(msg)).is_none() {
-            ctx.stop();
-        }
+        run_or_stop(self.stat(), ctx, || self.on_submit(msg));
     }
 }
 
@@ -272,16 +266,12 @@ impl Handler<MoveStop> for ExecutorActor {
     type Result = ();
 
     fn handle(&mut self, msg: MoveStop, ctx: &mut Context<Self>) {
-        let stat = Arc::clone(&self.stat);
-        let ok = stat.run(|| {
+        run_or_stop(self.stat(), ctx, || {
             self.venue.move_stop(&msg.0, msg.1);
             if self.commit(&[]) {
                 self.publish();
             }
         });
-        if ok.is_none() {
-            ctx.stop();
-        }
     }
 }
 
@@ -289,8 +279,7 @@ impl Handler<CancelEntries> for ExecutorActor {
     type Result = ();
 
     fn handle(&mut self, msg: CancelEntries, ctx: &mut Context<Self>) {
-        let stat = Arc::clone(&self.stat);
-        let ok = stat.run(|| {
+        run_or_stop(self.stat(), ctx, || {
             let raw = self.venue.cancel_entries(msg.0);
             let events: Vec<Event> = raw
                 .into_iter()
@@ -300,9 +289,6 @@ impl Handler<CancelEntries> for ExecutorActor {
                 self.publish();
             }
         });
-        if ok.is_none() {
-            ctx.stop();
-        }
     }
 }
 

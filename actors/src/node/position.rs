@@ -10,9 +10,9 @@ use super::risk::{Portfolio, RiskActor};
 use super::selector::{SelectorActor, Traded};
 use super::signal::{Outcome, SignalActor};
 use super::state::SharedState;
-use super::telemetry::{ActorStat, Tracked, now_ms};
+use super::telemetry::{ActorStat, Tracked, now_ms, run_or_stop};
 use super::trading::{PositionView, SharedIds};
-use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
+use actix::{Actor, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, Payload, TradeEvent};
 use quantumtrade::indicators::battery::Column;
 use quantumtrade::market::{Candle, Interval, Symbol};
@@ -257,10 +257,7 @@ impl Handler<Executed> for PositionActor {
     type Result = ();
 
     fn handle(&mut self, msg: Executed, ctx: &mut Context<Self>) {
-        let stat = Arc::clone(&self.stat);
-        if stat.run(|| self.on_executed(msg)).is_none() {
-            ctx.stop();
-        }
+        run_or_stop(self.stat(), ctx, || self.on_executed(msg));
     }
 }
 
@@ -268,8 +265,7 @@ impl Handler<Flatten> for PositionActor {
     type Result = ();
 
     fn handle(&mut self, msg: Flatten, ctx: &mut Context<Self>) {
-        let stat = Arc::clone(&self.stat);
-        let ok = stat.run(|| {
+        run_or_stop(self.stat(), ctx, || {
             for request in self.book.flatten_orders(msg.at) {
                 self.links.executor.send(Submit {
                     request,
@@ -278,8 +274,5 @@ impl Handler<Flatten> for PositionActor {
                 });
             }
         });
-        if ok.is_none() {
-            ctx.stop();
-        }
     }
 }

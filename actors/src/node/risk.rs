@@ -10,9 +10,9 @@ use super::hub::{History, SharedHistory};
 use super::journal::Journal;
 use super::position::{Flatten, PositionActor};
 use super::state::SharedState;
-use super::telemetry::{ActorStat, Tracked, now_ms};
+use super::telemetry::{ActorStat, Tracked, now_ms, run_or_stop};
 use super::trading::{SharedIds, SharedRules, TradingGauges};
-use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
+use actix::{Actor, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, TradeEvent};
 use quantumtrade::indicators::battery::Column;
 use quantumtrade::market::{Interval, Symbol};
@@ -371,10 +371,7 @@ impl Handler<Portfolio> for RiskActor {
     type Result = ();
 
     fn handle(&mut self, msg: Portfolio, ctx: &mut Context<Self>) {
-        let stat = Arc::clone(&self.stat);
-        if stat.run(|| self.on_portfolio(msg)).is_none() {
-            ctx.stop();
-        }
+        run_or_stop(self.stat(), ctx, || self.on_portfolio(msg));
     }
 }
 
@@ -382,10 +379,7 @@ impl Handler<Entry> for RiskActor {
     type Result = ();
 
     fn handle(&mut self, msg: Entry, ctx: &mut Context<Self>) {
-        let stat = Arc::clone(&self.stat);
-        if stat.run(|| self.on_entry(&msg)).is_none() {
-            ctx.stop();
-        }
+        run_or_stop(self.stat(), ctx, || self.on_entry(&msg));
     }
 }
 

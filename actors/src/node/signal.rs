@@ -6,9 +6,9 @@
 use super::hub::{History, SharedHistory};
 use super::journal::Journal;
 use super::risk::{Entry, RiskActor};
-use super::telemetry::{ActorStat, Tracked, now_ms};
+use super::telemetry::{ActorStat, Tracked, now_ms, run_or_stop};
 use super::trading::SharedIds;
-use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
+use actix::{Actor, Context, Handler, Message, Supervised};
 use quantumtrade::events::signal::SymbolScore;
 use quantumtrade::events::{EventId, TradeEvent};
 use quantumtrade::market::Symbol;
@@ -173,10 +173,7 @@ impl Handler<Selection> for SignalActor {
     type Result = ();
 
     fn handle(&mut self, msg: Selection, ctx: &mut Context<Self>) {
-        let stat = Arc::clone(&self.stat);
-        if stat.run(|| self.on_selection(&msg)).is_none() {
-            ctx.stop();
-        }
+        run_or_stop(self.stat(), ctx, || self.on_selection(&msg));
     }
 }
 
@@ -184,16 +181,12 @@ impl Handler<Outcome> for SignalActor {
     type Result = ();
 
     fn handle(&mut self, msg: Outcome, ctx: &mut Context<Self>) {
-        let stat = Arc::clone(&self.stat);
-        let ok = stat.run(|| {
+        run_or_stop(self.stat(), ctx, || {
             self.desk.record_outcome(msg.0);
             if let Err(e) = self.journal.commit(&[], CORE, &self.desk) {
                 eprintln!("qtrade: error: signals: {e:#}");
                 self.stat.error("journal");
             }
         });
-        if ok.is_none() {
-            ctx.stop();
-        }
     }
 }

@@ -365,6 +365,17 @@ impl Registry {
     }
 }
 
+/// Runs one message's work under `stat` ([`ActorStat::run`]) and stops the
+/// actor when the work panicked, so that its supervisor restarts it.
+pub fn run_or_stop<A>(stat: Arc<ActorStat>, ctx: &mut actix::Context<A>, work: impl FnOnce())
+where
+    A: Actor<Context = actix::Context<A>>,
+{
+    if stat.run(work).is_none() {
+        actix::ActorContext::stop(ctx);
+    }
+}
+
 /// An actor's address with its statistics: sending counts the mailbox depth.
 #[derive(Debug)]
 pub struct Tracked<A: Actor> {

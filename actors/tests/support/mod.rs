@@ -151,6 +151,24 @@ pub fn qtrade(args: &[&str], data_dir: Option<&Path>) -> Output {
     cmd.output().unwrap()
 }
 
+/// The JSON lines of `qtrade events --json EXTRA` on the data directory
+/// `dir`.
+pub fn json_events(dir: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["events", "--json"];
+    args.extend_from_slice(extra);
+    let out = qtrade(&args, Some(dir));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
 /// Calls `probe` until it returns `Some`, failing the test after [`WAIT`].
 pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
