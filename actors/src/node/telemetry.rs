@@ -33,6 +33,100 @@ pub fn describe_metrics() {
         Unit::Seconds,
         "From the hub routing a minute's closed candles to the selector publishing the top five from every universe symbol's score of that minute."
     );
+    describe_histogram!(
+        "qtrade_tick_to_order_seconds",
+        Unit::Seconds,
+        "From the hub routing a minute's closed candles to the executor committing (fsync) the order decided on that minute."
+    );
+    describe_counter!(
+        "qtrade_orders_total",
+        "Orders the executor committed and sent, by venue."
+    );
+    describe_counter!("qtrade_fills_total", "Fills the executor booked, by venue.");
+    describe_counter!(
+        "qtrade_entry_signals_total",
+        "Ranked entry signals the signal actor handed to the risk actor."
+    );
+    describe_counter!(
+        "qtrade_entries_total",
+        "Entry signals the risk actor gated, by decision (approved or rejected)."
+    );
+    describe_counter!(
+        "qtrade_risk_halts_total",
+        "Halts the risk actor raised (daily loss, drawdown, kill switch, reconciliation), by whether they flatten."
+    );
+    describe_counter!(
+        "qtrade_journal_commits_total",
+        "Trading journal commits (events and core snapshots written, flushed and fsynced before acting)."
+    );
+    describe_gauge!(
+        "qtrade_portfolio_var",
+        "One-day VaR of the open positions (worst of historical and parametric, 95% and 99%), USDT."
+    );
+    describe_gauge!(
+        "qtrade_portfolio_var_limit",
+        "The VaR limit: max_var_fraction times equity, USDT."
+    );
+    describe_counter!(
+        "qtrade_rest_requests_total",
+        "REST requests sent to the venue, by path."
+    );
+    describe_counter!(
+        "qtrade_rest_rate_limited_total",
+        "REST answers 429/418 from the venue (the limiter then waits Retry-After)."
+    );
+    describe_counter!(
+        "qtrade_rest_limiter_waits_total",
+        "Times the REST weight limiter held a request back to stay under the venue's limits."
+    );
+    describe_counter!(
+        "qtrade_ws_connections_total",
+        "Market WebSocket connections opened (first and reconnects)."
+    );
+    describe_counter!(
+        "qtrade_ws_bad_messages_total",
+        "Market WebSocket frames that did not parse, by kind; counted and dropped."
+    );
+    describe_counter!(
+        "qtrade_ws_klines_backfilled_total",
+        "Closed klines fetched over REST to fill a gap after a reconnect."
+    );
+    describe_counter!(
+        "qtrade_ws_backfill_failures_total",
+        "Gap fills over REST that failed (retried)."
+    );
+    describe_counter!(
+        "qtrade_depth_snapshots_total",
+        "Order-book REST snapshots taken by the depth client."
+    );
+    describe_counter!(
+        "qtrade_depth_resyncs_total",
+        "Order-book resyncs after a broken pu/u chain or a reconnect."
+    );
+    describe_counter!(
+        "qtrade_depth_bad_messages_total",
+        "Depth frames that did not parse; counted and dropped."
+    );
+    describe_counter!(
+        "qtrade_user_stream_connections_total",
+        "User-data stream connections opened."
+    );
+    describe_counter!(
+        "qtrade_user_stream_bad_messages_total",
+        "User-data frames that did not parse, by kind; counted and dropped."
+    );
+    describe_counter!(
+        "qtrade_user_stream_duplicates_total",
+        "User-data updates dropped as already delivered (stream or catch-up query)."
+    );
+    describe_counter!(
+        "qtrade_user_stream_keepalives_total",
+        "listenKey keepalives sent."
+    );
+    describe_counter!(
+        "qtrade_user_stream_renewals_total",
+        "listenKeys renewed (expired or refused)."
+    );
     describe_counter!(
         "qtrade_selections_total",
         "Top-five selections, by whether every universe symbol had scored the minute (complete) or the next minute forced it."
