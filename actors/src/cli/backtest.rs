@@ -5,9 +5,9 @@
 //! `quantumtrade::backtest::ema_cross`); every symbol trades `--qty` on one
 //! account that starts with `--cash`. `--strategy node` replays the node's
 //! decisions (`quantumtrade::backtest::node_replay`: per-symbol analysis,
-//! top five, signals, risk, paper fills) with the analysis and selection
-//! knobs of `--config` (default config/default.toml) and the trading
-//! engine's defaults; replayed files carry no exchange rules, so every
+//! top five, signals, risk, paper fills) with the analysis, selection and
+//! `[trading]` knobs of `--config` (default config/default.toml), the
+//! node's own; replayed files carry no exchange rules, so every
 //! symbol trades on a 1e-8 tick, a 1e-6 step and a 5 USDT minimum notional.
 
 use crate::node::config::NodeConfig;
@@ -240,6 +240,8 @@ fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()>
         top: cfg.top,
         correlation_window: cfg.selector.correlation_window,
         min_overlap: cfg.selector.min_overlap,
+        paper: cfg.trading.engine.clone(),
+        returns_window: cfg.trading.returns_window,
         cash: args.cash,
         ..ReplayConfig::default()
     };
