@@ -71,7 +71,7 @@ pub struct LiveSettings {
 }
 
 impl LiveVenue {
-    /// Connects: credentials, the REST client, the server-time offset.
+    /// Connects: credentials and the REST client.
     /// `orders` is the journaled book (or a new one).
     ///
     /// # Errors
@@ -89,9 +89,8 @@ impl LiveVenue {
         };
         let rest =
             RestClient::new(&s.rest_url, Some(creds)).context("cannot build the REST client")?;
-        if let Err(e) = rest.sync_time().await {
-            eprintln!("qtrade: warning: venue time not measured: {e}");
-        }
+        // No time sync up front: the client resynchronises on a -1021 by
+        // itself, and a simulated venue's clock may run faster than ours.
         Ok(Self {
             orders: orders.unwrap_or_else(|| LiveOrders::new(s.fee_rate)),
             rest,
