@@ -459,12 +459,11 @@ impl ExecutorActor {
                         client_algo_id: cid,
                     };
                     actix::spawn(async move {
-                        if let Some(id) = cancel {
-                            if let Err(e) =
+                        if let Some(id) = cancel
+                            && let Err(e) =
                                 rest.cancel_algo_order(&AlgoRef::Venue(AlgoId(id))).await
-                            {
-                                eprintln!("qtrade: warning: executor: cancel of stop {id}: {e}");
-                            }
+                        {
+                            eprintln!("qtrade: warning: executor: cancel of stop {id}: {e}");
                         }
                         let result = match rest.new_algo_order(&order).await {
                             Ok(a) => Ok(a.algo_id.0),
@@ -575,12 +574,9 @@ impl ExecutorActor {
 
     /// MoveStop: cancel-replace the venue's stop.
     pub(super) fn live_move_stop(&mut self, symbol: &Symbol, price: f64, ctx: &mut Context<Self>) {
-        let live = self.live();
-        if live.stops_in_flight.contains(symbol) {
-            // The running request's answer is stale once this is placed;
-            // its id no longer matches and it gets cancelled then.
-        }
-        let Some(change) = live.orders.move_stop(symbol, price) else {
+        // A stop request still running answers for an id no longer wanted:
+        // that stop is cancelled when its answer comes (`stop_placed`).
+        let Some(change) = self.live().orders.move_stop(symbol, price) else {
             return;
         };
         if self.commit_live_snapshot() {
