@@ -28,14 +28,18 @@ fn keys() -> (String, String) {
     ("k".repeat(64), "s".repeat(64))
 }
 
-/// The simulator: the node's thirty symbols (same seed), a deep account.
+/// The simulator's fault-injection token.
+const SIM_TOKEN: &str = "sim-admin-token";
+
+/// The simulator: the node's thirty symbols (same seed), a deep account,
+/// fault injection on.
 fn sim() -> Sim {
     let (key, secret) = keys();
     Sim::launch(
         "symbols = 30\nhistory_minutes = 120\nmax_history_minutes = 1680\nspeed = 600.0\n\
          initial_balance_usdt = 100000000.0\n",
         &["--api-key", &key, "--api-secret", &secret],
-        &[],
+        &[("QTRADE_SIM_ADMIN_TOKEN", SIM_TOKEN)],
         1,
     )
 }
@@ -352,5 +356,58 @@ fn a_position_opened_by_hand_halts_entries_at_the_restart() {
             placed.is_some_and(|p| p["reduce_only"] == true),
             "{id} sent while halted"
         );
+    }
+}
+
+#[test]
+fn a_refused_send_is_queried_recorded_cancelled_and_never_sent_again() {
+    let sim = sim();
+    let rest = client(&sim);
+    // The simulator refuses the first new orders (-2010).
+    let status = block(async {
+        reqwest::Client::new()
+            .post(sim.url("/admin/faults?kind=reject_orders&count=2"))
+            .bearer_auth(SIM_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert!(status.is_success());
+    let node = start(&sim);
+    let canceled = wait_for("orders recorded as not placed", || {
+        let all = events(&node);
+        let c: Vec<String> = all
+            .iter()
+            .filter(|e| {
+                e["event"] == "OrderCanceled"
+                    && e["reason"]
+                        .as_str()
+                        .is_some_and(|r| r.contains("not placed"))
+            })
+            .map(|e| e["client_id"].as_str().unwrap().to_owned())
+            .collect();
+        (!c.is_empty()).then_some(c)
+    });
+    // Trading goes on: later orders are filled at the simulator.
+    wait_for("positions agreeing after the refusals", || {
+        agreeing(&node, &rest).filter(|p| !p.is_empty())
+    });
+    let ids = sim_client_ids(&rest);
+    no_duplicates(&ids);
+    for c in &canceled {
+        assert!(
+            !ids.contains(c),
+            "{c} was recorded cancelled but reached the sim"
+        );
+    }
+    // Each refused order was recorded once, never retried under its id.
+    let all = events(&node);
+    for c in &canceled {
+        let placed = all
+            .iter()
+            .filter(|e| e["event"] == "OrderPlaced" && e["client_id"] == c.as_str())
+            .count();
+        assert_eq!(placed, 1, "{c}");
     }
 }
