@@ -411,3 +411,54 @@ fn a_refused_send_is_queried_recorded_cancelled_and_never_sent_again() {
         assert_eq!(placed, 1, "{c}");
     }
 }
+
+#[test]
+fn a_position_closed_at_the_venue_is_booked_closed_and_its_stop_cancelled() {
+    let sim = sim();
+    let rest = client(&sim);
+    let node = start(&sim);
+    let held = wait_for("a position held at both, with its stop", || {
+        agreeing(&node, &rest).filter(|p| !p.is_empty())
+    });
+    let (symbol, qty) = held.into_iter().next().unwrap();
+    let stop_id = block(rest.every_open_algo_order())
+        .unwrap()
+        .into_iter()
+        .find(|a| a.symbol.0 == symbol)
+        .map(|a| a.algo_id.0)
+        .unwrap();
+    let last_seq = events(&node)
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .max()
+        .unwrap_or(0);
+    // Closed behind the node's back (as a fired stop would).
+    let order = NewOrder {
+        symbol: symbol.clone(),
+        side: if qty > 0.0 { Side::Sell } else { Side::Buy },
+        position_side: None,
+        order_type: NewOrderType::Market,
+        quantity: qty.abs().to_string().parse().unwrap(),
+        reduce_only: true,
+        client_order_id: ClientOrderId::new("by-hand-close").unwrap(),
+        response_type: ResponseType::Result,
+    };
+    block(rest.new_order(&order)).unwrap();
+    wait_for("the close booked and the stop cancelled", || {
+        let all = events(&node);
+        let booked = all.iter().any(|e| {
+            e["event"] == "PositionClosed"
+                && e["symbol"] == symbol.as_str()
+                && e["seq"].as_u64().unwrap() > last_seq
+        });
+        let stop_open = block(rest.every_open_algo_order())
+            .unwrap()
+            .iter()
+            .any(|a| a.algo_id.0 == stop_id);
+        (booked && !stop_open).then_some(())
+    });
+    wait_for("positions agreeing after the close", || {
+        agreeing(&node, &rest)
+    });
+    assert!(state(&node)["halted"].is_null());
+}

@@ -20,7 +20,7 @@ use crate::execution::order::{ManagedOrder, OrderEvent, client_order_id};
 use crate::market::Symbol;
 use crate::risk::sizing::PositionSide;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What the venue says about one order (from `POST`/`GET /fapi/v1/order`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -351,13 +351,14 @@ impl LiveOrders {
         Some(OrderRequest::exit(symbol.clone(), side, qty, s.price, at))
     }
 
-    /// Stops wanted at the venue but not placed (a failed send): each gets
-    /// a fresh id to place again.
-    pub fn unplaced_stops(&mut self) -> Vec<StopChange> {
+    /// Stops wanted at the venue but not placed (a failed send), except
+    /// those of `busy` symbols (a request still running): each gets a
+    /// fresh id to place again.
+    pub fn unplaced_stops(&mut self, busy: &BTreeSet<Symbol>) -> Vec<StopChange> {
         let symbols: Vec<Symbol> = self
             .stops
             .iter()
-            .filter(|(_, s)| s.algo_id.is_none())
+            .filter(|(sym, s)| s.algo_id.is_none() && !busy.contains(*sym))
             .map(|(k, _)| k.clone())
             .collect();
         symbols
@@ -665,6 +666,41 @@ mod tests {
         assert_eq!(p.client_id, f.client_id);
         assert_eq!((f.qty, f.price, f.reduce_only), (5.0, 0.9, true));
         assert!(b.positions().is_empty());
+    }
+
+    #[test]
+    fn an_unplaced_stop_is_placed_again_with_a_fresh_id_unless_its_request_runs() {
+        let s = sym("BNBUSDT");
+        let mut b = LiveOrders::new(0.0);
+        let o = b.submit(&OrderRequest::entry(
+            s.clone(),
+            PositionSide::Long,
+            1.0,
+            10.0,
+            9.0,
+            0,
+        ));
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 1.0, 10.0), 0);
+        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
+            panic!()
+        };
+        assert!(b.unplaced_stops(&BTreeSet::from([s.clone()])).is_empty());
+        let again = b.unplaced_stops(&BTreeSet::new());
+        let [
+            StopChange::Place {
+                client_algo_id: fresh,
+                cancel: None,
+                price,
+                ..
+            },
+        ] = &again[..]
+        else {
+            panic!("{again:?}")
+        };
+        assert_ne!(fresh, &client_algo_id);
+        assert_eq!(*price, 9.0);
+        assert!(b.stop_placed(&s, fresh, 5));
+        assert!(b.unplaced_stops(&BTreeSet::new()).is_empty());
     }
 
     #[test]

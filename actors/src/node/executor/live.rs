@@ -9,6 +9,15 @@
 //! used) or does not (the order is recorded cancelled with the error).
 //! Fills are committed when they come back and forwarded to the position
 //! actor with the next closed minute.
+//!
+//! After an entry fills, its protective stop is placed as a
+//! `STOP_MARKET closePosition=true` conditional order; a moved stop is
+//! cancelled and replaced. A stop the venue refuses because it would fire
+//! at once (`-2021`) means the position is already past it: it is closed
+//! with a reduce-only market order. Every few seconds the venue's positions
+//! are read: a held symbol the venue shows flat was closed there (its stop
+//! fired, or by hand), and is booked closed at the price of the order the
+//! stop placed (else the stop's price).
 
 use super::{CORE_LIVE, ExecutorActor};
 use actix::{ActorContext, AsyncContext, Context, Handler, Message};
@@ -17,7 +26,7 @@ use quantumtrade::events::{Event, Payload};
 use quantumtrade::exchange::binance::decimal::RoundingMode;
 use quantumtrade::exchange::binance::error::ErrorCode;
 use quantumtrade::exchange::binance::filters::{OrderKind, SymbolRules};
-use quantumtrade::exchange::binance::order::{AlgoId, ClientOrderId, Side};
+use quantumtrade::exchange::binance::order::{AlgoId, ClientOrderId, OrderId, Side};
 use quantumtrade::exchange::binance::request::{
     AlgoOrderType, AlgoRef, AlgoSize, NewAlgoOrder, NewOrder, NewOrderType, ResponseType,
     TriggerSource,
@@ -280,6 +289,23 @@ enum StopFailure {
 struct VenueRead {
     generation: u64,
     positions: Option<BTreeMap<Symbol, f64>>,
+    /// Execution price of the order each fired stop placed, when found.
+    prices: BTreeMap<Symbol, f64>,
+}
+
+/// The average price of the order the fired conditional order `algo_id`
+/// placed, if the venue says.
+async fn fired_price(rest: &RestClient, symbol: &Symbol, algo_id: i64) -> Option<f64> {
+    let algo = rest
+        .query_algo_order(&AlgoRef::Venue(AlgoId(algo_id)))
+        .await
+        .ok()?;
+    let id: i64 = algo.actual_order_id?.parse().ok()?;
+    let order = rest
+        .query_order_by_venue_id(symbol.as_str(), OrderId(id))
+        .await
+        .ok()?;
+    OrderReport::from(&order).avg_price
 }
 
 fn side(s: PositionSide) -> Side {
@@ -514,16 +540,21 @@ impl ExecutorActor {
                 });
             });
         }
-        let in_flight = live.stops_in_flight.clone();
-        let mut unplaced = live.orders.unplaced_stops();
-        unplaced.retain(
-            |c| !matches!(c, StopChange::Place { symbol, .. } if in_flight.contains(symbol)),
-        );
+        let unplaced = live.orders.unplaced_stops(&live.stops_in_flight);
         let due = live.last_sync.is_none_or(|t| t.elapsed() >= SYNC_EVERY);
         if !live.syncing && due && !live.orders.positions().is_empty() {
             live.syncing = true;
             live.last_sync = Some(Instant::now());
             let (rest, me, generation) = (live.rest.clone(), ctx.address(), live.generation);
+            let held: Vec<(Symbol, Option<i64>)> = live
+                .orders
+                .positions()
+                .into_keys()
+                .map(|s| {
+                    let algo = live.orders.stops().get(&s).and_then(|st| st.algo_id);
+                    (s, algo)
+                })
+                .collect();
             actix::spawn(async move {
                 let positions = rest.position_risk().await.ok().map(|rows| {
                     let mut m = BTreeMap::new();
@@ -535,9 +566,20 @@ impl ExecutorActor {
                     }
                     m
                 });
+                let mut prices = BTreeMap::new();
+                if let Some(venue) = &positions {
+                    for (s, algo) in held {
+                        if let (false, Some(id)) = (venue.contains_key(&s), algo)
+                            && let Some(p) = fired_price(&rest, &s, id).await
+                        {
+                            prices.insert(s, p);
+                        }
+                    }
+                }
                 me.do_send(VenueRead {
                     generation,
                     positions,
+                    prices,
                 });
             });
         }
@@ -661,7 +703,10 @@ impl ExecutorActor {
         self.publish();
     }
 
-    fn on_venue_read(&mut self, msg: VenueRead) {
+    /// The venue's positions: a held symbol the venue shows flat (with no
+    /// request of ours running for it) was closed there, by its stop or by
+    /// hand; it is booked closed, and a stop that did not fire is cancelled.
+    fn on_venue_read(&mut self, msg: VenueRead, ctx: &mut Context<Self>) {
         let live = self.live();
         live.syncing = false;
         let Some(venue) = msg.positions else {
@@ -672,17 +717,30 @@ impl ExecutorActor {
         }
         let at = live.now();
         let mut raw = Vec::new();
+        let mut cancels = Vec::new();
         for s in live.orders.positions().keys() {
-            if !venue.contains_key(s) && !live.stops_in_flight.contains(s) {
-                raw.extend(live.orders.stop_fired(s, None, at));
+            if venue.contains_key(s) || live.stops_in_flight.contains(s) {
+                continue;
             }
+            let price = msg.prices.get(s).copied();
+            let algo = live.orders.stops().get(s).and_then(|st| st.algo_id);
+            if let (None, Some(algo_id)) = (price, algo) {
+                cancels.push(StopChange::Cancel {
+                    symbol: s.clone(),
+                    algo_id,
+                });
+            }
+            eprintln!("qtrade: executor: {s} is flat at the venue; booking it closed");
+            raw.extend(live.orders.stop_fired(s, price, at));
         }
         if raw.is_empty() {
             return;
         }
         live.generation += 1;
         let events = self.stamp_live(raw);
-        self.live_commit(events);
+        if self.live_commit(events) {
+            self.live_stops(cancels, ctx);
+        }
         self.publish();
     }
 }
@@ -714,7 +772,7 @@ impl Handler<VenueRead> for ExecutorActor {
 
     fn handle(&mut self, msg: VenueRead, ctx: &mut Context<Self>) {
         let stat = Arc::clone(&self.stat);
-        if stat.run(|| self.on_venue_read(msg)).is_none() {
+        if stat.run(|| self.on_venue_read(msg, ctx)).is_none() {
             ctx.stop();
         }
     }

@@ -4,7 +4,7 @@
 //! `rest.rs` so that the two grow independently.
 
 use super::rest::{RestClient, RestError};
-use quantumtrade::exchange::binance::order::ClientOrderId;
+use quantumtrade::exchange::binance::order::{ClientOrderId, OrderId};
 use quantumtrade::exchange::binance::rate_limit::Cost;
 use quantumtrade::exchange::binance::request::{
     AlgoRef, Endpoint, HttpMethod, NewAlgoOrder, OrderRef, Security, algo_ref_params, as_pairs,
@@ -31,6 +31,21 @@ impl RestClient {
         client_id: &ClientOrderId,
     ) -> Result<OrderResponse, RestError> {
         let params = order_ref_params(symbol, &OrderRef::Client(client_id.clone()));
+        self.get(Endpoint::QUERY_ORDER, &as_pairs(&params), Cost::weight(1))
+            .await
+    }
+
+    /// `GET /fapi/v1/order?orderId=` (signed, weight 1): an order by the
+    /// venue's id (e.g. the one a triggered conditional order placed).
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn query_order_by_venue_id(
+        &self,
+        symbol: &str,
+        order_id: OrderId,
+    ) -> Result<OrderResponse, RestError> {
+        let params = order_ref_params(symbol, &OrderRef::Venue(order_id));
         self.get(Endpoint::QUERY_ORDER, &as_pairs(&params), Cost::weight(1))
             .await
     }
