@@ -378,6 +378,21 @@ mod tests {
     }
 
     #[test]
+    fn the_trading_venue_is_paper_or_binance_with_an_http_url() {
+        let parse = |t: &str| toml::from_str::<NodeConfig>(t).unwrap().validate();
+        let e = parse("[trading]\nvenue = \"kraken\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("trading.venue"), "{e}");
+        let e = parse("[trading]\nvenue = \"binance\"\nrest_url = \"fapi.binance.com\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("trading.rest_url"), "{e}");
+        parse("[trading]\nvenue = \"binance\"\nrest_url = \"http://127.0.0.1:9\"\ncredentials_file = \"/x\"\n")
+            .unwrap();
+    }
+
+    #[test]
     fn shipped_config_is_the_default() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/default.toml");
         let mut shipped = NodeConfig::load(&path).unwrap();
