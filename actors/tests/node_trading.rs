@@ -61,6 +61,16 @@ fn post(node: &Node, path: &str, token: Option<&str>) -> (u16, Value) {
     })
 }
 
+/// +1 for a long side, −1 for a short one (`/state` writes `long`, the
+/// events `Long`); anything else fails the test.
+fn side_sign(v: &Value) -> f64 {
+    match v.as_str().map(str::to_ascii_lowercase).as_deref() {
+        Some("long") => 1.0,
+        Some("short") => -1.0,
+        _ => panic!("not a side: {v}"),
+    }
+}
+
 /// Positions as the store's events leave them: symbol → signed quantity.
 fn positions_from_events(all: &[Value]) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
@@ -68,7 +78,7 @@ fn positions_from_events(all: &[Value]) -> BTreeMap<String, f64> {
         let sym = e["symbol"].as_str().unwrap_or_default().to_owned();
         match e["event"].as_str() {
             Some("OrderFilled") => {
-                let sign = if e["side"] == "LONG" { 1.0 } else { -1.0 };
+                let sign = side_sign(&e["side"]);
                 *out.entry(sym).or_insert(0.0) += sign * e["qty"].as_f64().unwrap();
             }
             _ => continue,
@@ -84,7 +94,7 @@ fn positions_from_state(s: &Value) -> BTreeMap<String, f64> {
         .unwrap()
         .iter()
         .map(|p| {
-            let sign = if p["side"] == "LONG" { 1.0 } else { -1.0 };
+            let sign = side_sign(&p["side"]);
             (
                 p["symbol"].as_str().unwrap().to_owned(),
                 sign * p["qty"].as_f64().unwrap(),

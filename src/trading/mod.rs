@@ -7,12 +7,16 @@
 //! - [`book`]: positions, cash, funding, stop management (PositionActor).
 //! - [`paper_venue`]: the in-process venue's fill model (ExecutorActor in
 //!   paper mode).
+//! - [`live_orders`]: the live venue's order book (ExecutorActor with
+//!   `venue = "binance"`): client ids, sent orders, protective stops,
+//!   venue answers into fills.
 //! - [`event`]: order requests, fills and the trade events they record.
 //! - [`paper`]: the four composed, one closed minute in, events out — what
 //!   `qtrade backtest --strategy node` drives.
 
 pub mod book;
 pub mod event;
+pub mod live_orders;
 pub mod paper;
 pub mod paper_venue;
 pub mod risk_desk;

@@ -45,7 +45,7 @@ impl AlertActor {
             registry,
             store,
             gauges,
-            ids: EventIds::new(now_ms()),
+            ids: EventIds::new(super::telemetry::unique_run_id()),
             stat,
             last_cpu: None,
         }

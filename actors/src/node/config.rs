@@ -52,8 +52,14 @@ pub struct NodeConfig {
 pub struct TradingSection {
     /// Run the trading actors (false: the node analyses and selects only).
     pub enabled: bool,
-    /// Where orders go: "paper" (the in-process fill model; the default).
+    /// Where orders go: "paper" (the in-process fill model; the default)
+    /// or "binance" (a Binance-compatible REST venue at `rest_url`).
     pub venue: String,
+    /// REST base of the live venue (`venue = "binance"`).
+    pub rest_url: String,
+    /// File holding the live venue's API key and secret (mode 0600);
+    /// unset: from `QTRADE_BINANCE_API_KEY` / `QTRADE_BINANCE_API_SECRET`.
+    pub credentials_file: Option<PathBuf>,
     /// Starting cash of the paper account, USDT.
     pub cash: f64,
     /// 1m returns per symbol for VaR and the risk estimates.
@@ -67,6 +73,8 @@ impl Default for TradingSection {
         Self {
             enabled: true,
             venue: "paper".into(),
+            rest_url: quantumtrade_actors::venue::binance::REST_BASE.into(),
+            credentials_file: None,
             cash: 100_000.0,
             returns_window: 240,
             engine: quantumtrade::trading::paper::PaperConfig::default(),
@@ -339,10 +347,18 @@ impl NodeConfig {
             errs.push("indicators.batch_ms must be > 0".to_owned());
         }
         let t = &self.trading;
-        if t.venue != "paper" {
+        if t.venue != "paper" && t.venue != "binance" {
             errs.push(format!(
-                "trading.venue = {:?}: only \"paper\" is available in this build",
+                "trading.venue = {:?}: expected \"paper\" or \"binance\"",
                 t.venue
+            ));
+        }
+        if t.venue == "binance"
+            && !(t.rest_url.starts_with("http://") || t.rest_url.starts_with("https://"))
+        {
+            errs.push(format!(
+                "trading.rest_url = {:?}: expected an http(s) URL",
+                t.rest_url
             ));
         }
         if !(t.cash.is_finite() && t.cash > 0.0) {
@@ -409,6 +425,21 @@ mod tests {
         assert!(e.contains("indicators.backend"), "{e}");
         assert!(e.contains("breakout.model.coefficients"), "{e}");
         assert!(toml::from_str::<NodeConfig>("[node]\nnope = 1\n").is_err());
+    }
+
+    #[test]
+    fn the_trading_venue_is_paper_or_binance_with_an_http_url() {
+        let parse = |t: &str| toml::from_str::<NodeConfig>(t).unwrap().validate();
+        let e = parse("[trading]\nvenue = \"kraken\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("trading.venue"), "{e}");
+        let e = parse("[trading]\nvenue = \"binance\"\nrest_url = \"fapi.binance.com\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("trading.rest_url"), "{e}");
+        parse("[trading]\nvenue = \"binance\"\nrest_url = \"http://127.0.0.1:9\"\ncredentials_file = \"/x\"\n")
+            .unwrap();
     }
 
     #[test]

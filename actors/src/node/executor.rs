@@ -3,14 +3,17 @@
 //! the venue). Every order and fill is committed to the journal before the
 //! position actor hears of it; a failed commit rolls the venue back to its
 //! last committed state and acts on nothing.
+//!
+//! With `[trading] venue = "binance"` the same actor runs the live path
+//! ([`live`]): orders and protective stops go to the venue's REST API.
 
 use super::hub::{History, SharedHistory};
 use super::journal::Journal;
 use super::position::{Executed, PositionActor};
 use super::state::SharedState;
-use super::telemetry::{ActorStat, Tracked, now_ms, run_or_stop};
+use super::telemetry::{ActorStat, Tracked, now_ms};
 use super::trading::{SharedIds, TradingGauges, p95};
-use actix::{Actor, Context, Handler, Message, Supervised};
+use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, Payload, TradeEvent};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::trading::event::OrderRequest;
@@ -21,6 +24,12 @@ use std::time::Instant;
 
 /// The journal key of the venue's snapshot.
 const CORE: &str = "venue";
+
+/// The journal key of the live venue's order book.
+const CORE_LIVE: &str = "live-venue";
+
+pub mod live;
+pub use live::{LiveSettings, LiveVenue};
 
 /// Orders the latency p95 is taken over.
 const LATENCY_SAMPLES: usize = 100;
@@ -64,6 +73,8 @@ pub struct ConnectPosition(pub Tracked<PositionActor>);
 /// The executor.
 pub struct ExecutorActor {
     venue: PaperVenue,
+    /// The live path (`None`: paper).
+    live: Option<LiveVenue>,
     journal: Journal,
     history: SharedHistory,
     state: SharedState,
@@ -97,6 +108,7 @@ impl ExecutorActor {
             .unwrap_or_else(|| PaperVenue::new(model));
         let me = Self {
             venue,
+            live: None,
             journal,
             history,
             state,
@@ -111,9 +123,53 @@ impl ExecutorActor {
         Ok(me)
     }
 
+    /// Switches to the live path over `live` (its book restored from the
+    /// journal by the caller through [`Self::stored_live_orders`]).
+    #[must_use]
+    pub fn with_live(mut self, live: LiveVenue) -> Self {
+        self.live = Some(live);
+        self.publish();
+        self
+    }
+
+    /// The live order book last committed, if one was.
+    ///
+    /// # Errors
+    /// A snapshot that does not decode.
+    pub fn stored_live_orders(
+        journal: &Journal,
+    ) -> anyhow::Result<Option<quantumtrade::trading::live_orders::LiveOrders>> {
+        journal.load(CORE_LIVE)
+    }
+
+    /// Commits the start-up reconciliation's events (fills and cancels of
+    /// orders a previous run sent); they reach the position actor with the
+    /// first minute.
+    ///
+    /// # Errors
+    /// A failed commit.
+    pub fn commit_recovered(
+        &mut self,
+        raw: Vec<quantumtrade::trading::event::TradeEvent>,
+    ) -> anyhow::Result<()> {
+        if raw.is_empty() {
+            return Ok(());
+        }
+        let at = now_ms();
+        let events: Vec<Event> = raw.into_iter().map(|e| self.stamp(e, at, None)).collect();
+        anyhow::ensure!(
+            self.live_commit(events),
+            "cannot commit the recovered orders"
+        );
+        Ok(())
+    }
+
     /// The venue's net positions: symbol → signed quantity.
     #[must_use]
     pub fn venue_positions(&self) -> BTreeMap<Symbol, f64> {
+        if let Some(l) = &self.live {
+            return l.orders.positions();
+        }
         self.venue
             .positions()
             .iter()
@@ -123,7 +179,10 @@ impl ExecutorActor {
 
     /// The venue's open orders into `/state`.
     fn publish(&self) {
-        let orders = self.venue.open_orders();
+        let orders = match &self.live {
+            Some(l) => l.orders.open_orders(),
+            None => self.venue.open_orders(),
+        };
         self.stat.set_state(format!("open orders {}", orders.len()));
         self.state
             .write()
@@ -206,7 +265,14 @@ impl ExecutorActor {
             return;
         }
         // Written and durable: the order is now "on the wire".
-        if let Some(t) = msg.routed_at {
+        self.record_latency(msg.routed_at, "paper");
+        self.placed.insert(order.client_id, ev.meta.id);
+        self.publish();
+    }
+
+    /// Counts an order sent to `venue` and its signal-to-order latency.
+    fn record_latency(&mut self, routed_at: Option<Instant>, venue: &'static str) {
+        if let Some(t) = routed_at {
             let took = t.elapsed().as_secs_f64();
             metrics::histogram!("qtrade_tick_to_order_seconds").record(took);
             if self.latencies.len() == LATENCY_SAMPLES {
@@ -217,9 +283,7 @@ impl ExecutorActor {
                 self.gauges.set_order_latency_p95_ms(p);
             }
         }
-        metrics::counter!("qtrade_orders_total", "venue" => "paper").increment(1);
-        self.placed.insert(order.client_id, ev.meta.id);
-        self.publish();
+        metrics::counter!("qtrade_orders_total", "venue" => venue).increment(1);
     }
 }
 
@@ -243,6 +307,9 @@ impl Supervised for ExecutorActor {
         if let Ok(Some(v)) = self.journal.load(CORE) {
             self.venue = v;
         }
+        if let (Some(l), Ok(Some(b))) = (self.live.as_mut(), self.journal.load(CORE_LIVE)) {
+            l.orders = b;
+        }
     }
 }
 
@@ -250,7 +317,15 @@ impl Handler<MinuteClosed> for ExecutorActor {
     type Result = ();
 
     fn handle(&mut self, msg: MinuteClosed, ctx: &mut Context<Self>) {
-        run_or_stop(self.stat(), ctx, || self.on_minute(&msg));
+        let stat = Arc::clone(&self.stat);
+        let done = if self.live.is_some() {
+            stat.run(|| self.live_minute(msg.open_time, ctx))
+        } else {
+            stat.run(|| self.on_minute(&msg))
+        };
+        if done.is_none() {
+            ctx.stop();
+        }
     }
 }
 
@@ -258,7 +333,21 @@ impl Handler<Submit> for ExecutorActor {
     type Result = ();
 
     fn handle(&mut self, msg: Submit, ctx: &mut Context<Self>) {
-        run_or_stop(self.stat(), ctx, || self.on_submit(msg));
+        let stat = Arc::clone(&self.stat);
+        let done = if self.live.is_some() {
+            stat.run(|| {
+                let routed_at = msg.routed_at;
+                if self.live_submit(&msg, ctx).is_some() {
+                    self.record_latency(routed_at, "binance");
+                    self.publish();
+                }
+            })
+        } else {
+            stat.run(|| self.on_submit(msg))
+        };
+        if done.is_none() {
+            ctx.stop();
+        }
     }
 }
 
@@ -266,12 +355,21 @@ impl Handler<MoveStop> for ExecutorActor {
     type Result = ();
 
     fn handle(&mut self, msg: MoveStop, ctx: &mut Context<Self>) {
-        run_or_stop(self.stat(), ctx, || {
+        let stat = Arc::clone(&self.stat);
+        let ok = stat.run(|| {
+            if self.live.is_some() {
+                self.live_move_stop(&msg.0, msg.1, ctx);
+                self.publish();
+                return;
+            }
             self.venue.move_stop(&msg.0, msg.1);
             if self.commit(&[]) {
                 self.publish();
             }
         });
+        if ok.is_none() {
+            ctx.stop();
+        }
     }
 }
 
@@ -279,7 +377,13 @@ impl Handler<CancelEntries> for ExecutorActor {
     type Result = ();
 
     fn handle(&mut self, msg: CancelEntries, ctx: &mut Context<Self>) {
-        run_or_stop(self.stat(), ctx, || {
+        let stat = Arc::clone(&self.stat);
+        let ok = stat.run(|| {
+            // Live market orders are answered at once: none waits to be
+            // cancelled.
+            if self.live.is_some() {
+                return;
+            }
             let raw = self.venue.cancel_entries(msg.0);
             let events: Vec<Event> = raw
                 .into_iter()
@@ -289,6 +393,9 @@ impl Handler<CancelEntries> for ExecutorActor {
                 self.publish();
             }
         });
+        if ok.is_none() {
+            ctx.stop();
+        }
     }
 }
 

@@ -146,7 +146,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             }),
             stat: store_stat,
         };
-        let mut ids = EventIds::new(now_ms());
+        let mut ids = EventIds::new(telemetry::unique_run_id());
         store.send(Append(ids.event(
             SystemEvent::NodeStarted {
                 version: env!("CARGO_PKG_VERSION").into(),
@@ -229,7 +229,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
                 capacity: cap,
                 gauges: Arc::clone(&gauges),
             };
-            Some(start_trading(t).context("cannot start the trading actors")?)
+            Some(start_trading(t).await.context("cannot start the trading actors")?)
         } else {
             None
         };
@@ -364,14 +364,16 @@ struct TradingParts {
 /// Starts the executor, risk, signal and position actors (each supervised
 /// and restored from the journal), connects them to each other and to the
 /// selector; returns the risk actor (the kill switch's address).
-fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActor>> {
-    let ids: trading::SharedIds = Arc::new(std::sync::Mutex::new(EventIds::new(now_ms() + 1)));
+async fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActor>> {
+    let ids: trading::SharedIds = Arc::new(std::sync::Mutex::new(EventIds::new(
+        telemetry::unique_run_id(),
+    )));
     let reg =
         |name: &str, kind: &'static str| t.registry.register(name.into(), kind, None, t.capacity);
     let engine = &t.cfg.engine;
     // Built here so that a bad snapshot stops the start with its reason;
     // restarts after a panic reload the journal in `restarting`.
-    let executor = executor::ExecutorActor::new(
+    let mut executor = executor::ExecutorActor::new(
         engine.fill_model(),
         t.journal.clone(),
         Arc::clone(&t.history),
@@ -380,8 +382,27 @@ fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActor>> {
         Arc::clone(&t.gauges),
         reg("executor", "ExecutorActor"),
     )?;
-    let venue_positions = executor.venue_positions();
     let book_positions = position::stored_positions(&t.journal)?;
+    // The live venue is asked what it holds; each difference is named.
+    let mut live_differences = Vec::new();
+    if t.cfg.venue == "binance" {
+        let stored = executor::ExecutorActor::stored_live_orders(&t.journal)?;
+        let mut live = executor::LiveVenue::connect(
+            executor::LiveSettings {
+                rest_url: t.cfg.rest_url.clone(),
+                credentials_file: t.cfg.credentials_file.clone(),
+                fee_rate: engine.fee_rate,
+                rules: Arc::clone(&t.rules),
+            },
+            stored,
+        )
+        .await?;
+        let (recovered, diffs) = live.reconcile(&book_positions).await;
+        executor = executor.with_live(live);
+        executor.commit_recovered(recovered)?;
+        live_differences = diffs;
+    }
+    let venue_positions = executor.venue_positions();
     let executor = supervised(executor, executor::ExecutorActor::stat, t.capacity);
     let mut risk = risk::RiskActor::new(
         engine.risk_desk(),
@@ -402,7 +423,11 @@ fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActor>> {
     // Reconcile before trading: the book must hold what the venue holds.
     // A kill between the venue's commit and the book's can leave them
     // apart; then nothing is entered until an operator has looked.
-    if !same_positions(&venue_positions, &book_positions) {
+    if !live_differences.is_empty() {
+        let why = format!("reconciliation: {}", live_differences.join("; "));
+        eprintln!("qtrade: error: {why}; entries halted until POST /resume");
+        risk.halt_at_start(&why);
+    } else if !same_positions(&venue_positions, &book_positions) {
         let why = format!(
             "reconciliation: venue holds {venue_positions:?}, book holds {book_positions:?}"
         );

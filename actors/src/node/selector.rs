@@ -97,7 +97,7 @@ impl SelectorActor {
             scores: BTreeMap::new(),
             store,
             state,
-            ids: EventIds::new(now_ms()),
+            ids: EventIds::new(super::telemetry::unique_run_id()),
             stat,
             pending: None,
             last_traded: BTreeMap::new(),

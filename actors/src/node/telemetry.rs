@@ -194,6 +194,23 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// A run id for an [`quantumtrade::events::EventIds`] source: the current
+/// time in ms, but never one this process handed out before, so that the
+/// node's several id sources (node, selector, alerts, trading) never mint
+/// the same event id even when they start within one millisecond.
+#[must_use]
+pub fn unique_run_id() -> i64 {
+    static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now_ms().max(last.saturating_add(1));
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
+        }
+    }
+}
+
 /// The statistics of one actor.
 #[derive(Debug)]
 pub struct ActorStat {
@@ -533,4 +550,24 @@ fn describe<M: Any>(msg: &M) -> String {
     }
     let name = std::any::type_name::<M>();
     name.rsplit("::").next().unwrap_or(name).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_never_repeat_across_threads() {
+        let threads: Vec<_> = (0..4)
+            .map(|_| std::thread::spawn(|| (0..2_000).map(|_| unique_run_id()).collect::<Vec<_>>()))
+            .collect();
+        let mut all: Vec<i64> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        let n = all.len();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), n);
+    }
 }

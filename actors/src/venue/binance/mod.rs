@@ -5,6 +5,8 @@
 //!   file, never shown.
 //! - [`rest`]: the REST client: typed market calls, thin signed calls,
 //!   server-time offset, every request through the rate limiter.
+//! - [`orders`]: order queries and conditional (algo) orders for the
+//!   live executor.
 //! - [`market_stream`]: the WebSocket market client: combined streams,
 //!   live subscribe, ping/pong, reconnect with jittered backoff, and closed
 //!   klines without gaps or duplicates across reconnects.
@@ -16,6 +18,7 @@
 pub mod credentials;
 pub mod depth_stream;
 pub mod market_stream;
+pub mod orders;
 pub mod rest;
 pub mod user_stream;
 

@@ -331,7 +331,7 @@ impl RestClient {
         }
     }
 
-    async fn get<T: DeserializeOwned>(
+    pub(super) async fn get<T: DeserializeOwned>(
         &self,
         endpoint: Endpoint,
         params: &[(&str, &str)],

@@ -1,0 +1,464 @@
+//! End-to-end tests of `[trading] venue = "binance"`: the real node
+//! trading on the real `qtrade sim-exchange` over loopback, read through
+//! the node's `/state` and events and the simulator's signed REST API.
+//!
+//! The node keeps its own in-process synthetic market (same seed and
+//! symbols as the simulator's, but not the same clock), so prices differ
+//! between the two: these tests check the mechanics (orders, stops,
+//! positions, restarts, reconciliation), not the prices.
+
+mod sim_support;
+mod support;
+
+use quantumtrade::exchange::binance::order::{ClientOrderId, Side};
+use quantumtrade::exchange::binance::rate_limit::Cost;
+use quantumtrade::exchange::binance::request::{
+    Endpoint, HttpMethod, NewOrder, NewOrderType, ResponseType, Security,
+};
+use quantumtrade_actors::venue::binance::{Credentials, RestClient};
+use serde_json::Value;
+use sim_support::Sim;
+use std::collections::{BTreeMap, BTreeSet};
+use support::{Node, qtrade, wait_for};
+
+const TOKEN: &str = "test-admin-token-0123456789";
+
+/// The simulator's account keys (test values).
+fn keys() -> (String, String) {
+    ("k".repeat(64), "s".repeat(64))
+}
+
+/// The simulator's fault-injection token.
+const SIM_TOKEN: &str = "sim-admin-token";
+
+/// The simulator: the node's thirty symbols (same seed), a deep account,
+/// fault injection on.
+fn sim() -> Sim {
+    let (key, secret) = keys();
+    Sim::launch(
+        "symbols = 30\nhistory_minutes = 120\nmax_history_minutes = 1680\nspeed = 600.0\n\
+         initial_balance_usdt = 100000000.0\n",
+        &["--api-key", &key, "--api-secret", &secret],
+        &[("QTRADE_SIM_ADMIN_TOKEN", SIM_TOKEN)],
+        1,
+    )
+}
+
+/// Relaxed limits (as node_trading.rs), stops far enough that the two
+/// markets' different prices rarely cross them, and the live venue at `sim`.
+fn config(sim: &Sim) -> String {
+    format!(
+        "[node]\nadmin_token = \"{TOKEN}\"\n\
+         [trading]\nvenue = \"binance\"\nrest_url = \"{}\"\n\
+         [trading.engine.limits]\nmax_var_fraction = 0.5\ndaily_loss_limit = 0.9\nmax_drawdown = 0.95\n\
+         [trading.engine.sizing]\natr_stop_multiple = 50.0\n\
+         [trading.engine.management]\ntrail_atrs = 50.0\n",
+        sim.http()
+    )
+}
+
+fn env() -> Vec<(&'static str, String)> {
+    let (key, secret) = keys();
+    vec![
+        ("QTRADE_BINANCE_API_KEY", key),
+        ("QTRADE_BINANCE_API_SECRET", secret),
+    ]
+}
+
+fn start(sim: &Sim) -> Node {
+    let env = env();
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Node::start(&config(sim), &pairs)
+}
+
+fn restart(node: &mut Node) {
+    let env = env();
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    node.restart(&pairs);
+}
+
+fn block<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn client(sim: &Sim) -> RestClient {
+    let (key, secret) = keys();
+    RestClient::new(&sim.http(), Some(Credentials::new(&key, &secret).unwrap())).unwrap()
+}
+
+fn state(node: &Node) -> Value {
+    block(async {
+        reqwest::get(format!("{}/state", node.url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
+
+fn post(node: &Node, path: &str, token: &str) -> (u16, Value) {
+    block(async {
+        let r = reqwest::Client::new()
+            .post(format!("{}{path}", node.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    })
+}
+
+fn events(node: &Node) -> Vec<Value> {
+    let out = qtrade(&["events", "--json"], Some(&node.data_dir()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+fn positions_from_state(s: &Value) -> BTreeMap<String, f64> {
+    s["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let sign = match p["side"].as_str() {
+                Some("long") => 1.0,
+                Some("short") => -1.0,
+                other => panic!("side {other:?}"),
+            };
+            (
+                p["symbol"].as_str().unwrap().to_owned(),
+                sign * p["qty"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The simulator's positions: symbol → signed quantity.
+fn sim_positions(rest: &RestClient) -> BTreeMap<String, f64> {
+    block(rest.position_risk())
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.position_amt.to_f64() != 0.0)
+        .map(|r| (r.symbol.0, r.position_amt.to_f64()))
+        .collect()
+}
+
+/// Symbols with an open STOP_MARKET closePosition algo order at the sim.
+fn sim_stops(rest: &RestClient) -> BTreeSet<String> {
+    block(rest.every_open_algo_order())
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.close_position && format!("{:?}", a.order_type) == "StopMarket")
+        .map(|a| a.symbol.0)
+        .collect()
+}
+
+/// Every client order id the simulator saw for the thirty symbols.
+fn sim_client_ids(rest: &RestClient) -> Vec<String> {
+    const ALL_ORDERS: Endpoint = Endpoint {
+        method: HttpMethod::Get,
+        path: "/fapi/v1/allOrders",
+        security: Security::Signed,
+    };
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let symbol = format!("SYN{i:03}USDT");
+        let body = block(rest.send(
+            ALL_ORDERS,
+            &[("symbol", &symbol), ("limit", "1000")],
+            Cost::weight(5),
+        ))
+        .unwrap();
+        let orders: Vec<Value> = serde_json::from_slice(&body).unwrap();
+        ids.extend(
+            orders
+                .iter()
+                .map(|o| o["clientOrderId"].as_str().unwrap().to_owned()),
+        );
+    }
+    ids
+}
+
+fn close(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>) -> bool {
+    a.len() == b.len()
+        && a.iter().all(|(s, q)| {
+            b.get(s)
+                .is_some_and(|r| (q - r).abs() <= 1e-6 * q.abs().max(1.0))
+        })
+}
+
+/// The node's positions equal the simulator's, each protected by its stop
+/// there (read node, sim, node again so a change in between retries).
+fn agreeing(node: &Node, rest: &RestClient) -> Option<BTreeMap<String, f64>> {
+    let before = positions_from_state(&state(node));
+    let venue = sim_positions(rest);
+    let stops = sim_stops(rest);
+    let after = positions_from_state(&state(node));
+    (before == after && close(&before, &venue) && venue.keys().all(|s| stops.contains(s)))
+        .then_some(before)
+}
+
+fn no_duplicates(ids: &[String]) {
+    let unique: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(
+        unique.len(),
+        ids.len(),
+        "a client order id was sent twice: {ids:?}"
+    );
+}
+
+#[test]
+fn orders_reach_the_sim_positions_agree_and_survive_a_sigkill() {
+    let sim = sim();
+    let rest = client(&sim);
+    let mut node = start(&sim);
+    // (a) Orders reach the simulator; a position opens on both sides.
+    let held = wait_for(
+        "positions held at the sim and the node, each with its stop",
+        || agreeing(&node, &rest).filter(|p| !p.is_empty()),
+    );
+    let ids = sim_client_ids(&rest);
+    assert!(!ids.is_empty());
+    no_duplicates(&ids);
+    // Every order the node placed is one the simulator knows, by our id.
+    let all = events(&node);
+    let placed: BTreeSet<String> = all
+        .iter()
+        .filter(|e| e["event"] == "OrderPlaced")
+        .map(|e| e["client_id"].as_str().unwrap().to_owned())
+        .collect();
+    let known: BTreeSet<&String> = ids.iter().collect();
+    let answered: BTreeSet<&str> = all
+        .iter()
+        .filter(|e| e["event"] == "OrderFilled")
+        .map(|e| e["client_id"].as_str().unwrap())
+        .collect();
+    for id in &placed {
+        if answered.contains(id.as_str()) && id.starts_with("qt-") {
+            assert!(known.contains(id), "{id} filled but unknown to the sim");
+        }
+    }
+    eprintln!("held at the sim: {held:?}");
+    let s = state(&node);
+    assert!(s["halted"].is_null(), "{}", s["halted"]);
+
+    // (b) SIGKILL, restart on the same data directory.
+    node.kill9();
+    restart(&mut node);
+    wait_for("positions agreeing after the restart", || {
+        agreeing(&node, &rest)
+    });
+    let s = state(&node);
+    assert!(s["halted"].is_null(), "{}", s["halted"]);
+    // The kill switch flattens through the venue: the exits carry ids
+    // that continue the journaled sequence, none reused, and each closed
+    // position's stop is cancelled at the simulator.
+    let before = sim_client_ids(&rest).len();
+    let (status, body) = post(&node, "/halt?by=test", TOKEN);
+    assert_eq!(status, 200, "{body}");
+    wait_for("flat at the node and the sim, no stop left", || {
+        let flat = positions_from_state(&state(&node)).is_empty()
+            && sim_positions(&rest).is_empty()
+            && sim_stops(&rest).is_empty();
+        flat.then_some(())
+    });
+    let ids = sim_client_ids(&rest);
+    assert!(ids.len() > before, "no exit reached the sim");
+    no_duplicates(&ids);
+}
+
+#[test]
+fn a_position_opened_by_hand_halts_entries_at_the_restart() {
+    let sim = sim();
+    let rest = client(&sim);
+    let mut node = start(&sim);
+    assert!(state(&node)["halted"].is_null());
+    assert!(node.stop());
+    // A position the node did not open, on a symbol it does not hold.
+    let held = sim_positions(&rest);
+    let symbol = (0..30)
+        .map(|i| format!("SYN{i:03}USDT"))
+        .find(|s| !held.contains_key(s))
+        .unwrap();
+    // Worth about 1,000 USDT, a whole number of units (on every step grid).
+    let price = block(rest.book_ticker(&symbol)).unwrap().ask_price;
+    let qty = (1_000.0 / price).ceil().max(1.0);
+    let order = NewOrder {
+        symbol: symbol.clone(),
+        side: Side::Buy,
+        position_side: None,
+        order_type: NewOrderType::Market,
+        quantity: qty.to_string().parse().unwrap(),
+        reduce_only: false,
+        client_order_id: ClientOrderId::new("by-hand-1").unwrap(),
+        response_type: ResponseType::Result,
+    };
+    block(rest.new_order(&order)).unwrap();
+    let ids_before = sim_client_ids(&rest);
+    restart(&mut node);
+    let s = state(&node);
+    let halted = s["halted"].to_string();
+    assert!(
+        halted.contains("reconciliation") && halted.contains(&symbol),
+        "{halted}"
+    );
+    // Minutes pass; entries are refused, none reaches the simulator.
+    let start_seq = events(&node)
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .max()
+        .unwrap_or(0);
+    wait_for("entries refused while halted", || {
+        let n = events(&node)
+            .iter()
+            .filter(|e| {
+                e["event"] == "EntryRejected"
+                    && e["rejection"].get("Halted").is_some()
+                    && e["seq"].as_u64().unwrap() > start_seq
+            })
+            .count();
+        (n >= 3).then_some(())
+    });
+    let entries_after = events(&node)
+        .iter()
+        .filter(|e| {
+            e["event"] == "OrderPlaced"
+                && e["reduce_only"] == false
+                && e["seq"].as_u64().unwrap() > start_seq
+        })
+        .count();
+    assert_eq!(entries_after, 0, "an entry was sent while halted");
+    let ids_after = sim_client_ids(&rest);
+    let new: Vec<&String> = ids_after
+        .iter()
+        .filter(|i| !ids_before.contains(i))
+        .collect();
+    // Only exits (stop moves are algo orders, not listed here) may go out.
+    for id in &new {
+        let placed = events(&node)
+            .into_iter()
+            .find(|e| e["event"] == "OrderPlaced" && e["client_id"] == id.as_str());
+        assert!(
+            placed.is_some_and(|p| p["reduce_only"] == true),
+            "{id} sent while halted"
+        );
+    }
+}
+
+#[test]
+fn a_refused_send_is_queried_recorded_cancelled_and_never_sent_again() {
+    let sim = sim();
+    let rest = client(&sim);
+    // The simulator refuses the first new orders (-2010).
+    let status = block(async {
+        reqwest::Client::new()
+            .post(sim.url("/admin/faults?kind=reject_orders&count=2"))
+            .bearer_auth(SIM_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert!(status.is_success());
+    let node = start(&sim);
+    let canceled = wait_for("orders recorded as not placed", || {
+        let all = events(&node);
+        let c: Vec<String> = all
+            .iter()
+            .filter(|e| {
+                e["event"] == "OrderCanceled"
+                    && e["reason"]
+                        .as_str()
+                        .is_some_and(|r| r.contains("not placed"))
+            })
+            .map(|e| e["client_id"].as_str().unwrap().to_owned())
+            .collect();
+        (!c.is_empty()).then_some(c)
+    });
+    // Trading goes on: later orders are filled at the simulator.
+    wait_for("positions agreeing after the refusals", || {
+        agreeing(&node, &rest).filter(|p| !p.is_empty())
+    });
+    let ids = sim_client_ids(&rest);
+    no_duplicates(&ids);
+    for c in &canceled {
+        assert!(
+            !ids.contains(c),
+            "{c} was recorded cancelled but reached the sim"
+        );
+    }
+    // Each refused order was recorded once, never retried under its id.
+    let all = events(&node);
+    for c in &canceled {
+        let placed = all
+            .iter()
+            .filter(|e| e["event"] == "OrderPlaced" && e["client_id"] == c.as_str())
+            .count();
+        assert_eq!(placed, 1, "{c}");
+    }
+}
+
+#[test]
+fn a_position_closed_at_the_venue_is_booked_closed_and_its_stop_cancelled() {
+    let sim = sim();
+    let rest = client(&sim);
+    let node = start(&sim);
+    let held = wait_for("a position held at both, with its stop", || {
+        agreeing(&node, &rest).filter(|p| !p.is_empty())
+    });
+    let (symbol, qty) = held.into_iter().next().unwrap();
+    let stop_id = block(rest.every_open_algo_order())
+        .unwrap()
+        .into_iter()
+        .find(|a| a.symbol.0 == symbol)
+        .map(|a| a.algo_id.0)
+        .unwrap();
+    let last_seq = events(&node)
+        .iter()
+        .filter_map(|e| e["seq"].as_u64())
+        .max()
+        .unwrap_or(0);
+    // Closed behind the node's back (as a fired stop would).
+    let order = NewOrder {
+        symbol: symbol.clone(),
+        side: if qty > 0.0 { Side::Sell } else { Side::Buy },
+        position_side: None,
+        order_type: NewOrderType::Market,
+        quantity: qty.abs().to_string().parse().unwrap(),
+        reduce_only: true,
+        client_order_id: ClientOrderId::new("by-hand-close").unwrap(),
+        response_type: ResponseType::Result,
+    };
+    block(rest.new_order(&order)).unwrap();
+    wait_for("the close booked and the stop cancelled", || {
+        let all = events(&node);
+        let booked = all.iter().any(|e| {
+            e["event"] == "PositionClosed"
+                && e["symbol"] == symbol.as_str()
+                && e["seq"].as_u64().unwrap() > last_seq
+        });
+        let stop_open = block(rest.every_open_algo_order())
+            .unwrap()
+            .iter()
+            .any(|a| a.algo_id.0 == stop_id);
+        (booked && !stop_open).then_some(())
+    });
+    wait_for("positions agreeing after the close", || {
+        agreeing(&node, &rest)
+    });
+    assert!(state(&node)["halted"].is_null());
+}

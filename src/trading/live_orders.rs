@@ -1,0 +1,776 @@
+//! The live venue's order book, as the executor keeps it: what it sent, what
+//! the venue answered, the net positions its fills add up to, and the
+//! protective stop it holds at the venue per position.
+//!
+//! Pure: the executor sends the requests this core asks for and feeds the
+//! answers back. The whole book is serialized into the journal with every
+//! event, so that a node killed at any point restarts knowing which orders
+//! it may have sent (their client ids are never reused: the sequence is in
+//! the snapshot and is advanced *before* the `OrderPlaced` commit).
+//!
+//! Orders are market orders sent with `newOrderRespType=RESULT`, so one
+//! answer carries the final status, the executed quantity and the average
+//! price: one answer becomes at most one [`Fill`].
+
+use super::event::{Fill, OrderRequest, TradeEvent};
+use super::paper_venue::OpenOrder;
+use crate::exchange::binance::order::OrderStatus;
+use crate::exchange::binance::rest::OrderResponse;
+use crate::execution::order::{ManagedOrder, OrderEvent, client_order_id};
+use crate::market::Symbol;
+use crate::risk::sizing::PositionSide;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the venue says about one order (from `POST`/`GET /fapi/v1/order`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrderReport {
+    /// Venue order id.
+    pub order_id: i64,
+    /// Status.
+    pub status: OrderStatus,
+    /// Quantity executed so far.
+    pub executed_qty: f64,
+    /// Average execution price (`None` or 0 when nothing executed).
+    pub avg_price: Option<f64>,
+    /// Commission the venue reported, quote asset (`None`: not reported).
+    pub commission: Option<f64>,
+}
+
+impl From<&OrderResponse> for OrderReport {
+    fn from(r: &OrderResponse) -> Self {
+        // A RESULT answer without avgPrice still says what it cost in cumQuote.
+        let executed = r.executed_qty.to_f64();
+        let avg = r
+            .avg_price
+            .map(|d| d.to_f64())
+            .filter(|p| *p > 0.0)
+            .or_else(|| {
+                r.cum_quote
+                    .filter(|q| *q > 0.0 && executed > 0.0)
+                    .map(|q| q / executed)
+            });
+        Self {
+            order_id: r.order_id.0,
+            status: r.status,
+            executed_qty: executed,
+            avg_price: avg,
+            commission: None,
+        }
+    }
+}
+
+/// A protective stop the book wants at the venue: a reduce-only
+/// `STOP_MARKET closePosition=true` conditional order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProtectiveStop {
+    /// Our id of the conditional order now wanted.
+    pub client_algo_id: String,
+    /// The venue's id once it accepted it.
+    pub algo_id: Option<i64>,
+    /// Trigger price.
+    pub price: f64,
+    /// The order's side (against the position).
+    pub side: PositionSide,
+}
+
+/// A change of a protective stop for the executor to carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StopChange {
+    /// Cancel the venue's algo order `cancel` (if any), then place a new
+    /// stop.
+    Place {
+        /// Symbol.
+        symbol: Symbol,
+        /// The algo order to cancel first.
+        cancel: Option<i64>,
+        /// Our id of the new one.
+        client_algo_id: String,
+        /// Its side.
+        side: PositionSide,
+        /// Its trigger price.
+        price: f64,
+    },
+    /// Cancel the algo order (its position is closed).
+    Cancel {
+        /// Symbol.
+        symbol: Symbol,
+        /// The venue's id.
+        algo_id: i64,
+    },
+}
+
+/// What an answer did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Events to commit and forward.
+    pub events: Vec<TradeEvent>,
+    /// Stop orders to send or cancel.
+    pub stops: Vec<StopChange>,
+}
+
+/// A sent order and the stop its entry opens a position with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Sent {
+    order: ManagedOrder,
+    stop: Option<f64>,
+}
+
+/// The executor's live order book.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveOrders {
+    fee_rate: f64,
+    /// Last sequence number used in a client id.
+    seq: u64,
+    /// Orders sent whose final answer is not known yet.
+    sent: BTreeMap<String, Sent>,
+    /// Net position per symbol as our fills add up.
+    positions: BTreeMap<Symbol, (PositionSide, f64)>,
+    /// The protective stop per symbol with a position.
+    stops: BTreeMap<Symbol, ProtectiveStop>,
+}
+
+impl LiveOrders {
+    /// An empty book; fees of fills the venue does not report are
+    /// `notional × fee_rate`.
+    #[must_use]
+    pub fn new(fee_rate: f64) -> Self {
+        Self {
+            fee_rate,
+            seq: 0,
+            sent: BTreeMap::new(),
+            positions: BTreeMap::new(),
+            stops: BTreeMap::new(),
+        }
+    }
+
+    fn next_id(&mut self, prefix: &str) -> String {
+        self.seq += 1;
+        if prefix.is_empty() {
+            client_order_id(self.seq, 0)
+        } else {
+            format!("{prefix}-{}", self.seq)
+        }
+    }
+
+    /// Registers a new market order for `req` with a fresh client id;
+    /// returns it `PendingNew` (the `OrderPlaced` payload, to commit before
+    /// the order is sent).
+    pub fn submit(&mut self, req: &OrderRequest) -> ManagedOrder {
+        let order = ManagedOrder::new(
+            self.next_id(""),
+            req.symbol.clone(),
+            req.side,
+            req.qty,
+            req.reduce_only,
+            req.decision_price,
+            req.at,
+        );
+        self.sent.insert(
+            order.client_id.clone(),
+            Sent {
+                order: order.clone(),
+                stop: req.stop,
+            },
+        );
+        order
+    }
+
+    /// Orders sent whose outcome is unknown (to query after a restart).
+    #[must_use]
+    pub fn unresolved(&self) -> Vec<ManagedOrder> {
+        self.sent.values().map(|s| s.order.clone()).collect()
+    }
+
+    /// Whether an order for `symbol` awaits its answer.
+    #[must_use]
+    pub fn has_sent(&self, symbol: &Symbol) -> bool {
+        self.sent.values().any(|s| &s.order.symbol == symbol)
+    }
+
+    /// The venue's answer for `client_id` at market time `at`: a fill of
+    /// what executed (fee as reported, else at the fee rate), a cancel when
+    /// the order ended with nothing executed, the stop changes the fill
+    /// calls for. An answer for an unknown order, or one still working,
+    /// does nothing (a working market order is asked again later).
+    pub fn on_report(&mut self, client_id: &str, r: &OrderReport, at: i64) -> Outcome {
+        let mut out = Outcome::default();
+        let Some(mut s) = self.sent.remove(client_id) else {
+            return out;
+        };
+        let o = &mut s.order;
+        let _ = o.apply(&OrderEvent::Acked {
+            order_id: r.order_id,
+            at,
+        });
+        let price = r.avg_price.unwrap_or(0.0);
+        if r.executed_qty > 0.0 && price > 0.0 {
+            let qty = r.executed_qty.min(o.qty);
+            let fee = r.commission.unwrap_or(qty * price * self.fee_rate);
+            let fill = OrderEvent::Fill {
+                trade_id: r.order_id,
+                qty,
+                price,
+                fee,
+                at,
+            };
+            if o.apply(&fill).is_ok() {
+                let f = Fill {
+                    client_id: o.client_id.clone(),
+                    symbol: o.symbol.clone(),
+                    side: o.side,
+                    qty,
+                    price,
+                    fee,
+                    at,
+                    reduce_only: o.reduce_only,
+                    stop: s.stop,
+                };
+                out.stops = self.book_fill(&f);
+                out.events.push(TradeEvent::OrderFilled(f));
+            }
+        } else if r.status.is_final() {
+            out.events.push(TradeEvent::OrderCanceled {
+                client_id: o.client_id.clone(),
+                symbol: o.symbol.clone(),
+                reason: format!("venue: {:?} with nothing executed", r.status),
+            });
+        } else {
+            // Still working: keep it until a final answer.
+            self.sent.insert(client_id.to_owned(), s);
+        }
+        out
+    }
+
+    /// The order `client_id` never reached the venue (the venue does not
+    /// know it, or refused it): it ends with `reason`.
+    pub fn on_unknown(&mut self, client_id: &str, reason: &str) -> Vec<TradeEvent> {
+        let Some(s) = self.sent.remove(client_id) else {
+            return Vec::new();
+        };
+        vec![TradeEvent::OrderCanceled {
+            client_id: s.order.client_id,
+            symbol: s.order.symbol,
+            reason: reason.to_owned(),
+        }]
+    }
+
+    /// Books a fill into the net positions; returns the stop changes.
+    fn book_fill(&mut self, f: &Fill) -> Vec<StopChange> {
+        let open = self.positions.get(&f.symbol).copied();
+        let signed = open.map_or(0.0, |(side, q)| side.sign() * q) + f.side.sign() * f.qty;
+        if signed.abs() <= 1e-9 * f.qty.max(1.0) {
+            self.positions.remove(&f.symbol);
+            return self
+                .stops
+                .remove(&f.symbol)
+                .and_then(|s| s.algo_id)
+                .map(|algo_id| StopChange::Cancel {
+                    symbol: f.symbol.clone(),
+                    algo_id,
+                })
+                .into_iter()
+                .collect();
+        }
+        let side = if signed > 0.0 {
+            PositionSide::Long
+        } else {
+            PositionSide::Short
+        };
+        self.positions
+            .insert(f.symbol.clone(), (side, signed.abs()));
+        match (open, f.stop) {
+            (None, Some(price)) => {
+                let client_algo_id = self.next_id("qs");
+                self.stops.insert(
+                    f.symbol.clone(),
+                    ProtectiveStop {
+                        client_algo_id: client_algo_id.clone(),
+                        algo_id: None,
+                        price,
+                        side: side.opposite(),
+                    },
+                );
+                vec![StopChange::Place {
+                    symbol: f.symbol.clone(),
+                    cancel: None,
+                    client_algo_id,
+                    side: side.opposite(),
+                    price,
+                }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Moves `symbol`'s stop to `price`: cancel-replace with a fresh id.
+    /// `None` when the symbol holds no stop.
+    pub fn move_stop(&mut self, symbol: &Symbol, price: f64) -> Option<StopChange> {
+        let fresh = self.next_id("qs");
+        let s = self.stops.get_mut(symbol)?;
+        let cancel = s.algo_id.take();
+        s.client_algo_id.clone_from(&fresh);
+        s.price = price;
+        Some(StopChange::Place {
+            symbol: symbol.clone(),
+            cancel,
+            client_algo_id: fresh,
+            side: s.side,
+            price,
+        })
+    }
+
+    /// The venue accepted the stop `client_algo_id` as `algo_id`. `false`
+    /// when it is no longer the one wanted (moved or its position closed
+    /// meanwhile): the caller must cancel it.
+    pub fn stop_placed(&mut self, symbol: &Symbol, client_algo_id: &str, algo_id: i64) -> bool {
+        match self.stops.get_mut(symbol) {
+            Some(s) if s.client_algo_id == client_algo_id => {
+                s.algo_id = Some(algo_id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The venue refused the stop because it would trigger at once: the
+    /// position is already past its stop, so it is closed now. Returns the
+    /// reduce-only exit to send (none when the stop is stale or the
+    /// position gone).
+    pub fn stop_would_trigger(
+        &mut self,
+        symbol: &Symbol,
+        client_algo_id: &str,
+        at: i64,
+    ) -> Option<OrderRequest> {
+        let s = self.stops.get(symbol)?;
+        if s.client_algo_id != client_algo_id || self.has_sent(symbol) {
+            return None;
+        }
+        let &(side, qty) = self.positions.get(symbol)?;
+        Some(OrderRequest::exit(symbol.clone(), side, qty, s.price, at))
+    }
+
+    /// Stops wanted at the venue but not placed (a failed send), except
+    /// those of `busy` symbols (a request still running): each gets a
+    /// fresh id to place again.
+    pub fn unplaced_stops(&mut self, busy: &BTreeSet<Symbol>) -> Vec<StopChange> {
+        let symbols: Vec<Symbol> = self
+            .stops
+            .iter()
+            .filter(|(sym, s)| s.algo_id.is_none() && !busy.contains(*sym))
+            .map(|(k, _)| k.clone())
+            .collect();
+        symbols
+            .into_iter()
+            .filter_map(|s| {
+                let price = self.stops.get(&s)?.price;
+                self.move_stop(&s, price)
+            })
+            .collect()
+    }
+
+    /// The venue shows `symbol` flat while the book holds it and no order
+    /// of ours is out for it: its protective stop fired. Records the stop's
+    /// market order and its fill at `price` (the venue's execution price
+    /// when known, else the stop's).
+    pub fn stop_fired(&mut self, symbol: &Symbol, price: Option<f64>, at: i64) -> Vec<TradeEvent> {
+        if self.has_sent(symbol) {
+            return Vec::new();
+        }
+        let Some(&(side, qty)) = self.positions.get(symbol) else {
+            return Vec::new();
+        };
+        let stop = self.stops.get(symbol).map(|s| s.price);
+        let Some(price) = price.or(stop).filter(|p| *p > 0.0) else {
+            return Vec::new();
+        };
+        let req = OrderRequest::exit(symbol.clone(), side, qty, price, at);
+        let mut order = ManagedOrder::new(
+            self.next_id("qs"),
+            symbol.clone(),
+            req.side,
+            qty,
+            true,
+            price,
+            at,
+        );
+        let fee = qty * price * self.fee_rate;
+        let _ = order.apply(&OrderEvent::Fill {
+            trade_id: 0,
+            qty,
+            price,
+            fee,
+            at,
+        });
+        let placed = TradeEvent::OrderPlaced(order.clone());
+        let f = Fill {
+            client_id: order.client_id,
+            symbol: symbol.clone(),
+            side: req.side,
+            qty,
+            price,
+            fee,
+            at,
+            reduce_only: true,
+            stop: None,
+        };
+        // The venue removed the triggered stop itself.
+        self.positions.remove(symbol);
+        self.stops.remove(symbol);
+        vec![placed, TradeEvent::OrderFilled(f)]
+    }
+
+    /// Net positions as our fills add up: symbol → signed quantity.
+    #[must_use]
+    pub fn positions(&self) -> BTreeMap<Symbol, f64> {
+        self.positions
+            .iter()
+            .map(|(s, (side, q))| (s.clone(), side.sign() * q))
+            .collect()
+    }
+
+    /// The protective stops.
+    #[must_use]
+    pub fn stops(&self) -> &BTreeMap<Symbol, ProtectiveStop> {
+        &self.stops
+    }
+
+    /// Orders open at the venue as operators see them: sent market orders
+    /// and the protective stops.
+    #[must_use]
+    pub fn open_orders(&self) -> Vec<OpenOrder> {
+        let mut out: Vec<OpenOrder> = self
+            .sent
+            .values()
+            .map(|s| OpenOrder {
+                client_id: s.order.client_id.clone(),
+                symbol: s.order.symbol.clone(),
+                side: s.order.side,
+                kind: "MARKET".into(),
+                qty: s.order.qty,
+                stop_price: None,
+                reduce_only: s.order.reduce_only,
+            })
+            .collect();
+        for (sym, st) in &self.stops {
+            if let Some(&(_, qty)) = self.positions.get(sym) {
+                out.push(OpenOrder {
+                    client_id: st.client_algo_id.clone(),
+                    symbol: sym.clone(),
+                    side: st.side,
+                    kind: "STOP_MARKET".into(),
+                    qty,
+                    stop_price: Some(st.price),
+                    reduce_only: true,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Each difference between the venue's positions and `ours` (symbol →
+/// signed quantity; quantities equal to 1e-9 relative), named.
+#[must_use]
+pub fn position_differences(
+    venue: &BTreeMap<Symbol, f64>,
+    ours: &BTreeMap<Symbol, f64>,
+    ours_name: &str,
+) -> Vec<String> {
+    let mut symbols: Vec<&Symbol> = venue.keys().chain(ours.keys()).collect();
+    symbols.sort();
+    symbols.dedup();
+    symbols
+        .into_iter()
+        .filter_map(|s| {
+            let v = venue.get(s).copied().unwrap_or(0.0);
+            let o = ours.get(s).copied().unwrap_or(0.0);
+            ((v - o).abs() > 1e-9 * v.abs().max(o.abs()).max(1.0))
+                .then(|| format!("{s}: venue holds {v}, {ours_name} holds {o}"))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::execution::order::OrderState;
+    use proptest::prelude::*;
+
+    fn sym(s: &str) -> Symbol {
+        Symbol::new(s).unwrap()
+    }
+
+    fn report(status: OrderStatus, qty: f64, price: f64) -> OrderReport {
+        OrderReport {
+            order_id: 7,
+            status,
+            executed_qty: qty,
+            avg_price: Some(price),
+            commission: None,
+        }
+    }
+
+    #[test]
+    fn an_entry_fill_books_the_position_and_asks_for_its_stop() {
+        let s = sym("BTCUSDT");
+        let mut b = LiveOrders::new(0.0005);
+        let o = b.submit(&OrderRequest::entry(
+            s.clone(),
+            PositionSide::Long,
+            2.0,
+            100.0,
+            95.0,
+            0,
+        ));
+        assert_eq!(o.state, OrderState::PendingNew);
+        assert_eq!(b.open_orders().len(), 1);
+        let out = b.on_report(
+            &o.client_id,
+            &report(OrderStatus::Filled, 2.0, 101.0),
+            60_000,
+        );
+        let [TradeEvent::OrderFilled(f)] = &out.events[..] else {
+            panic!("{out:?}")
+        };
+        assert_eq!((f.qty, f.price, f.stop), (2.0, 101.0, Some(95.0)));
+        assert!((f.fee - 2.0 * 101.0 * 0.0005).abs() < 1e-12);
+        let [
+            StopChange::Place {
+                side,
+                price,
+                cancel,
+                ..
+            },
+        ] = &out.stops[..]
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!((*side, *price, *cancel), (PositionSide::Short, 95.0, None));
+        assert_eq!(b.positions()[&s], 2.0);
+        // The stop is shown; the market order is gone.
+        let open = b.open_orders();
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].kind, "STOP_MARKET");
+    }
+
+    #[test]
+    fn moving_a_placed_stop_cancels_it_and_closing_cancels_the_last() {
+        let s = sym("ETHUSDT");
+        let mut b = LiveOrders::new(0.0);
+        let o = b.submit(&OrderRequest::entry(
+            s.clone(),
+            PositionSide::Short,
+            3.0,
+            100.0,
+            105.0,
+            0,
+        ));
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 3.0, 100.0), 0);
+        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
+            panic!()
+        };
+        assert!(b.stop_placed(&s, &client_algo_id, 41));
+        let Some(StopChange::Place {
+            cancel,
+            client_algo_id: fresh,
+            ..
+        }) = b.move_stop(&s, 104.0)
+        else {
+            panic!()
+        };
+        assert_eq!(cancel, Some(41));
+        assert_ne!(fresh, client_algo_id);
+        // The old id answering late is stale.
+        assert!(!b.stop_placed(&s, &client_algo_id, 42));
+        assert!(b.stop_placed(&s, &fresh, 43));
+        let x = b.submit(&OrderRequest::exit(
+            s.clone(),
+            PositionSide::Short,
+            3.0,
+            100.0,
+            0,
+        ));
+        let out = b.on_report(&x.client_id, &report(OrderStatus::Filled, 3.0, 99.0), 0);
+        assert_eq!(
+            out.stops,
+            vec![StopChange::Cancel {
+                symbol: s.clone(),
+                algo_id: 43
+            }]
+        );
+        assert!(b.positions().is_empty());
+        assert!(b.open_orders().is_empty());
+    }
+
+    #[test]
+    fn a_final_answer_with_nothing_executed_cancels_and_a_working_one_waits() {
+        let s = sym("SOLUSDT");
+        let mut b = LiveOrders::new(0.0);
+        let o = b.submit(&OrderRequest::exit(
+            s.clone(),
+            PositionSide::Long,
+            1.0,
+            10.0,
+            0,
+        ));
+        let out = b.on_report(&o.client_id, &report(OrderStatus::New, 0.0, 0.0), 0);
+        assert!(out.events.is_empty());
+        assert!(b.has_sent(&s));
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Expired, 0.0, 0.0), 0);
+        assert!(matches!(out.events[..], [TradeEvent::OrderCanceled { .. }]));
+        assert!(!b.has_sent(&s));
+        let o = b.submit(&OrderRequest::exit(
+            s.clone(),
+            PositionSide::Long,
+            1.0,
+            10.0,
+            0,
+        ));
+        let ev = b.on_unknown(&o.client_id, "venue: -2013 order does not exist");
+        assert!(
+            matches!(&ev[..], [TradeEvent::OrderCanceled { reason, .. }] if reason.contains("-2013"))
+        );
+        // Answers for orders no longer out do nothing.
+        assert!(
+            b.on_report(&o.client_id, &report(OrderStatus::Filled, 1.0, 10.0), 0)
+                .events
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_stop_that_would_trigger_closes_the_position_and_a_fired_stop_is_booked() {
+        let s = sym("XRPUSDT");
+        let mut b = LiveOrders::new(0.001);
+        let o = b.submit(&OrderRequest::entry(
+            s.clone(),
+            PositionSide::Long,
+            5.0,
+            1.0,
+            0.9,
+            0,
+        ));
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 5.0, 1.0), 0);
+        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
+            panic!()
+        };
+        let exit = b.stop_would_trigger(&s, &client_algo_id, 60_000).unwrap();
+        assert!(exit.reduce_only);
+        assert_eq!((exit.side, exit.qty), (PositionSide::Short, 5.0));
+        let ev = b.stop_fired(&s, None, 60_000);
+        let [TradeEvent::OrderPlaced(p), TradeEvent::OrderFilled(f)] = &ev[..] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(p.client_id, f.client_id);
+        assert_eq!((f.qty, f.price, f.reduce_only), (5.0, 0.9, true));
+        assert!(b.positions().is_empty());
+    }
+
+    #[test]
+    fn an_unplaced_stop_is_placed_again_with_a_fresh_id_unless_its_request_runs() {
+        let s = sym("BNBUSDT");
+        let mut b = LiveOrders::new(0.0);
+        let o = b.submit(&OrderRequest::entry(
+            s.clone(),
+            PositionSide::Long,
+            1.0,
+            10.0,
+            9.0,
+            0,
+        ));
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 1.0, 10.0), 0);
+        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
+            panic!()
+        };
+        assert!(b.unplaced_stops(&BTreeSet::from([s.clone()])).is_empty());
+        let again = b.unplaced_stops(&BTreeSet::new());
+        let [
+            StopChange::Place {
+                client_algo_id: fresh,
+                cancel: None,
+                price,
+                ..
+            },
+        ] = &again[..]
+        else {
+            panic!("{again:?}")
+        };
+        assert_ne!(fresh, &client_algo_id);
+        assert_eq!(*price, 9.0);
+        assert!(b.stop_placed(&s, fresh, 5));
+        assert!(b.unplaced_stops(&BTreeSet::new()).is_empty());
+    }
+
+    #[test]
+    fn differences_name_each_symbol() {
+        let venue = BTreeMap::from([(sym("AUSDT"), 1.0), (sym("BUSDT"), -2.0)]);
+        let ours = BTreeMap::from([(sym("AUSDT"), 1.0), (sym("CUSDT"), 3.0)]);
+        let d = position_differences(&venue, &ours, "book");
+        assert_eq!(
+            d,
+            vec![
+                "BUSDT: venue holds -2, book holds 0".to_owned(),
+                "CUSDT: venue holds 0, book holds 3".to_owned()
+            ]
+        );
+    }
+
+    proptest! {
+        /// Client ids are never reused, whatever happens in between, and
+        /// survive a serialization round trip (the journal's snapshot).
+        #[test]
+        fn client_ids_are_unique_across_snapshots(ops in proptest::collection::vec(0u8..4, 1..60)) {
+            let s = sym("BTCUSDT");
+            let mut b = LiveOrders::new(0.0);
+            let mut seen = std::collections::BTreeSet::new();
+            for op in ops {
+                match op {
+                    0 | 1 => {
+                        let req = OrderRequest::entry(s.clone(), PositionSide::Long, 1.0, 100.0, 90.0, 0);
+                        let o = b.submit(&req);
+                        prop_assert!(seen.insert(o.client_id.clone()));
+                        if op == 1 {
+                            let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 1.0, 100.0), 0);
+                            for c in out.stops {
+                                if let StopChange::Place { client_algo_id, .. } = c {
+                                    prop_assert!(seen.insert(client_algo_id));
+                                }
+                            }
+                        }
+                    }
+                    2 => {
+                        if let Some(StopChange::Place { client_algo_id, .. }) = b.move_stop(&s, 95.0) {
+                            prop_assert!(seen.insert(client_algo_id));
+                        }
+                    }
+                    _ => {
+                        let bytes = bincode::serde::encode_to_vec(&b, bincode::config::standard()).unwrap();
+                        let (back, _): (LiveOrders, _) =
+                            bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
+                        prop_assert_eq!(&back, &b);
+                        b = back;
+                    }
+                }
+            }
+        }
+
+        /// Fills add up to the position: n entries of q then exits of the
+        /// same total leave the symbol flat.
+        #[test]
+        fn fills_add_up(qs in proptest::collection::vec(0.001f64..100.0, 1..10)) {
+            let s = sym("BTCUSDT");
+            let mut b = LiveOrders::new(0.0);
+            for q in &qs {
+                let o = b.submit(&OrderRequest::entry(s.clone(), PositionSide::Long, *q, 10.0, 9.0, 0));
+                b.on_report(&o.client_id, &report(OrderStatus::Filled, *q, 10.0), 0);
+            }
+            let total: f64 = qs.iter().sum();
+            prop_assert!((b.positions()[&s] - total).abs() <= 1e-9 * total);
+            let o = b.submit(&OrderRequest::exit(s.clone(), PositionSide::Long, total, 10.0, 0));
+            b.on_report(&o.client_id, &report(OrderStatus::Filled, total, 10.0), 0);
+            prop_assert!(b.positions().is_empty());
+        }
+    }
+}
