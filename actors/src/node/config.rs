@@ -443,6 +443,29 @@ mod tests {
     }
 
     #[test]
+    fn live_config_trades_on_binance_with_the_fitted_model() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+        let live = NodeConfig::load(&dir.join("live.toml")).unwrap();
+        let shipped = NodeConfig::load(&dir.join("default.toml")).unwrap();
+        assert_eq!(live.market.venue, Venue::Binance);
+        assert_eq!(live.trading.venue, "binance");
+        assert!(live.trading.rest_url.starts_with("https://"));
+        assert!(
+            live.trading.credentials_file.is_none(),
+            "keys come from the environment"
+        );
+        assert!(
+            live.node.admin_token.is_none(),
+            "the token comes from the environment"
+        );
+        assert!(live.node.listen.ip().is_loopback());
+        assert_eq!(
+            serde_json::to_value(&live.breakout).unwrap(),
+            serde_json::to_value(&shipped.breakout).unwrap()
+        );
+    }
+
+    #[test]
     fn shipped_config_is_the_default() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/default.toml");
         let mut shipped = NodeConfig::load(&path).unwrap();
