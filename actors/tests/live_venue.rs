@@ -19,7 +19,7 @@ use quantumtrade_actors::venue::binance::{Credentials, RestClient};
 use serde_json::Value;
 use sim_support::Sim;
 use std::collections::{BTreeMap, BTreeSet};
-use support::{Node, qtrade, wait_for};
+use support::{Node, block, positions_from_state, same_positions, wait_for};
 
 const TOKEN: &str = "test-admin-token-0123456789";
 
@@ -77,74 +77,9 @@ fn restart(node: &mut Node) {
     node.restart(&pairs);
 }
 
-fn block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
 fn client(sim: &Sim) -> RestClient {
     let (key, secret) = keys();
     RestClient::new(&sim.http(), Some(Credentials::new(&key, &secret).unwrap())).unwrap()
-}
-
-fn state(node: &Node) -> Value {
-    block(async {
-        reqwest::get(format!("{}/state", node.url))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
-}
-
-fn post(node: &Node, path: &str, token: &str) -> (u16, Value) {
-    block(async {
-        let r = reqwest::Client::new()
-            .post(format!("{}{path}", node.url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    })
-}
-
-fn events(node: &Node) -> Vec<Value> {
-    let out = qtrade(&["events", "--json"], Some(&node.data_dir()));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn positions_from_state(s: &Value) -> BTreeMap<String, f64> {
-    s["positions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let sign = match p["side"].as_str() {
-                Some("long") => 1.0,
-                Some("short") => -1.0,
-                other => panic!("side {other:?}"),
-            };
-            (
-                p["symbol"].as_str().unwrap().to_owned(),
-                sign * p["qty"].as_f64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 /// The simulator's positions: symbol → signed quantity.
@@ -193,22 +128,14 @@ fn sim_client_ids(rest: &RestClient) -> Vec<String> {
     ids
 }
 
-fn close(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>) -> bool {
-    a.len() == b.len()
-        && a.iter().all(|(s, q)| {
-            b.get(s)
-                .is_some_and(|r| (q - r).abs() <= 1e-6 * q.abs().max(1.0))
-        })
-}
-
 /// The node's positions equal the simulator's, each protected by its stop
 /// there (read node, sim, node again so a change in between retries).
 fn agreeing(node: &Node, rest: &RestClient) -> Option<BTreeMap<String, f64>> {
-    let before = positions_from_state(&state(node));
+    let before = positions_from_state(&node.state());
     let venue = sim_positions(rest);
     let stops = sim_stops(rest);
-    let after = positions_from_state(&state(node));
-    (before == after && close(&before, &venue) && venue.keys().all(|s| stops.contains(s)))
+    let after = positions_from_state(&node.state());
+    (before == after && same_positions(&before, &venue) && venue.keys().all(|s| stops.contains(s)))
         .then_some(before)
 }
 
@@ -235,7 +162,7 @@ fn orders_reach_the_sim_positions_agree_and_survive_a_sigkill() {
     assert!(!ids.is_empty());
     no_duplicates(&ids);
     // Every order the node placed is one the simulator knows, by our id.
-    let all = events(&node);
+    let all = node.events();
     let placed: BTreeSet<String> = all
         .iter()
         .filter(|e| e["event"] == "OrderPlaced")
@@ -253,7 +180,7 @@ fn orders_reach_the_sim_positions_agree_and_survive_a_sigkill() {
         }
     }
     eprintln!("held at the sim: {held:?}");
-    let s = state(&node);
+    let s = node.state();
     assert!(s["halted"].is_null(), "{}", s["halted"]);
 
     // (b) SIGKILL, restart on the same data directory.
@@ -262,16 +189,16 @@ fn orders_reach_the_sim_positions_agree_and_survive_a_sigkill() {
     wait_for("positions agreeing after the restart", || {
         agreeing(&node, &rest)
     });
-    let s = state(&node);
+    let s = node.state();
     assert!(s["halted"].is_null(), "{}", s["halted"]);
     // The kill switch flattens through the venue: the exits carry ids
     // that continue the journaled sequence, none reused, and each closed
     // position's stop is cancelled at the simulator.
     let before = sim_client_ids(&rest).len();
-    let (status, body) = post(&node, "/halt?by=test", TOKEN);
+    let (status, body) = node.post("/halt?by=test", Some(TOKEN));
     assert_eq!(status, 200, "{body}");
     wait_for("flat at the node and the sim, no stop left", || {
-        let flat = positions_from_state(&state(&node)).is_empty()
+        let flat = positions_from_state(&node.state()).is_empty()
             && sim_positions(&rest).is_empty()
             && sim_stops(&rest).is_empty();
         flat.then_some(())
@@ -286,7 +213,7 @@ fn a_position_opened_by_hand_halts_entries_at_the_restart() {
     let sim = sim();
     let rest = client(&sim);
     let mut node = start(&sim);
-    assert!(state(&node)["halted"].is_null());
+    assert!(node.state()["halted"].is_null());
     assert!(node.stop());
     // A position the node did not open, on a symbol it does not hold.
     let held = sim_positions(&rest);
@@ -310,20 +237,22 @@ fn a_position_opened_by_hand_halts_entries_at_the_restart() {
     block(rest.new_order(&order)).unwrap();
     let ids_before = sim_client_ids(&rest);
     restart(&mut node);
-    let s = state(&node);
+    let s = node.state();
     let halted = s["halted"].to_string();
     assert!(
         halted.contains("reconciliation") && halted.contains(&symbol),
         "{halted}"
     );
     // Minutes pass; entries are refused, none reaches the simulator.
-    let start_seq = events(&node)
+    let start_seq = node
+        .events()
         .iter()
         .filter_map(|e| e["seq"].as_u64())
         .max()
         .unwrap_or(0);
     wait_for("entries refused while halted", || {
-        let n = events(&node)
+        let n = node
+            .events()
             .iter()
             .filter(|e| {
                 e["event"] == "EntryRejected"
@@ -333,7 +262,8 @@ fn a_position_opened_by_hand_halts_entries_at_the_restart() {
             .count();
         (n >= 3).then_some(())
     });
-    let entries_after = events(&node)
+    let entries_after = node
+        .events()
         .iter()
         .filter(|e| {
             e["event"] == "OrderPlaced"
@@ -349,7 +279,8 @@ fn a_position_opened_by_hand_halts_entries_at_the_restart() {
         .collect();
     // Only exits (stop moves are algo orders, not listed here) may go out.
     for id in &new {
-        let placed = events(&node)
+        let placed = node
+            .events()
             .into_iter()
             .find(|e| e["event"] == "OrderPlaced" && e["client_id"] == id.as_str());
         assert!(
@@ -376,7 +307,7 @@ fn a_refused_send_is_queried_recorded_cancelled_and_never_sent_again() {
     assert!(status.is_success());
     let node = start(&sim);
     let canceled = wait_for("orders recorded as not placed", || {
-        let all = events(&node);
+        let all = node.events();
         let c: Vec<String> = all
             .iter()
             .filter(|e| {
@@ -402,7 +333,7 @@ fn a_refused_send_is_queried_recorded_cancelled_and_never_sent_again() {
         );
     }
     // Each refused order was recorded once, never retried under its id.
-    let all = events(&node);
+    let all = node.events();
     for c in &canceled {
         let placed = all
             .iter()
@@ -427,7 +358,8 @@ fn a_position_closed_at_the_venue_is_booked_closed_and_its_stop_cancelled() {
         .find(|a| a.symbol.0 == symbol)
         .map(|a| a.algo_id.0)
         .unwrap();
-    let last_seq = events(&node)
+    let last_seq = node
+        .events()
         .iter()
         .filter_map(|e| e["seq"].as_u64())
         .max()
@@ -445,7 +377,7 @@ fn a_position_closed_at_the_venue_is_booked_closed_and_its_stop_cancelled() {
     };
     block(rest.new_order(&order)).unwrap();
     wait_for("the close booked and the stop cancelled", || {
-        let all = events(&node);
+        let all = node.events();
         let booked = all.iter().any(|e| {
             e["event"] == "PositionClosed"
                 && e["symbol"] == symbol.as_str()
@@ -460,5 +392,5 @@ fn a_position_closed_at_the_venue_is_booked_closed_and_its_stop_cancelled() {
     wait_for("positions agreeing after the close", || {
         agreeing(&node, &rest)
     });
-    assert!(state(&node)["halted"].is_null());
+    assert!(node.state()["halted"].is_null());
 }

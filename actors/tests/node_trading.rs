@@ -7,7 +7,7 @@ mod support;
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use support::{Node, json_events, wait_for};
+use support::{Node, positions_from_state, same_positions, side_sign, wait_for};
 
 const TOKEN: &str = "test-admin-token-0123456789";
 
@@ -20,55 +20,8 @@ fn config(extra: &str) -> String {
     )
 }
 
-/// Every stored event as `qtrade events --json` prints it.
-fn events(node: &Node) -> Vec<Value> {
-    json_events(&node.data_dir(), &[])
-}
-
 fn of<'a>(all: &'a [Value], event: &str) -> Vec<&'a Value> {
     all.iter().filter(|e| e["event"] == event).collect()
-}
-
-/// Runs one HTTP exchange to completion.
-fn block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-fn state(node: &Node) -> Value {
-    block(async {
-        reqwest::get(format!("{}/state", node.url))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    })
-}
-
-fn post(node: &Node, path: &str, token: Option<&str>) -> (u16, Value) {
-    block(async {
-        let mut r = reqwest::Client::new().post(format!("{}{path}", node.url));
-        if let Some(t) = token {
-            r = r.bearer_auth(t);
-        }
-        let r = r.send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    })
-}
-
-/// +1 for a long side, −1 for a short one (`/state` writes `long`, the
-/// events `Long`); anything else fails the test.
-fn side_sign(v: &Value) -> f64 {
-    match v.as_str().map(str::to_ascii_lowercase).as_deref() {
-        Some("long") => 1.0,
-        Some("short") => -1.0,
-        _ => panic!("not a side: {v}"),
-    }
 }
 
 /// Positions as the store's events leave them: symbol → signed quantity.
@@ -88,34 +41,11 @@ fn positions_from_events(all: &[Value]) -> BTreeMap<String, f64> {
     out
 }
 
-fn positions_from_state(s: &Value) -> BTreeMap<String, f64> {
-    s["positions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let sign = side_sign(&p["side"]);
-            (
-                p["symbol"].as_str().unwrap().to_owned(),
-                sign * p["qty"].as_f64().unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn close(a: &BTreeMap<String, f64>, b: &BTreeMap<String, f64>) -> bool {
-    a.len() == b.len()
-        && a.iter().all(|(s, q)| {
-            b.get(s)
-                .is_some_and(|r| (q - r).abs() <= 1e-6 * q.abs().max(1.0))
-        })
-}
-
 #[test]
 fn paper_trading_trades_and_every_fill_traces_back_to_a_selection() {
     let node = Node::start(&config(""), &[]);
     let all = wait_for("two positions opened", || {
-        let all = events(&node);
+        let all = node.events();
         (of(&all, "PositionOpened").len() >= 2).then_some(all)
     });
     let by_id: BTreeMap<&str, &Value> =
@@ -162,7 +92,7 @@ fn paper_trading_trades_and_every_fill_traces_back_to_a_selection() {
     for f in of(&all, "OrderFilled") {
         assert!(ids.contains(f["client_id"].as_str().unwrap()), "{f}");
     }
-    let s = state(&node);
+    let s = node.state();
     assert!(s["equity"].as_f64().unwrap() > 0.0);
     assert!(s["cash"].as_f64().unwrap() > 0.0);
     assert!(s["halted"].is_null(), "{}", s["halted"]);
@@ -172,36 +102,36 @@ fn paper_trading_trades_and_every_fill_traces_back_to_a_selection() {
 fn the_kill_switch_flattens_halts_and_the_halt_survives_a_restart() {
     let mut node = Node::start(&config(""), &[]);
     wait_for("a position", || {
-        (!state(&node)["positions"].as_array().unwrap().is_empty()).then_some(())
+        (!node.state()["positions"].as_array().unwrap().is_empty()).then_some(())
     });
-    assert_eq!(post(&node, "/halt", None).0, 401);
+    assert_eq!(node.post("/halt", None).0, 401);
     assert_eq!(
-        post(&node, "/halt", Some("wrong-token-wrong-token-00")).0,
+        node.post("/halt", Some("wrong-token-wrong-token-00")).0,
         401
     );
-    let (status, body) = post(&node, "/halt?by=test", Some(TOKEN));
+    let (status, body) = node.post("/halt?by=test", Some(TOKEN));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["halted"]["KillSwitch"]["by"], "test");
     wait_for("flat, with no open orders", || {
-        let s = state(&node);
+        let s = node.state();
         (s["positions"].as_array().unwrap().is_empty()
             && s["open_orders"].as_array().unwrap().is_empty())
         .then_some(())
     });
-    let entries_at_halt = of(&events(&node), "OrderPlaced")
+    let entries_at_halt = of(&node.events(), "OrderPlaced")
         .iter()
         .filter(|o| o["reduce_only"] == false)
         .count();
     // Minutes go by (10 a second); signals keep coming, entries do not.
     wait_for("rejections while halted", || {
-        let all = events(&node);
+        let all = node.events();
         let halted = all
             .iter()
             .filter(|e| e["event"] == "EntryRejected" && e["rejection"].get("Halted").is_some())
             .count();
         (halted >= 3).then_some(())
     });
-    let all = events(&node);
+    let all = node.events();
     let entries = of(&all, "OrderPlaced")
         .iter()
         .filter(|o| o["reduce_only"] == false)
@@ -210,7 +140,7 @@ fn the_kill_switch_flattens_halts_and_the_halt_survives_a_restart() {
 
     assert!(node.stop());
     node.restart(&[]);
-    let s = state(&node);
+    let s = node.state();
     assert_eq!(s["halted"]["KillSwitch"]["by"], "test", "{s}");
     // `qtrade resume` finds the node through its data directory and needs
     // the token from the environment.
@@ -225,7 +155,7 @@ fn the_kill_switch_flattens_halts_and_the_halt_survives_a_restart() {
     let refused = resume("wrong-token-wrong-token-00");
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("refused the token"));
-    assert!(state(&node)["halted"].get("KillSwitch").is_some());
+    assert!(node.state()["halted"].get("KillSwitch").is_some());
     let out = resume(TOKEN);
     assert!(
         out.status.success(),
@@ -233,9 +163,9 @@ fn the_kill_switch_flattens_halts_and_the_halt_survives_a_restart() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains(TOKEN));
-    assert!(state(&node)["halted"].is_null());
+    assert!(node.state()["halted"].is_null());
     assert!(
-        of(&events(&node), "Resumed")
+        of(&node.events(), "Resumed")
             .iter()
             .any(|e| e["by"] == "test")
     );
@@ -245,19 +175,19 @@ fn the_kill_switch_flattens_halts_and_the_halt_survives_a_restart() {
 fn after_sigkill_the_node_restores_its_positions_and_never_reuses_an_order_id() {
     let mut node = Node::start(&config(""), &[]);
     wait_for("an open position", || {
-        (!state(&node)["positions"].as_array().unwrap().is_empty()).then_some(())
+        (!node.state()["positions"].as_array().unwrap().is_empty()).then_some(())
     });
     node.kill9();
     node.restart(&[]);
     // The book the node restored equals what its own fills add up to (read
     // twice around the events, so a fill in between retries).
     wait_for("state and events agreeing", || {
-        let before = positions_from_state(&state(&node));
-        let all = events(&node);
-        let after = positions_from_state(&state(&node));
-        (before == after && close(&before, &positions_from_events(&all))).then_some(())
+        let before = positions_from_state(&node.state());
+        let all = node.events();
+        let after = positions_from_state(&node.state());
+        (before == after && same_positions(&before, &positions_from_events(&all))).then_some(())
     });
-    let s = state(&node);
+    let s = node.state();
     assert!(
         s["halted"].is_null(),
         "venue and book disagreed: {}",
@@ -275,14 +205,14 @@ fn after_sigkill_the_node_restores_its_positions_and_never_reuses_an_order_id() 
         );
     }
     wait_for("an order after the restart", || {
-        let all = events(&node);
+        let all = node.events();
         let runs: BTreeSet<&str> = of(&all, "OrderPlaced")
             .iter()
             .map(|o| o["id"].as_str().unwrap().split('-').next().unwrap())
             .collect();
         (runs.len() >= 2).then_some(())
     });
-    let all = events(&node);
+    let all = node.events();
     let placed = of(&all, "OrderPlaced");
     let ids: BTreeSet<&str> = placed
         .iter()
@@ -296,7 +226,7 @@ fn each_entry_limit_stops_entries_through_the_node() {
     // No room for any position: every entry is refused, with the reason.
     let node = Node::start(&config("max_open_positions = 0\n"), &[]);
     let all = wait_for("refusals", || {
-        let all = events(&node);
+        let all = node.events();
         (of(&all, "EntryRejected").len() >= 3).then_some(all)
     });
     for r in of(&all, "EntryRejected") {
@@ -310,7 +240,7 @@ fn each_entry_limit_stops_entries_through_the_node() {
         &[],
     );
     let all = wait_for("VaR refusals", || {
-        let all = events(&node);
+        let all = node.events();
         (of(&all, "EntryRejected").len() >= 3).then_some(all)
     });
     assert!(of(&all, "OrderPlaced").is_empty());
@@ -324,9 +254,9 @@ fn each_entry_limit_stops_entries_through_the_node() {
         &[],
     );
     wait_for("a daily-loss halt", || {
-        state(&node)["halted"].get("DailyLoss").map(|_| ())
+        node.state()["halted"].get("DailyLoss").map(|_| ())
     });
-    let all = events(&node);
+    let all = node.events();
     let halt_seq = all
         .iter()
         .find(|e| e["event"] == "RiskAction")
@@ -334,14 +264,14 @@ fn each_entry_limit_stops_entries_through_the_node() {
         .unwrap();
     // Entries decided after the halt are refused.
     wait_for("refusals after the halt", || {
-        let all = events(&node);
+        let all = node.events();
         let n = all
             .iter()
             .filter(|e| e["event"] == "EntryRejected" && e["seq"].as_u64().unwrap() > halt_seq)
             .count();
         (n >= 2).then_some(())
     });
-    let all = events(&node);
+    let all = node.events();
     let late_entries = all
         .iter()
         .filter(|e| {

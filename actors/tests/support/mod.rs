@@ -141,6 +141,85 @@ fn spawn(dir: &Path, env: &[(&str, &str)]) -> (Child, String) {
     (child, url)
 }
 
+/// Runs one future to completion on a fresh current-thread runtime (the
+/// tests' HTTP calls).
+pub fn block<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+impl Node {
+    /// `GET /state`.
+    pub fn state(&self) -> serde_json::Value {
+        block(async {
+            reqwest::get(format!("{}/state", self.url))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    }
+
+    /// `POST path` with the bearer `token` when given: status and JSON body.
+    pub fn post(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+        block(async {
+            let mut r = reqwest::Client::new().post(format!("{}{path}", self.url));
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            let r = r.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json().await.unwrap_or(serde_json::Value::Null))
+        })
+    }
+
+    /// Every stored event, as `qtrade events --json` prints it.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        json_events(&self.data_dir(), &[])
+    }
+}
+
+/// +1 for a long side, −1 for a short one (`/state` writes `long`, the
+/// events `Long`); anything else fails the test.
+pub fn side_sign(v: &serde_json::Value) -> f64 {
+    match v.as_str().map(str::to_ascii_lowercase).as_deref() {
+        Some("long") => 1.0,
+        Some("short") => -1.0,
+        _ => panic!("not a side: {v}"),
+    }
+}
+
+/// The positions `/state` shows: symbol → signed quantity.
+pub fn positions_from_state(s: &serde_json::Value) -> std::collections::BTreeMap<String, f64> {
+    s["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["symbol"].as_str().unwrap().to_owned(),
+                side_sign(&p["side"]) * p["qty"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Two position maps with the same symbols and quantities (to 1e-6).
+pub fn same_positions(
+    a: &std::collections::BTreeMap<String, f64>,
+    b: &std::collections::BTreeMap<String, f64>,
+) -> bool {
+    a.len() == b.len()
+        && a.iter().all(|(s, q)| {
+            b.get(s)
+                .is_some_and(|r| (q - r).abs() <= 1e-6 * q.abs().max(1.0))
+        })
+}
+
 /// Runs `qtrade ARGS` to completion.
 pub fn qtrade(args: &[&str], data_dir: Option<&Path>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtrade"));
