@@ -19,9 +19,20 @@ use quantumtrade_actors::venue::binance::{Credentials, RestClient};
 use serde_json::Value;
 use sim_support::Sim;
 use std::collections::{BTreeMap, BTreeSet};
-use support::{Node, block, positions_from_state, same_positions, wait_for};
+use support::{Node, block, positions_from_state, same_positions};
 
 const TOKEN: &str = "test-admin-token-0123456789";
+
+/// Each test runs a simulator and a node; run one test at a time so that
+/// a loaded CI machine (two cores) gives each pair the time it needs.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Waits for what these tests wait on: the node's and the simulator's
+/// markets differ, so a position that stays open long enough to be seen on
+/// both sides can take a while on a busy machine.
+fn wait_for<T>(what: &str, probe: impl FnMut() -> Option<T>) -> T {
+    support::wait_for_within(std::time::Duration::from_secs(240), what, probe)
+}
 
 /// The simulator's account keys (test values).
 fn keys() -> (String, String) {
@@ -150,6 +161,9 @@ fn no_duplicates(ids: &[String]) {
 
 #[test]
 fn orders_reach_the_sim_positions_agree_and_survive_a_sigkill() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let sim = sim();
     let rest = client(&sim);
     let mut node = start(&sim);
@@ -210,6 +224,9 @@ fn orders_reach_the_sim_positions_agree_and_survive_a_sigkill() {
 
 #[test]
 fn a_position_opened_by_hand_halts_entries_at_the_restart() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let sim = sim();
     let rest = client(&sim);
     let mut node = start(&sim);
@@ -292,6 +309,9 @@ fn a_position_opened_by_hand_halts_entries_at_the_restart() {
 
 #[test]
 fn a_refused_send_is_queried_recorded_cancelled_and_never_sent_again() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let sim = sim();
     let rest = client(&sim);
     // The simulator refuses the first new orders (-2010).
@@ -345,6 +365,9 @@ fn a_refused_send_is_queried_recorded_cancelled_and_never_sent_again() {
 
 #[test]
 fn a_position_closed_at_the_venue_is_booked_closed_and_its_stop_cancelled() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let sim = sim();
     let rest = client(&sim);
     let node = start(&sim);

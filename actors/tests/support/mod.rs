@@ -249,13 +249,18 @@ pub fn json_events(dir: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
 }
 
 /// Calls `probe` until it returns `Some`, failing the test after [`WAIT`].
-pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+pub fn wait_for<T>(what: &str, probe: impl FnMut() -> Option<T>) -> T {
+    wait_for_within(WAIT, what, probe)
+}
+
+/// Calls `probe` until it returns `Some`, failing the test after `limit`.
+pub fn wait_for_within<T>(limit: Duration, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
     loop {
         if let Some(v) = probe() {
             return v;
         }
-        assert!(start.elapsed() < WAIT, "gave up waiting for {what}");
+        assert!(start.elapsed() < limit, "gave up waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
