@@ -16,6 +16,9 @@ use crate::risk::var;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The share of the VaR budget an entry is fitted to.
+pub const VAR_HEADROOM: f64 = 0.9;
+
 /// The desk's knobs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RiskDeskConfig {
@@ -121,12 +124,15 @@ impl RiskDesk {
         // Fit the entry into the VaR budget first: VaR grows with the
         // entry's notional, so scale it by budget / VaR once and check
         // again (the gate still refuses what does not fit, e.g. when the
-        // open positions alone use the budget).
+        // open positions alone use the budget). The fit aims at
+        // VAR_HEADROOM of the budget: a book sized to the last dollar of
+        // it would cross the limit, and raise the critical
+        // RISK_LIMIT_BREACH alert, on the next small move.
         let budget = self.cfg.limits.max_var_fraction * g.equity;
         let mut notional = sized.notional;
         let mut var_with_entry = self.var_with(g.open, symbol, side, notional, g.returns);
         if var_with_entry > budget && var_with_entry.is_finite() {
-            notional *= 0.999 * budget / var_with_entry;
+            notional *= VAR_HEADROOM * budget / var_with_entry;
             var_with_entry = self.var_with(g.open, symbol, side, notional, g.returns);
         }
         let correlations = g
