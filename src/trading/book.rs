@@ -36,9 +36,6 @@ pub struct PositionBook {
     funding: f64,
     /// Last price seen per symbol (a symbol without a candle keeps its mark).
     marks: BTreeMap<Symbol, f64>,
-    /// Net PnL of every closed position, oldest first (wins feed the
-    /// signal desk's hit rate).
-    closed: Vec<f64>,
 }
 
 impl PositionBook {
@@ -53,7 +50,6 @@ impl PositionBook {
             fees: 0.0,
             funding: 0.0,
             marks: BTreeMap::new(),
-            closed: Vec::new(),
         }
     }
 
@@ -111,12 +107,6 @@ impl PositionBook {
             .collect()
     }
 
-    /// Net PnL of every closed position.
-    #[must_use]
-    pub fn closed(&self) -> &[f64] {
-        &self.closed
-    }
-
     /// The identity the book keeps: cash − (initial + realized − fees +
     /// funding), 0 up to rounding.
     #[must_use]
@@ -157,7 +147,6 @@ impl PositionBook {
                 self.cash += pnl;
                 if p.is_closed() {
                     let net = p.realized - p.fees + p.funding;
-                    self.closed.push(net);
                     out.push(TradeEvent::PositionClosed {
                         symbol: f.symbol.clone(),
                         pnl: net,

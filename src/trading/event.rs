@@ -208,21 +208,4 @@ impl TradeEvent {
             Self::EntryRejected { .. } | Self::Risk(_) | Self::Resumed { .. }
         )
     }
-
-    /// The symbol the event is about, if one.
-    #[must_use]
-    pub fn symbol(&self) -> Option<&Symbol> {
-        match self {
-            Self::EntrySignal(s) => Some(&s.candidate.symbol),
-            Self::OrderPlaced(o) => Some(&o.symbol),
-            Self::OrderFilled(f) => Some(&f.symbol),
-            Self::PositionOpened(p) => Some(&p.symbol),
-            Self::EntryRejected { symbol, .. }
-            | Self::OrderCanceled { symbol, .. }
-            | Self::StopMoved { symbol, .. }
-            | Self::PositionClosed { symbol, .. }
-            | Self::Funding { symbol, .. } => Some(symbol),
-            Self::Risk(_) | Self::Resumed { .. } => None,
-        }
-    }
 }

@@ -443,15 +443,7 @@ impl LiveOrders {
         let mut out: Vec<OpenOrder> = self
             .sent
             .values()
-            .map(|s| OpenOrder {
-                client_id: s.order.client_id.clone(),
-                symbol: s.order.symbol.clone(),
-                side: s.order.side,
-                kind: "MARKET".into(),
-                qty: s.order.qty,
-                stop_price: None,
-                reduce_only: s.order.reduce_only,
-            })
+            .map(|s| OpenOrder::market(&s.order))
             .collect();
         for (sym, st) in &self.stops {
             if let Some(&(_, qty)) = self.positions.get(sym) {

@@ -59,6 +59,22 @@ enum Trigger {
     TakeProfit,
 }
 
+impl OpenOrder {
+    /// A working market order as operators see it.
+    #[must_use]
+    pub fn market(order: &ManagedOrder) -> Self {
+        Self {
+            client_id: order.client_id.clone(),
+            symbol: order.symbol.clone(),
+            side: order.side,
+            kind: "MARKET".into(),
+            qty: order.qty,
+            stop_price: None,
+            reduce_only: order.reduce_only,
+        }
+    }
+}
+
 /// The venue's state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PaperVenue {
@@ -140,6 +156,13 @@ impl PaperVenue {
         out
     }
 
+    /// Every symbol the venue holds a position or a working order in.
+    pub fn symbols(&self) -> impl Iterator<Item = &Symbol> {
+        self.positions
+            .keys()
+            .chain(self.working.iter().map(|w| &w.order.symbol))
+    }
+
     /// Whether an order for `symbol` is working.
     #[must_use]
     pub fn has_working(&self, symbol: &Symbol) -> bool {
@@ -152,15 +175,7 @@ impl PaperVenue {
         let mut out: Vec<OpenOrder> = self
             .working
             .iter()
-            .map(|w| OpenOrder {
-                client_id: w.order.client_id.clone(),
-                symbol: w.order.symbol.clone(),
-                side: w.order.side,
-                kind: "MARKET".into(),
-                qty: w.order.qty,
-                stop_price: None,
-                reduce_only: w.order.reduce_only,
-            })
+            .map(|w| OpenOrder::market(&w.order))
             .collect();
         for (s, &stop) in &self.stops {
             if let Some(&(side, qty)) = self.positions.get(s) {

@@ -62,12 +62,6 @@ impl SignalDesk {
         self.hits.record(SIGNAL_KIND, net_pnl > 0.0);
     }
 
-    /// The hit rate so far (the prior until outcomes are recorded).
-    #[must_use]
-    pub fn hit_rate(&self) -> f64 {
-        self.hits.rate(SIGNAL_KIND)
-    }
-
     /// Ranks the selection: every selected symbol with a score becomes a
     /// ranked signal (an entry or not), best first.
     #[must_use]

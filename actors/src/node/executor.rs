@@ -212,8 +212,7 @@ impl ExecutorActor {
     }
 
     fn on_minute(&mut self, m: &MinuteClosed) {
-        let mut symbols: BTreeSet<Symbol> = self.venue.positions().keys().cloned().collect();
-        symbols.extend(self.venue.open_orders().into_iter().map(|o| o.symbol));
+        let symbols: BTreeSet<Symbol> = self.venue.symbols().cloned().collect();
         let candles: BTreeMap<Symbol, Candle> = symbols
             .iter()
             .filter_map(|s| {

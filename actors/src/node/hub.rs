@@ -60,6 +60,15 @@ impl History {
             .copied()
     }
 
+    /// The last `n` simple 1m returns of `s`, oldest first.
+    #[must_use]
+    pub fn returns(h: &SharedHistory, s: &Symbol, n: usize) -> Vec<f64> {
+        Self::closes(h, s, n + 1)
+            .windows(2)
+            .map(|w| w[1] / w[0] - 1.0)
+            .collect()
+    }
+
     /// The last `n` closes of `s`, oldest first.
     #[must_use]
     pub fn closes(h: &SharedHistory, s: &Symbol, n: usize) -> Vec<f64> {

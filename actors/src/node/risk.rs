@@ -215,6 +215,7 @@ impl RiskActor {
             !p.open.iter().any(|o| &o.symbol == s) && p.at - *t < IN_FLIGHT_MINUTES * 60_000
         });
         self.measure_var(&p);
+        let before = self.desk.state().clone();
         let action = self.desk.on_equity(p.at, p.equity);
         let at = p.at;
         self.portfolio = Some(p);
@@ -224,13 +225,14 @@ impl RiskActor {
                     eprintln!("qtrade: error: risk: {e}");
                 }
             }
-            // Peak and day move with equity: keep them as they are committed
-            // once a minute.
-            None => {
+            // A new peak or a new day is kept; an unchanged state needs no
+            // fsync.
+            None if *self.desk.state() != before => {
                 if let Err(e) = self.commit(&[]) {
                     eprintln!("qtrade: error: risk: {e}");
                 }
             }
+            None => {}
         }
     }
 

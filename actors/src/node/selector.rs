@@ -61,7 +61,10 @@ pub struct ConnectTrading(pub Tracked<SignalActor>, pub Tracked<ExecutorActor>);
 
 /// The selector.
 pub struct SelectorActor {
-    windows: ReturnWindows,
+    /// Shared with the selections handed to the trading actors; written
+    /// in place once they have let go of it (copied only while one still
+    /// holds it).
+    windows: Arc<ReturnWindows>,
     min_overlap: usize,
     top: TopConfig,
     universe: BTreeSet<Symbol>,
@@ -90,7 +93,7 @@ impl SelectorActor {
         stat: Arc<ActorStat>,
     ) -> Self {
         Self {
-            windows: ReturnWindows::new(window),
+            windows: Arc::new(ReturnWindows::new(window)),
             min_overlap,
             top,
             universe: BTreeSet::new(),
@@ -197,7 +200,7 @@ impl SelectorActor {
                         .map(|(s, v)| (s.clone(), v.clone()))
                         .collect(),
                 ),
-                windows: Arc::new(self.windows.clone()),
+                windows: Arc::clone(&self.windows),
                 min_overlap: self.min_overlap,
                 cause,
                 routed_at,
@@ -230,8 +233,9 @@ impl Handler<Closes> for SelectorActor {
             // A minute still waiting for scores when the next one closes is
             // selected as it stands (and counted incomplete).
             self.try_select(true);
+            let windows = Arc::make_mut(&mut self.windows);
             for (s, t, c) in &msg.closes {
-                self.windows.push(s, *t, *c);
+                windows.push(s, *t, *c);
             }
             // The venue fills against the minute before anything is decided
             // on it (entries placed on this minute fill at the next open).

@@ -88,10 +88,9 @@ impl SignalActor {
             .scores
             .keys()
             .map(|s| {
-                let closes = History::closes(&self.history, s, self.returns_window + 1);
                 (
                     s.clone(),
-                    closes.windows(2).map(|w| w[1] / w[0] - 1.0).collect(),
+                    History::returns(&self.history, s, self.returns_window),
                 )
             })
             .collect();

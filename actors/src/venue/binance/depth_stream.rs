@@ -77,15 +77,10 @@ impl DepthStreamConfig {
             speed: DepthSpeed::Ms100,
             snapshot_limit: 1000,
             max_buffer: quantumtrade::exchange::binance::depth_book::DEFAULT_MAX_BUFFER,
-            backoff: BackoffConfig {
-                base_ms: 250,
-                max_ms: 30_000,
-                reset_after_ms: 60_000,
-                jitter: 0.5,
-            },
+            backoff: super::market_stream::RECONNECT_BACKOFF,
             seed: u64::try_from(wall_ms()).unwrap_or(13),
-            max_connection_age: Duration::from_secs(23 * 3600 + 1800),
-            idle_timeout: Duration::from_secs(600),
+            max_connection_age: super::market_stream::MAX_CONNECTION_AGE,
+            idle_timeout: super::market_stream::IDLE_TIMEOUT,
         }
     }
 }

@@ -49,6 +49,21 @@ const BACKFILL_PAGE: u32 = 1000;
 /// Pause before a failed backfill page is asked again.
 const BACKFILL_RETRY_PAUSE: Duration = Duration::from_millis(500);
 
+/// Reconnect backoff of every venue WebSocket (market, depth, user data).
+pub const RECONNECT_BACKOFF: BackoffConfig = BackoffConfig {
+    base_ms: 250,
+    max_ms: 30_000,
+    reset_after_ms: 60_000,
+    jitter: 0.5,
+};
+
+/// A venue WebSocket is replaced after this long, before Binance's 24-hour
+/// limit closes it.
+pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(23 * 3600 + 1800);
+
+/// A venue WebSocket silent for this long is reconnected.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// Settings of one market connection.
 #[derive(Debug, Clone)]
 pub struct MarketStreamConfig {
@@ -77,15 +92,10 @@ impl MarketStreamConfig {
         Self {
             ws_base: ws_base.trim_end_matches('/').to_string(),
             streams,
-            backoff: BackoffConfig {
-                base_ms: 250,
-                max_ms: 30_000,
-                reset_after_ms: 60_000,
-                jitter: 0.5,
-            },
+            backoff: RECONNECT_BACKOFF,
             seed: u64::try_from(wall_ms()).unwrap_or(7),
-            max_connection_age: Duration::from_secs(23 * 3600 + 1800),
-            idle_timeout: Duration::from_secs(600),
+            max_connection_age: MAX_CONNECTION_AGE,
+            idle_timeout: IDLE_TIMEOUT,
         }
     }
 }

@@ -92,15 +92,10 @@ impl UserStreamConfig {
         Self {
             ws_base: ws_base.trim_end_matches('/').to_string(),
             keepalive_every: DEFAULT_KEEPALIVE_EVERY,
-            backoff: BackoffConfig {
-                base_ms: 250,
-                max_ms: 30_000,
-                reset_after_ms: 60_000,
-                jitter: 0.5,
-            },
+            backoff: super::market_stream::RECONNECT_BACKOFF,
             seed: u64::try_from(wall_ms()).unwrap_or(11),
-            max_connection_age: Duration::from_secs(23 * 3600 + 1800),
-            idle_timeout: Duration::from_secs(600),
+            max_connection_age: super::market_stream::MAX_CONNECTION_AGE,
+            idle_timeout: super::market_stream::IDLE_TIMEOUT,
             symbols: Vec::new(),
             dedup_capacity: quantumtrade::exchange::binance::user_sync::DEFAULT_CAPACITY,
         }
