@@ -23,6 +23,7 @@
 use super::instrument::{ContractStatus, Instrument};
 use super::synthetic::{BookTicker, SymbolMinute, SymbolProfile, SyntheticTrade, Ticker24h};
 use super::{Candle, Symbol};
+use crate::exchange::sim::fill_model::touch_around;
 use std::collections::VecDeque;
 
 const MINUTE_MS: i64 = 60_000;
@@ -85,19 +86,12 @@ fn decimals_in(x: f64) -> usize {
     text.split_once('.').map_or(0, |(_, frac)| frac.len())
 }
 
-/// Rounds `x` down (`floor`) or up (`ceil`) to a multiple of `tick`,
-/// treating values within a millionth of a tick as on the grid.
-fn to_tick(x: f64, tick: f64, round: fn(f64) -> f64) -> f64 {
-    let k = x / tick;
-    let nearest = k.round();
-    if (k - nearest).abs() < 1e-6 {
-        nearest * tick
-    } else {
-        round(k) * tick
-    }
-}
-
-fn instrument_for(symbol: &Symbol, candles: &[Candle]) -> Instrument {
+/// The instrument the simulator lists for a replayed series (rule 4): the
+/// tick is the finest decimal the prices use, the step follows the price
+/// level, min notional 5; listed `PENDING_TRADING` until its first minute.
+/// A backtest over the same files trades under the same rules.
+#[must_use]
+pub fn instrument_of(symbol: &Symbol, candles: &[Candle]) -> Instrument {
     let decimals = candles
         .iter()
         .flat_map(|c| [c.open, c.high, c.low, c.close])
@@ -207,7 +201,7 @@ impl ReplayMarket {
                 let per_day = day.iter().map(quote_volume).sum::<f64>() * DAY_MINUTES as f64
                     / day.len() as f64;
                 SymbolProfile {
-                    instrument: instrument_for(&s.symbol, &s.candles),
+                    instrument: instrument_of(&s.symbol, &s.candles),
                     sector: 0,
                     quote_volume_24h: per_day,
                     spread,
@@ -386,10 +380,7 @@ fn trades_of(c: &Candle) -> Vec<SyntheticTrade> {
 
 /// Rule 3: the book around the close.
 fn book_of(c: &Candle, ins: &Instrument, spread: f64) -> BookTicker {
-    let tick = ins.tick_size;
-    let half = c.close * spread / 2.0;
-    let bid = to_tick(c.close - half, tick, f64::floor).max(tick);
-    let ask = to_tick(c.close + half, tick, f64::ceil).max(bid + tick);
+    let (bid, ask) = touch_around(c.close, spread, ins.tick_size);
     let qty = (c.volume / 20.0).max(ins.step_size);
     BookTicker {
         bid,

@@ -4,24 +4,25 @@
 //! `qtrade backtest --strategy node` drives this composition.
 //!
 //! Each minute, in order:
-//! 1. the venue ([`PaperVenue`]): market orders placed at the previous
-//!    close fill at this minute's open (slippage and fee), then protective
-//!    stops touched by the candle fill at their price;
+//! 1. the venue ([`PaperVenue`]): market orders placed on the previous
+//!    close are booked at that close's touch (slippage and fee), then
+//!    protective stops and take-profits the candle reached fire and fill
+//!    at its touch, as the simulated exchange fills them;
 //! 2. the book ([`PositionBook`]) takes the fills and the marks, pays
 //!    funding at each 8-hour boundary, and manages the positions (trailing
 //!    stops move the venue's stop; partial exits become reduce-only
 //!    orders);
 //! 3. equity goes to the risk desk ([`RiskDesk`]), which may halt entries
-//!    or flatten (entries cancelled, every position closed at the next
-//!    open);
+//!    or flatten (entries cancelled, every position closed at this
+//!    close's touch);
 //! 4. the signal desk ([`SignalDesk`]) ranks the selection; each entry is
 //!    sized, fitted to the VaR budget and gated by the risk desk; approved
-//!    ones become market orders for the next open.
+//!    ones become market orders at this close's touch.
 
 use super::book::{Management, PositionBook};
 use super::event::OrderRequest;
 pub use super::event::TradeEvent;
-use super::paper_venue::{FillModel, PaperVenue};
+use super::paper_venue::{FillModel, PaperVenue, tick_of};
 use super::risk_desk::{EntryDecision, GateInput, RiskDesk, RiskDeskConfig};
 use super::signal_desk::{SignalDesk, SignalDeskConfig, SignalInput};
 use crate::events::signal::SymbolScore;
@@ -53,8 +54,11 @@ pub struct PaperConfig {
     pub management: ManagementConfig,
     /// Fee per fill, fraction of notional.
     pub fee_rate: f64,
-    /// Adverse move of every fill, basis points.
+    /// Adverse move of every fill from the touch, basis points.
     pub slippage_bps: f64,
+    /// Width of the touch around a minute's close that market orders take,
+    /// basis points (the simulator's `replay_spread_bps`, default 2).
+    pub spread_bps: f64,
     /// Funding rate per 8 hours, paid by longs when positive (Binance's
     /// baseline is 0.01%: the interest rate with a zero premium).
     pub funding_rate: f64,
@@ -76,6 +80,7 @@ impl Default for PaperConfig {
             management: ManagementConfig::default(),
             fee_rate: 0.0004,
             slippage_bps: 1.0,
+            spread_bps: 2.0,
             funding_rate: 0.0001,
             var_horizon_minutes: 1_440.0,
             take_profit_r: 3.0,
@@ -112,6 +117,7 @@ impl PaperConfig {
         FillModel {
             fee_rate: self.fee_rate,
             slippage_bps: self.slippage_bps,
+            spread_bps: self.spread_bps,
         }
     }
 }
@@ -256,14 +262,20 @@ impl PaperEngine {
         }
     }
 
-    fn submit(&mut self, req: &OrderRequest, out: &mut Vec<TradeEvent>) {
-        out.push(TradeEvent::OrderPlaced(self.venue.submit(req)));
+    fn submit(
+        &mut self,
+        req: &OrderRequest,
+        rules: &BTreeMap<Symbol, SymbolRules>,
+        out: &mut Vec<TradeEvent>,
+    ) {
+        let tick = tick_of(rules, &req.symbol);
+        out.push(TradeEvent::OrderPlaced(self.venue.submit(req, tick)));
     }
 
     /// One closed minute.
     pub fn on_minute(&mut self, m: &MinuteInput<'_>) -> Vec<TradeEvent> {
         let mut out = Vec::new();
-        // 1. The venue: fills at the open, then touched stops.
+        // 1. The venue: the orders sent last minute, then fired stops.
         let venue_events = self.venue.on_candles(m.time, m.candles);
         // 2. The book: fills, marks, funding, management.
         self.book_venue_events(venue_events, &mut out);
@@ -279,7 +291,7 @@ impl PaperEngine {
         for ask in asks {
             match ask {
                 Management::MoveStop(s, stop) => self.venue.move_stop(&s, stop),
-                Management::Order(req) => self.submit(&req, &mut out),
+                Management::Order(req) => self.submit(&req, m.rules, &mut out),
             }
         }
         // 3. Equity to the risk desk.
@@ -288,7 +300,7 @@ impl PaperEngine {
             if let RiskAction::Flatten(_) = &action {
                 out.extend(self.venue.cancel_entries(m.time));
                 for req in self.book.flatten_orders(m.time) {
-                    self.submit(&req, &mut out);
+                    self.submit(&req, m.rules, &mut out);
                 }
             }
             out.push(TradeEvent::Risk(action));
@@ -333,7 +345,7 @@ impl PaperEngine {
                 },
             );
             match decision {
-                EntryDecision::Order(req) => self.submit(&req, out),
+                EntryDecision::Order(req) => self.submit(&req, m.rules, out),
                 EntryDecision::Rejected(rejection) => out.push(TradeEvent::EntryRejected {
                     symbol: s,
                     rejection,

@@ -1,14 +1,26 @@
-//! The paper venue: an in-process exchange for one account. Market orders
-//! fill at the next candle's open, moved against us by the slippage, paying
-//! the fee; every position carries a reduce-only protective stop *at the
-//! venue* (as the node keeps it on Binance), which fills at its price,
-//! with slippage, on the first candle that touches it.
+//! The paper venue: an in-process exchange for one account that fills as
+//! the simulated exchange does (`exchange::sim::fill_model`), so a backtest
+//! and a node trading `qtrade sim-exchange` over the same candles get the
+//! same fills:
 //!
-//! Per candle, in order: market orders at the open, then the stops. A stop
-//! closes whatever the position holds then (Binance's `closePosition`), so
-//! partial exits never leave it oversized.
+//! 1. The touch after a minute sits around its close, `spread_bps` apart,
+//!    on the tick grid ([`touch_around`]).
+//! 2. A market order decided on a minute's close takes that touch (ask for
+//!    a buy, bid for a sell) moved by the slippage and rounded to the tick
+//!    away from us, paying the fee; it is booked with the next minute (as
+//!    the node hears of a live fill).
+//! 3. Every position carries a reduce-only protective stop, and maybe a
+//!    take-profit, *at the venue* (as the node keeps them on Binance). A
+//!    minute whose range reaches one fires it (stops first), and the close
+//!    it places fills at that minute's touch, like any market order.
+//!
+//! A stop closes whatever the position holds then (Binance's
+//! `closePosition`), so partial exits never leave it oversized.
 
 use super::event::{Fill, OrderRequest, TradeEvent};
+use crate::exchange::binance::filters::SymbolRules;
+use crate::exchange::binance::order::{OrderType, Side};
+use crate::exchange::sim::fill_model::{fires, market_fill_price, touch_around};
 use crate::execution::order::{ManagedOrder, OrderEvent, client_order_id};
 use crate::market::{Candle, Symbol};
 use crate::risk::sizing::PositionSide;
@@ -20,14 +32,44 @@ use std::collections::BTreeMap;
 pub struct FillModel {
     /// Fee per fill, fraction of notional.
     pub fee_rate: f64,
-    /// Adverse move of every fill, basis points.
+    /// Adverse move of every fill from the touch, basis points.
     pub slippage_bps: f64,
+    /// Width of the touch around a minute's close, basis points.
+    pub spread_bps: f64,
 }
 
-/// A working order with the stop its entry opens a position with.
+impl FillModel {
+    /// The price a market order on `side` fills at after a minute that
+    /// closed at `close`, on the `tick` grid.
+    #[must_use]
+    pub fn market_price(&self, side: PositionSide, close: f64, tick: f64) -> f64 {
+        let (bid, ask) = touch_around(close, self.spread_bps / 1e4, tick);
+        market_fill_price(exchange_side(side), bid, ask, self.slippage_bps, tick)
+    }
+}
+
+/// The tick size of `symbol` in `rules` (0: unknown, prices not rounded).
+#[must_use]
+pub fn tick_of(rules: &BTreeMap<Symbol, SymbolRules>, symbol: &Symbol) -> f64 {
+    rules
+        .get(symbol)
+        .map_or(0.0, |r| r.price.tick_size.to_f64())
+}
+
+/// The exchange's word for the side of an order.
+fn exchange_side(side: PositionSide) -> Side {
+    match side {
+        PositionSide::Long => Side::Buy,
+        PositionSide::Short => Side::Sell,
+    }
+}
+
+/// A working order, the price it fills at (the touch when it was sent)
+/// and the stop and take-profit its entry opens a position with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Working {
     order: ManagedOrder,
+    price: f64,
     stop: Option<f64>,
     take_profit: Option<f64>,
 }
@@ -86,6 +128,8 @@ pub struct PaperVenue {
     stops: BTreeMap<Symbol, f64>,
     /// Take-profit per symbol with a position (when its entry set one).
     targets: BTreeMap<Symbol, f64>,
+    /// Tick size of each symbol ordered (its fills are on that grid).
+    ticks: BTreeMap<Symbol, f64>,
     seq: u64,
     trade_id: i64,
 }
@@ -100,14 +144,23 @@ impl PaperVenue {
             positions: BTreeMap::new(),
             stops: BTreeMap::new(),
             targets: BTreeMap::new(),
+            ticks: BTreeMap::new(),
             seq: 0,
             trade_id: 0,
         }
     }
 
-    /// Accepts a market order for the next open; returns the acknowledged
-    /// order (the `OrderPlaced` event's payload).
-    pub fn submit(&mut self, req: &OrderRequest) -> ManagedOrder {
+    /// Accepts a market order decided on the close `req.decision_price` of
+    /// a symbol whose prices are on the `tick` grid: it fills at that
+    /// minute's touch, booked with the next minute. Returns the
+    /// acknowledged order (the `OrderPlaced` event's payload).
+    pub fn submit(&mut self, req: &OrderRequest, tick: f64) -> ManagedOrder {
+        self.ticks.insert(req.symbol.clone(), tick);
+        let price = self.model.market_price(req.side, req.decision_price, tick);
+        self.accept(req, price)
+    }
+
+    fn accept(&mut self, req: &OrderRequest, price: f64) -> ManagedOrder {
         self.seq += 1;
         let mut order = ManagedOrder::new(
             client_order_id(self.seq, 0),
@@ -124,6 +177,7 @@ impl PaperVenue {
         });
         self.working.push(Working {
             order: order.clone(),
+            price,
             stop: req.stop,
             take_profit: req.take_profit,
         });
@@ -210,27 +264,31 @@ impl PaperVenue {
         &self.positions
     }
 
-    /// One candle per symbol at market time `at`: market orders fill at the
-    /// open, then touched stops at their price. Returns the events in the
-    /// order they happened (fills, the stop orders that triggered, cancels).
+    /// One candle per symbol at market time `at`: the market orders sent
+    /// since the last minute are booked at their touch, then stops and
+    /// take-profits the candle reached fire and fill at its touch. Returns
+    /// the events in the order they happened (fills, the stop orders that
+    /// triggered, cancels).
     pub fn on_candles(&mut self, at: i64, candles: &BTreeMap<Symbol, Candle>) -> Vec<TradeEvent> {
         let mut out = Vec::new();
         for w in std::mem::take(&mut self.working) {
-            match candles.get(&w.order.symbol) {
-                Some(c) => self.fill(w.order, (w.stop, w.take_profit), c.open, at, &mut out),
-                None => self.working.push(w),
+            if candles.contains_key(&w.order.symbol) {
+                self.fill(w.order, (w.stop, w.take_profit), w.price, at, &mut out);
+            } else {
+                self.working.push(w);
             }
         }
-        // Stops first, then take-profits: a candle that touched both is
-        // read as stopped, the safe reading (only positions still open
-        // reach their target).
+        // Stops first, then take-profits (the simulator fires conditional
+        // orders in the order they were placed, the stop first): a candle
+        // that reached both is read as stopped, the safe reading.
         self.trigger(Trigger::Stop, at, candles, &mut out);
         self.trigger(Trigger::TakeProfit, at, candles, &mut out);
         out
     }
 
-    /// Fills, at their price, the conditional closes of `kind` that the
-    /// candles reached (closing the whole position, as `closePosition`).
+    /// Fires the conditional closes of `kind` that the candles reached and
+    /// fills them at the candle's touch (closing the whole position, as
+    /// `closePosition`).
     fn trigger(
         &mut self,
         kind: Trigger,
@@ -242,33 +300,30 @@ impl PaperVenue {
             Trigger::Stop => &self.stops,
             Trigger::TakeProfit => &self.targets,
         };
-        let reached: Vec<(Symbol, f64)> = levels
+        let reached: Vec<(Symbol, f64, f64)> = levels
             .iter()
             .filter_map(|(s, &level)| {
                 let (side, _) = self.positions.get(s)?;
                 let c = candles.get(s)?;
-                let long = side.sign() > 0.0;
-                let hit = match kind {
-                    // Adverse extreme through the stop.
-                    Trigger::Stop => {
-                        side.sign() * ((if long { c.low } else { c.high }) - level) <= 0.0
-                    }
-                    // Favourable extreme through the target.
-                    Trigger::TakeProfit => {
-                        side.sign() * ((if long { c.high } else { c.low }) - level) >= 0.0
-                    }
+                let order_type = match kind {
+                    Trigger::Stop => OrderType::StopMarket,
+                    Trigger::TakeProfit => OrderType::TakeProfitMarket,
                 };
-                hit.then(|| (s.clone(), level))
+                let close_side = exchange_side(side.opposite());
+                fires(order_type, close_side, level, c.low, c.high)
+                    .then(|| (s.clone(), level, c.close))
             })
             .collect();
-        for (s, level) in reached {
+        for (s, level, close) in reached {
             let Some(&(side, qty)) = self.positions.get(&s) else {
                 continue;
             };
-            let order = self.submit(&OrderRequest::exit(s.clone(), side, qty, level, at));
+            let tick = self.ticks.get(&s).copied().unwrap_or(0.0);
+            let price = self.model.market_price(side.opposite(), close, tick);
+            let order = self.accept(&OrderRequest::exit(s.clone(), side, qty, level, at), price);
             self.working.pop();
             out.push(TradeEvent::OrderPlaced(order.clone()));
-            self.fill(order, (None, None), level, at, out);
+            self.fill(order, (None, None), price, at, out);
         }
     }
 
@@ -276,7 +331,7 @@ impl PaperVenue {
         &mut self,
         mut o: ManagedOrder,
         (stop, take_profit): (Option<f64>, Option<f64>),
-        raw_price: f64,
+        price: f64,
         at: i64,
         out: &mut Vec<TradeEvent>,
     ) {
@@ -297,7 +352,6 @@ impl PaperVenue {
             o.qty = o.qty.min(reducible);
         }
         let s = o.side.sign();
-        let price = raw_price * (1.0 + s * self.model.slippage_bps / 1e4);
         let fee = o.qty * price * self.model.fee_rate;
         self.trade_id += 1;
         let ev = OrderEvent::Fill {
@@ -359,16 +413,28 @@ mod tests {
         BTreeMap::from([(s.clone(), c)])
     }
 
+    impl PaperVenue {
+        fn submit_at_tick(&mut self, req: &OrderRequest) -> ManagedOrder {
+            self.submit(req, TICK)
+        }
+    }
+
     const MODEL: FillModel = FillModel {
         fee_rate: 0.0004,
         slippage_bps: 1.0,
+        spread_bps: 2.0,
     };
+    const TICK: f64 = 0.01;
+
+    fn close_to(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
 
     #[test]
-    fn market_order_fills_at_next_open_with_slippage_and_fee_and_arms_the_stop() {
+    fn market_order_fills_at_the_decision_touch_with_slippage_and_fee_and_arms_the_stop() {
         let s = Symbol::new("BTCUSDT").unwrap();
         let mut v = PaperVenue::new(MODEL);
-        let o = v.submit(&OrderRequest::entry(
+        let o = v.submit_at_tick(&OrderRequest::entry(
             s.clone(),
             PositionSide::Long,
             2.0,
@@ -382,7 +448,10 @@ mod tests {
         let TradeEvent::OrderFilled(f) = &ev[0] else {
             panic!("{ev:?}")
         };
-        assert!((f.price - 101.0 * 1.0001).abs() < 1e-12);
+        // Ask 100.01 (1 bps above the close 100, on the tick), 1 bps of
+        // slippage (100.020001) rounded up to the tick: the candle's own
+        // open does not matter.
+        assert!(close_to(f.price, 100.03), "{}", f.price);
         assert!((f.fee - 2.0 * f.price * 0.0004).abs() < 1e-12);
         assert_eq!(v.positions()[&s], (PositionSide::Long, 2.0));
         let orders = v.open_orders();
@@ -392,10 +461,10 @@ mod tests {
     }
 
     #[test]
-    fn a_touched_stop_closes_the_whole_position_at_the_stop() {
+    fn a_touched_stop_closes_the_whole_position_at_the_minutes_touch() {
         let s = Symbol::new("ETHUSDT").unwrap();
         let mut v = PaperVenue::new(MODEL);
-        v.submit(&OrderRequest::entry(
+        v.submit_at_tick(&OrderRequest::entry(
             s.clone(),
             PositionSide::Short,
             3.0,
@@ -405,7 +474,7 @@ mod tests {
         ));
         v.on_candles(60_000, &one(&s, candle(60_000, 100.0, 101.0, 99.0, 100.0)));
         // A partial exit first, then the stop on the next candle.
-        v.submit(&OrderRequest::exit(
+        v.submit_at_tick(&OrderRequest::exit(
             s.clone(),
             PositionSide::Short,
             1.0,
@@ -426,7 +495,9 @@ mod tests {
             .collect();
         assert_eq!(fills.len(), 2);
         assert_eq!(fills[1].qty, 2.0);
-        assert!((fills[1].price - 104.0 * 1.0001).abs() < 1e-12);
+        // The stop fires on the high and buys at the touch after the
+        // minute: ask 104.0104 → 104.02, slipped 104.030402 → 104.04.
+        assert!(close_to(fills[1].price, 104.04), "{}", fills[1].price);
         assert!(v.positions().is_empty());
         assert!(v.open_orders().is_empty());
     }
@@ -437,7 +508,7 @@ mod tests {
         let mut v = PaperVenue::new(MODEL);
         let entry = OrderRequest::entry(s.clone(), PositionSide::Long, 2.0, 100.0, 95.0, 0)
             .with_take_profit(110.0);
-        v.submit(&entry);
+        v.submit(&entry, TICK);
         v.on_candles(60_000, &one(&s, candle(60_000, 100.0, 101.0, 99.0, 100.0)));
         assert_eq!(v.open_orders().len(), 2);
         let ev = v.on_candles(
@@ -447,10 +518,12 @@ mod tests {
         let Some(TradeEvent::OrderFilled(f)) = ev.last() else {
             panic!("{ev:?}")
         };
-        assert!((f.price - 110.0 * (1.0 - 1e-4)).abs() < 1e-9);
+        // Fired on the high, sold at the close's touch: bid 108.9891 →
+        // 108.98, slipped 108.969102 → 108.96 (not at the target).
+        assert!(close_to(f.price, 108.96), "{}", f.price);
         assert!(v.positions().is_empty() && v.open_orders().is_empty());
         // Both touched in one candle: the stop, the safe reading.
-        v.submit(&entry);
+        v.submit(&entry, TICK);
         v.on_candles(
             180_000,
             &one(&s, candle(180_000, 100.0, 101.0, 99.0, 100.0)),
@@ -462,14 +535,16 @@ mod tests {
         let Some(TradeEvent::OrderFilled(f)) = ev.last() else {
             panic!("{ev:?}")
         };
-        assert!((f.price - 95.0 * (1.0 - 1e-4)).abs() < 1e-9);
+        assert_eq!(f.client_id, "qt-4-0", "the stop fired, not the target");
+        // Sold at the touch of the close 100: bid 99.99, slipped → 99.98.
+        assert!(close_to(f.price, 99.98), "{}", f.price);
     }
 
     #[test]
     fn reduce_only_without_a_position_is_canceled_not_filled() {
         let s = Symbol::new("SOLUSDT").unwrap();
         let mut v = PaperVenue::new(MODEL);
-        v.submit(&OrderRequest::exit(
+        v.submit_at_tick(&OrderRequest::exit(
             s.clone(),
             PositionSide::Long,
             1.0,
@@ -485,7 +560,7 @@ mod tests {
     fn orders_wait_for_their_symbols_candle_and_flatten_cancels_entries() {
         let (a, b) = (Symbol::new("AUSDT").unwrap(), Symbol::new("BUSDT").unwrap());
         let mut v = PaperVenue::new(MODEL);
-        v.submit(&OrderRequest::entry(
+        v.submit_at_tick(&OrderRequest::entry(
             a.clone(),
             PositionSide::Long,
             1.0,
@@ -493,7 +568,7 @@ mod tests {
             0.9,
             0,
         ));
-        v.submit(&OrderRequest::entry(
+        v.submit_at_tick(&OrderRequest::entry(
             b.clone(),
             PositionSide::Long,
             1.0,

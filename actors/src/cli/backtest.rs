@@ -7,8 +7,11 @@
 //! decisions (`quantumtrade::backtest::node_replay`: per-symbol analysis,
 //! top five, signals, risk, paper fills) with the analysis, selection and
 //! `[trading]` knobs of `--config` (default config/default.toml), the
-//! node's own; replayed files carry no exchange rules, so every
-//! symbol trades on a 1e-8 tick, a 1e-6 step and a 5 USDT minimum notional.
+//! node's own. Replayed files carry no exchange rules: each symbol trades
+//! under the rules `qtrade sim-exchange --data` lists for the same file
+//! (`market::replay::instrument_of`: the tick is the finest decimal of its
+//! prices, the step follows the price level, 5 USDT minimum notional), and
+//! fills as the simulator fills (`trading::paper_venue`).
 
 use crate::node::config::NodeConfig;
 use anyhow::{Context, bail};
@@ -21,6 +24,7 @@ use quantumtrade::market::Symbol;
 use quantumtrade::market::aggregate::detect_interval;
 use quantumtrade::market::instrument::{ContractStatus, Instrument};
 use quantumtrade::market::kline_csv::read_klines_path;
+use quantumtrade::market::replay::instrument_of;
 use quantumtrade::trading::paper::rules_of;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -221,12 +225,11 @@ fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()>
     let mut rules = BTreeMap::new();
     for (name, candles) in series {
         let sym = Symbol::new(name).with_context(|| format!("file symbol {name:?}"))?;
+        // The rules the simulator lists for the same files, so a node
+        // trading it and this backtest round orders and fills alike.
         let instrument = Instrument {
-            symbol: sym.clone(),
-            tick_size: 1e-8,
-            step_size: 1e-6,
-            min_notional: 5.0,
             status: ContractStatus::Trading,
+            ..instrument_of(&sym, candles)
         };
         rules.insert(
             sym.clone(),

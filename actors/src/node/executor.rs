@@ -1,6 +1,7 @@
 //! ExecutorActor: the shell around the venue. In paper mode the venue is
-//! [`PaperVenue`] (market orders at the next open, protective stops held at
-//! the venue). Every order and fill is committed to the journal before the
+//! [`PaperVenue`] (market orders at the decision minute's touch, booked
+//! with the next minute, as the simulated exchange fills them; protective
+//! stops held at the venue). Every order and fill is committed to the journal before the
 //! position actor hears of it; a failed commit rolls the venue back to its
 //! last committed state and acts on nothing.
 //!
@@ -12,12 +13,12 @@ use super::journal::Journal;
 use super::position::{Executed, PositionActor};
 use super::state::SharedState;
 use super::telemetry::{ActorStat, Tracked, now_ms};
-use super::trading::{SharedIds, TradingGauges, p95};
+use super::trading::{SharedIds, SharedRules, TradingGauges, p95};
 use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, Payload, TradeEvent};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::trading::event::OrderRequest;
-use quantumtrade::trading::paper_venue::{FillModel, PaperVenue};
+use quantumtrade::trading::paper_venue::{FillModel, PaperVenue, tick_of};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
@@ -77,6 +78,8 @@ pub struct ExecutorActor {
     live: Option<LiveVenue>,
     journal: Journal,
     history: SharedHistory,
+    /// Exchange rules (the tick paper fills are rounded to).
+    rules: SharedRules,
     state: SharedState,
     ids: SharedIds,
     position: Option<Tracked<PositionActor>>,
@@ -94,10 +97,12 @@ impl ExecutorActor {
     ///
     /// # Errors
     /// A snapshot that does not decode.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         model: FillModel,
         journal: Journal,
         history: SharedHistory,
+        rules: SharedRules,
         state: SharedState,
         ids: SharedIds,
         gauges: Arc<TradingGauges>,
@@ -111,6 +116,7 @@ impl ExecutorActor {
             live: None,
             journal,
             history,
+            rules,
             state,
             ids,
             position: None,
@@ -254,7 +260,11 @@ impl ExecutorActor {
     }
 
     fn on_submit(&mut self, msg: Submit) {
-        let order = self.venue.submit(&msg.request);
+        let tick = tick_of(
+            &self.rules.read().unwrap_or_else(PoisonError::into_inner),
+            &msg.request.symbol,
+        );
+        let order = self.venue.submit(&msg.request, tick);
         let ev = self.stamp(
             TradeEvent::OrderPlaced(order.clone()),
             msg.request.at,

@@ -377,6 +377,7 @@ async fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActo
         engine.fill_model(),
         t.journal.clone(),
         Arc::clone(&t.history),
+        Arc::clone(&t.rules),
         Arc::clone(&t.state),
         Arc::clone(&ids),
         Arc::clone(&t.gauges),

@@ -33,7 +33,11 @@ pub fn market_fill_price(side: Side, bid: f64, ask: f64, slippage_bps: f64, tick
     }
 }
 
-fn to_tick(x: f64, tick: f64, round: fn(f64) -> f64) -> f64 {
+/// Rounds `x` down (`floor`) or up (`ceil`) to a multiple of `tick`,
+/// treating values within a millionth of a tick as on the grid (a zero
+/// tick leaves `x` as it is).
+#[must_use]
+pub fn to_tick(x: f64, tick: f64, round: fn(f64) -> f64) -> f64 {
     if tick > 0.0 {
         // Nudge toward the grid first so 7833.0000001 ticks stays 7833.
         let k = x / tick;
@@ -47,6 +51,19 @@ fn to_tick(x: f64, tick: f64, round: fn(f64) -> f64) -> f64 {
     } else {
         x
     }
+}
+
+/// The touch (bid, ask) a replayed minute leaves: around its `close`,
+/// `spread` (a fraction: 0.0002 = 2 bps) apart, on the `tick` grid, at
+/// least one tick wide and never below one tick. The simulator's replayed
+/// book and the paper venue both quote with it, so a backtest fills where
+/// the simulator would.
+#[must_use]
+pub fn touch_around(close: f64, spread: f64, tick: f64) -> (f64, f64) {
+    let half = close * spread / 2.0;
+    let bid = to_tick(close - half, tick, f64::floor).max(tick);
+    let ask = to_tick(close + half, tick, f64::ceil).max(bid + tick);
+    (bid, ask)
 }
 
 /// Rule 2: whether a LIMIT at `price` takes liquidity now.
