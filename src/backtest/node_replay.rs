@@ -7,7 +7,7 @@
 //! symbol has no candle simply lacks it (no fill, no management, no score
 //! update for that symbol).
 
-use super::report::{Report, ReportTrade};
+use super::report::{Report, ReportFill, ReportOrder, ReportTrade, order_side};
 use crate::analysis::breakout::BreakoutSettings;
 use crate::exchange::binance::filters::SymbolRules;
 use crate::indicators::battery::Column;
@@ -83,6 +83,8 @@ pub struct NodeReplay {
     minutes: usize,
     open: BTreeMap<Symbol, OpenTrade>,
     trades: Vec<ReportTrade>,
+    orders: Vec<ReportOrder>,
+    fills: Vec<ReportFill>,
     equity: Vec<(i64, f64)>,
     events: u64,
 }
@@ -102,6 +104,8 @@ impl NodeReplay {
             minutes: 0,
             open: BTreeMap::new(),
             trades: Vec::new(),
+            orders: Vec::new(),
+            fills: Vec::new(),
             equity: Vec::new(),
             events: 0,
         }
@@ -169,7 +173,7 @@ impl NodeReplay {
             correlation: &corr,
             rules: &self.rules,
         });
-        self.book(&events);
+        self.book(time, &events);
         self.equity.push((time, self.engine.equity()));
         self.events += events.len() as u64;
         events
@@ -178,9 +182,25 @@ impl NodeReplay {
     /// Turns fills into report trades: one per position, entry at its
     /// opening fill, exit at the quantity-weighted price of its closing
     /// fills.
-    fn book(&mut self, events: &[TradeEvent]) {
+    fn book(&mut self, time: i64, events: &[TradeEvent]) {
         for e in events {
             match e {
+                TradeEvent::OrderPlaced(o) => {
+                    let kind = match o.client_id.split_once(':') {
+                        Some(("stop", _)) => "STOP_MARKET",
+                        Some(("tp", _)) => "TAKE_PROFIT_MARKET",
+                        _ => "MARKET",
+                    };
+                    self.orders.push(ReportOrder {
+                        time,
+                        symbol: o.symbol.to_string(),
+                        side: order_side(o.side.sign() > 0.0),
+                        qty: o.qty,
+                        kind: kind.into(),
+                        reduce_only: o.reduce_only,
+                        decision_price: o.decision_price,
+                    });
+                }
                 TradeEvent::PositionOpened(p) => {
                     self.open.insert(
                         p.symbol.clone(),
@@ -203,6 +223,14 @@ impl NodeReplay {
                     fee,
                     ..
                 }) => {
+                    self.fills.push(ReportFill {
+                        time,
+                        symbol: symbol.to_string(),
+                        side: order_side(side.sign() > 0.0),
+                        qty: *qty,
+                        price: *price,
+                        fee: *fee,
+                    });
                     if let Some(t) = self.open.get_mut(symbol)
                         && *side != t.side
                     {
@@ -290,6 +318,8 @@ impl NodeReplay {
             },
             metrics: m,
             trades,
+            orders: self.orders.clone(),
+            fills: self.fills.clone(),
             drawdown: self
                 .equity
                 .iter()

@@ -36,6 +36,51 @@ pub struct ReportTrade {
     pub fees: f64,
 }
 
+/// One order as the report lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportOrder {
+    /// Open time of the minute whose close decided it (a fired stop: the
+    /// minute that reached it), ms.
+    pub time: i64,
+    /// Symbol.
+    pub symbol: String,
+    /// "buy" or "sell".
+    pub side: String,
+    /// Quantity asked for.
+    pub qty: f64,
+    /// `MARKET`, or the conditional order that placed it (`STOP_MARKET`,
+    /// `TAKE_PROFIT_MARKET`).
+    pub kind: String,
+    /// Reduce-only (exits).
+    pub reduce_only: bool,
+    /// Price the decision was made at (a fired stop: its trigger).
+    pub decision_price: f64,
+}
+
+/// One fill as the report lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportFill {
+    /// When it was booked (open time of the minute it reached the
+    /// account), ms.
+    pub time: i64,
+    /// Symbol.
+    pub symbol: String,
+    /// "buy" or "sell".
+    pub side: String,
+    /// Quantity filled.
+    pub qty: f64,
+    /// Fill price.
+    pub price: f64,
+    /// Fee paid.
+    pub fee: f64,
+}
+
+/// "buy" for a long-side order, "sell" for a short-side one.
+#[must_use]
+pub fn order_side(long: bool) -> String {
+    if long { "buy" } else { "sell" }.into()
+}
+
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -53,6 +98,10 @@ pub struct Report {
     pub metrics: Metrics,
     /// Every trade, by entry time.
     pub trades: Vec<ReportTrade>,
+    /// Every order, in the order it was sent.
+    pub orders: Vec<ReportOrder>,
+    /// Every fill, in the order it was booked.
+    pub fills: Vec<ReportFill>,
     /// (time ms, equity) of the account.
     pub equity: Vec<(i64, f64)>,
     /// (time ms, drawdown fraction) of the account.
@@ -76,6 +125,7 @@ pub struct SymbolRun<'a> {
 #[must_use]
 pub fn ema_cross_report(
     runs: &[SymbolRun<'_>],
+    fee_rate: f64,
     cash: f64,
     periods_per_year: f64,
     elapsed_s: f64,
@@ -107,9 +157,41 @@ pub fn ema_cross_report(
     let mut pnls = Vec::new();
     let (mut notional, mut fees, mut in_market) = (0.0, 0.0, 0usize);
     let mut pnl_by_symbol = BTreeMap::new();
+    let (mut orders, mut fills) = (Vec::new(), Vec::new());
     for r in runs {
         let last = r.candles.len();
         for t in &r.result.trades {
+            // Each leg: a market order decided on the previous candle's
+            // close, filled at its own candle's open.
+            let legs = [
+                (true, t.entry_index, Some(t.entry_price)),
+                (false, t.exit_index.unwrap_or(last), t.exit_price),
+            ];
+            for (buy, index, price) in legs {
+                let (Some(price), Some(decided)) = (price, index.checked_sub(1)) else {
+                    continue;
+                };
+                let Some(c) = r.candles.get(index) else {
+                    continue;
+                };
+                orders.push(ReportOrder {
+                    time: r.candles[decided].open_time,
+                    symbol: r.symbol.clone(),
+                    side: order_side(buy),
+                    qty: t.qty,
+                    kind: "MARKET".into(),
+                    reduce_only: !buy,
+                    decision_price: r.candles[decided].close,
+                });
+                fills.push(ReportFill {
+                    time: c.open_time,
+                    symbol: r.symbol.clone(),
+                    side: order_side(buy),
+                    qty: t.qty,
+                    price,
+                    fee: t.qty * price * fee_rate,
+                });
+            }
             trades.push(ReportTrade {
                 symbol: r.symbol.clone(),
                 side: "long".into(),
@@ -164,6 +246,14 @@ pub fn ema_cross_report(
         },
         metrics,
         trades,
+        orders: {
+            orders.sort_by_key(|o| o.time);
+            orders
+        },
+        fills: {
+            fills.sort_by_key(|f| f.time);
+            fills
+        },
         drawdown: equity.iter().zip(&dd).map(|(e, d)| (e.0, *d)).collect(),
         equity,
         pnl_by_symbol,
@@ -191,6 +281,7 @@ mod tests {
                 candles: &a,
                 result: &ra,
             }],
+            cfg.fee_rate,
             cfg.cash,
             525_600.0,
             0.5,
@@ -203,6 +294,25 @@ mod tests {
             ra.trades.iter().filter(|t| t.exit_index.is_some()).count()
         );
         assert_eq!(one.candles_per_second, 6_000.0);
+        // Two orders and two fills per closed trade (one of each while open).
+        let legs: usize = ra
+            .trades
+            .iter()
+            .map(|t| if t.exit_index.is_some() { 2 } else { 1 })
+            .sum();
+        assert_eq!((one.orders.len(), one.fills.len()), (legs, legs));
+        let fee: f64 = one.fills.iter().map(|f| f.fee).sum();
+        assert!(
+            (fee - ra.fees).abs() <= 1e-9 * ra.fees.max(1.0),
+            "{fee} vs {}",
+            ra.fees
+        );
+        assert!(
+            one.orders
+                .iter()
+                .zip(&one.fills)
+                .all(|(o, f)| o.time < f.time)
+        );
         let both = ema_cross_report(
             &[
                 SymbolRun {
@@ -216,6 +326,7 @@ mod tests {
                     result: &rb,
                 },
             ],
+            cfg.fee_rate,
             cfg.cash,
             525_600.0,
             1.0,

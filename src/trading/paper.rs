@@ -22,7 +22,7 @@
 use super::book::{Management, PositionBook};
 use super::event::OrderRequest;
 pub use super::event::TradeEvent;
-use super::paper_venue::{FillModel, PaperVenue, tick_of};
+use super::paper_venue::{FillModel, PaperVenue};
 use super::risk_desk::{EntryDecision, GateInput, RiskDesk, RiskDeskConfig};
 use super::signal_desk::{SignalDesk, SignalDeskConfig, SignalInput};
 use crate::events::signal::SymbolScore;
@@ -268,8 +268,15 @@ impl PaperEngine {
         rules: &BTreeMap<Symbol, SymbolRules>,
         out: &mut Vec<TradeEvent>,
     ) {
-        let tick = tick_of(rules, &req.symbol);
-        out.push(TradeEvent::OrderPlaced(self.venue.submit(req, tick)));
+        match self.venue.submit(req, rules.get(&req.symbol)) {
+            Ok(order) => out.push(TradeEvent::OrderPlaced(order)),
+            // Refused before it was sent, as the live executor drops it.
+            Err(e) => out.push(TradeEvent::OrderCanceled {
+                client_id: "unsent".into(),
+                symbol: req.symbol.clone(),
+                reason: format!("quantity {}: {e}", req.qty),
+            }),
+        }
     }
 
     /// One closed minute.
@@ -290,7 +297,9 @@ impl PaperEngine {
         out.extend(events);
         for ask in asks {
             match ask {
-                Management::MoveStop(s, stop) => self.venue.move_stop(&s, stop),
+                Management::MoveStop(s, stop) => {
+                    self.venue.move_stop(&s, stop, m.rules.get(&s));
+                }
                 Management::Order(req) => self.submit(&req, m.rules, &mut out),
             }
         }

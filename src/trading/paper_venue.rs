@@ -18,7 +18,8 @@
 //! `closePosition`), so partial exits never leave it oversized.
 
 use super::event::{Fill, OrderRequest, TradeEvent};
-use crate::exchange::binance::filters::SymbolRules;
+use crate::exchange::binance::decimal::RoundingMode;
+use crate::exchange::binance::filters::{FilterViolation, OrderKind, SymbolRules};
 use crate::exchange::binance::order::{OrderType, Side};
 use crate::exchange::sim::fill_model::{fires, market_fill_price, touch_around};
 use crate::execution::order::{ManagedOrder, OrderEvent, client_order_id};
@@ -48,12 +49,18 @@ impl FillModel {
     }
 }
 
-/// The tick size of `symbol` in `rules` (0: unknown, prices not rounded).
-#[must_use]
-pub fn tick_of(rules: &BTreeMap<Symbol, SymbolRules>, symbol: &Symbol) -> f64 {
+/// A conditional close's trigger price on the tick grid, rounded the way
+/// that never fires it early (as the live executor places it): a sell
+/// stop down, a buy stop up, a sell take-profit up, a buy take-profit
+/// down. Unchanged without rules or when the price does not round.
+fn trigger_on_tick(rules: Option<&SymbolRules>, raw: f64, kind: Trigger, side: Side) -> f64 {
+    let mode = match (kind, side) {
+        (Trigger::Stop, Side::Sell) | (Trigger::TakeProfit, Side::Buy) => RoundingMode::Down,
+        (Trigger::Stop, Side::Buy) | (Trigger::TakeProfit, Side::Sell) => RoundingMode::Up,
+    };
     rules
-        .get(symbol)
-        .map_or(0.0, |r| r.price.tick_size.to_f64())
+        .and_then(|r| r.round_price(raw, mode).ok())
+        .map_or(raw, |p| p.value().to_f64())
 }
 
 /// The exchange's word for the side of an order.
@@ -99,6 +106,16 @@ pub struct OpenOrder {
 enum Trigger {
     Stop,
     TakeProfit,
+}
+
+impl Trigger {
+    /// Client-id prefix of the order it places and of its open order.
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Stop => "stop",
+            Self::TakeProfit => "tp",
+        }
+    }
 }
 
 impl OpenOrder {
@@ -150,20 +167,45 @@ impl PaperVenue {
         }
     }
 
-    /// Accepts a market order decided on the close `req.decision_price` of
-    /// a symbol whose prices are on the `tick` grid: it fills at that
+    /// Accepts a market order decided on the close `req.decision_price`,
+    /// under the symbol's exchange `rules` as the live executor sends it:
+    /// the quantity rounded down to the step, the stop and take-profit onto
+    /// the tick on the side that never fires early. It fills at that
     /// minute's touch, booked with the next minute. Returns the
     /// acknowledged order (the `OrderPlaced` event's payload).
-    pub fn submit(&mut self, req: &OrderRequest, tick: f64) -> ManagedOrder {
+    ///
+    /// # Errors
+    /// A quantity the lot filter refuses after rounding (the live
+    /// executor drops such an order too).
+    pub fn submit(
+        &mut self,
+        req: &OrderRequest,
+        rules: Option<&SymbolRules>,
+    ) -> Result<ManagedOrder, FilterViolation> {
+        let close_side = exchange_side(req.side.opposite());
+        let req = OrderRequest {
+            qty: match rules {
+                Some(r) => r.round_qty(req.qty, OrderKind::Market)?.to_f64(),
+                None => req.qty,
+            },
+            stop: req
+                .stop
+                .map(|p| trigger_on_tick(rules, p, Trigger::Stop, close_side)),
+            take_profit: req
+                .take_profit
+                .map(|p| trigger_on_tick(rules, p, Trigger::TakeProfit, close_side)),
+            ..req.clone()
+        };
+        let tick = rules.map_or(0.0, |r| r.price.tick_size.to_f64());
         self.ticks.insert(req.symbol.clone(), tick);
         let price = self.model.market_price(req.side, req.decision_price, tick);
-        self.accept(req, price)
+        self.seq += 1;
+        Ok(self.accept(&req, price, client_order_id(self.seq, 0)))
     }
 
-    fn accept(&mut self, req: &OrderRequest, price: f64) -> ManagedOrder {
-        self.seq += 1;
+    fn accept(&mut self, req: &OrderRequest, price: f64, client_id: String) -> ManagedOrder {
         let mut order = ManagedOrder::new(
-            client_order_id(self.seq, 0),
+            client_id,
             req.symbol.clone(),
             req.side,
             req.qty,
@@ -184,10 +226,15 @@ impl PaperVenue {
         order
     }
 
-    /// Moves a position's protective stop.
-    pub fn move_stop(&mut self, symbol: &Symbol, stop: f64) {
+    /// Moves a position's protective stop (onto the tick, as
+    /// [`Self::submit`] places it).
+    pub fn move_stop(&mut self, symbol: &Symbol, stop: f64, rules: Option<&SymbolRules>) {
+        let Some(&(side, _)) = self.positions.get(symbol) else {
+            return;
+        };
+        let close_side = exchange_side(side.opposite());
         if let Some(s) = self.stops.get_mut(symbol) {
-            *s = stop;
+            *s = trigger_on_tick(rules, stop, Trigger::Stop, close_side);
         }
     }
 
@@ -235,7 +282,7 @@ impl PaperVenue {
             if let Some(&(side, qty)) = self.positions.get(s) {
                 if let Some(&tp) = self.targets.get(s) {
                     out.push(OpenOrder {
-                        client_id: format!("tp:{s}"),
+                        client_id: format!("{}:{s}", Trigger::TakeProfit.prefix()),
                         symbol: s.clone(),
                         side: side.opposite(),
                         kind: "TAKE_PROFIT_MARKET".into(),
@@ -245,7 +292,7 @@ impl PaperVenue {
                     });
                 }
                 out.push(OpenOrder {
-                    client_id: format!("stop:{s}"),
+                    client_id: format!("{}:{s}", Trigger::Stop.prefix()),
                     symbol: s.clone(),
                     side: side.opposite(),
                     kind: "STOP_MARKET".into(),
@@ -320,7 +367,15 @@ impl PaperVenue {
             };
             let tick = self.ticks.get(&s).copied().unwrap_or(0.0);
             let price = self.model.market_price(side.opposite(), close, tick);
-            let order = self.accept(&OrderRequest::exit(s.clone(), side, qty, level, at), price);
+            // Named for the conditional order that placed it, as the
+            // venue's open orders name it (`stop:<SYMBOL>`, `tp:<SYMBOL>`).
+            self.seq += 1;
+            let id = format!("{}:{s}:{}", kind.prefix(), self.seq);
+            let order = self.accept(
+                &OrderRequest::exit(s.clone(), side, qty, level, at),
+                price,
+                id,
+            );
             self.working.pop();
             out.push(TradeEvent::OrderPlaced(order.clone()));
             self.fill(order, (None, None), price, at, out);
@@ -413,9 +468,20 @@ mod tests {
         BTreeMap::from([(s.clone(), c)])
     }
 
+    fn rules() -> SymbolRules {
+        crate::trading::paper::rules_of(&crate::market::instrument::Instrument {
+            symbol: Symbol::new("BTCUSDT").unwrap(),
+            tick_size: TICK,
+            step_size: 0.001,
+            min_notional: 0.0,
+            status: crate::market::instrument::ContractStatus::Trading,
+        })
+        .unwrap()
+    }
+
     impl PaperVenue {
         fn submit_at_tick(&mut self, req: &OrderRequest) -> ManagedOrder {
-            self.submit(req, TICK)
+            self.submit(req, Some(&rules())).unwrap()
         }
     }
 
@@ -481,7 +547,7 @@ mod tests {
             100.0,
             60_000,
         ));
-        v.move_stop(&s, 104.0);
+        v.move_stop(&s, 104.0, Some(&rules()));
         let ev = v.on_candles(
             120_000,
             &one(&s, candle(120_000, 100.0, 104.5, 99.0, 104.0)),
@@ -508,7 +574,7 @@ mod tests {
         let mut v = PaperVenue::new(MODEL);
         let entry = OrderRequest::entry(s.clone(), PositionSide::Long, 2.0, 100.0, 95.0, 0)
             .with_take_profit(110.0);
-        v.submit(&entry, TICK);
+        v.submit_at_tick(&entry);
         v.on_candles(60_000, &one(&s, candle(60_000, 100.0, 101.0, 99.0, 100.0)));
         assert_eq!(v.open_orders().len(), 2);
         let ev = v.on_candles(
@@ -521,9 +587,10 @@ mod tests {
         // Fired on the high, sold at the close's touch: bid 108.9891 →
         // 108.98, slipped 108.969102 → 108.96 (not at the target).
         assert!(close_to(f.price, 108.96), "{}", f.price);
+        assert!(f.client_id.starts_with("tp:BNBUSDT:"), "{}", f.client_id);
         assert!(v.positions().is_empty() && v.open_orders().is_empty());
         // Both touched in one candle: the stop, the safe reading.
-        v.submit(&entry, TICK);
+        v.submit_at_tick(&entry);
         v.on_candles(
             180_000,
             &one(&s, candle(180_000, 100.0, 101.0, 99.0, 100.0)),
@@ -535,7 +602,7 @@ mod tests {
         let Some(TradeEvent::OrderFilled(f)) = ev.last() else {
             panic!("{ev:?}")
         };
-        assert_eq!(f.client_id, "qt-4-0", "the stop fired, not the target");
+        assert!(f.client_id.starts_with("stop:BNBUSDT:"), "{}", f.client_id);
         // Sold at the touch of the close 100: bid 99.99, slipped → 99.98.
         assert!(close_to(f.price, 99.98), "{}", f.price);
     }
@@ -582,5 +649,30 @@ mod tests {
         let ev = v.cancel_entries(60_000);
         assert_eq!(ev.len(), 1);
         assert!(!v.has_working(&b));
+    }
+
+    #[test]
+    fn orders_go_out_as_the_live_executor_sends_them() {
+        let s = Symbol::new("BTCUSDT").unwrap();
+        let mut v = PaperVenue::new(MODEL);
+        let entry = OrderRequest::entry(s.clone(), PositionSide::Long, 1.23456, 100.0, 95.4321, 0)
+            .with_take_profit(110.0049);
+        let o = v.submit_at_tick(&entry);
+        assert!(
+            close_to(o.qty, 1.234),
+            "quantity down to the step: {}",
+            o.qty
+        );
+        v.on_candles(60_000, &one(&s, candle(60_000, 100.0, 100.0, 100.0, 100.0)));
+        let orders = v.open_orders();
+        let price = |kind: &str| orders.iter().find(|o| o.kind == kind).unwrap().stop_price;
+        // A sell stop rounds down, a sell take-profit up: neither fires early.
+        assert!(close_to(price("STOP_MARKET").unwrap(), 95.43));
+        assert!(close_to(price("TAKE_PROFIT_MARKET").unwrap(), 110.01));
+        v.move_stop(&s, 97.005, Some(&rules()));
+        assert!(close_to(v.open_orders()[1].stop_price.unwrap(), 97.0));
+        // Below the minimum quantity: refused, as the exchange would.
+        let tiny = OrderRequest::entry(s, PositionSide::Short, 0.0004, 100.0, 101.0, 0);
+        assert!(v.submit(&tiny, Some(&rules())).is_err());
     }
 }

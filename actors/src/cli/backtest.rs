@@ -155,7 +155,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             result: r,
         })
         .collect();
-    let report = ema_cross_report(&runs, args.cash, 525_600.0 / minutes as f64, elapsed);
+    let report = ema_cross_report(
+        &runs,
+        cfg.fee_rate,
+        args.cash,
+        525_600.0 / minutes as f64,
+        elapsed,
+    );
 
     let dir = write_report(args, &report, &series)?;
     let m = &report.metrics;

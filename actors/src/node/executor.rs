@@ -18,7 +18,7 @@ use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, Payload, TradeEvent};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::trading::event::OrderRequest;
-use quantumtrade::trading::paper_venue::{FillModel, PaperVenue, tick_of};
+use quantumtrade::trading::paper_venue::{FillModel, PaperVenue};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
@@ -260,11 +260,23 @@ impl ExecutorActor {
     }
 
     fn on_submit(&mut self, msg: Submit) {
-        let tick = tick_of(
-            &self.rules.read().unwrap_or_else(PoisonError::into_inner),
-            &msg.request.symbol,
-        );
-        let order = self.venue.submit(&msg.request, tick);
+        let rules = self
+            .rules
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&msg.request.symbol)
+            .copied();
+        let order = match self.venue.submit(&msg.request, rules.as_ref()) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!(
+                    "qtrade: error: executor: {} quantity {}: {e}; order dropped",
+                    msg.request.symbol, msg.request.qty
+                );
+                self.stat.error("order");
+                return;
+            }
+        };
         let ev = self.stamp(
             TradeEvent::OrderPlaced(order.clone()),
             msg.request.at,
@@ -371,7 +383,13 @@ impl Handler<MoveStop> for ExecutorActor {
                 self.publish();
                 return;
             }
-            self.venue.move_stop(&msg.0, msg.1);
+            let rules = self
+                .rules
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&msg.0)
+                .copied();
+            self.venue.move_stop(&msg.0, msg.1, rules.as_ref());
             if self.commit(&[]) {
                 self.publish();
             }
