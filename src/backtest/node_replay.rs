@@ -82,6 +82,9 @@ pub struct NodeReplay {
     engine: PaperEngine,
     minutes: usize,
     open: BTreeMap<Symbol, OpenTrade>,
+    /// Open time of the minute each symbol's last position was opened
+    /// (the selector's decay, as the node's position actor reports it).
+    last_traded: BTreeMap<Symbol, i64>,
     trades: Vec<ReportTrade>,
     orders: Vec<ReportOrder>,
     fills: Vec<ReportFill>,
@@ -103,6 +106,7 @@ impl NodeReplay {
             last_close: BTreeMap::new(),
             minutes: 0,
             open: BTreeMap::new(),
+            last_traded: BTreeMap::new(),
             trades: Vec::new(),
             orders: Vec::new(),
             fills: Vec::new(),
@@ -149,13 +153,29 @@ impl NodeReplay {
             return Vec::new();
         }
         let overlap = self.cfg.min_overlap;
+        let since: BTreeMap<Symbol, f64> = self
+            .last_traded
+            .iter()
+            .map(|(s, &t)| (s.clone(), (time - t) as f64 / 60_000.0))
+            .collect();
         let sel = select_top(
             &scores.iter().map(|(s, v)| (s.clone(), v.score)).collect(),
-            &BTreeMap::new(),
+            &since,
             |a, b| self.windows.correlation(a, b, overlap),
             &self.cfg.top,
         );
         let top: Vec<Symbol> = sel.picks.iter().map(|p| p.symbol.clone()).collect();
+        if std::env::var_os("QT_DEBUG_TOP").is_some() {
+            let sc: Vec<String> = scores
+                .iter()
+                .map(|(s, v)| format!("{s}:{:.6}", v.score))
+                .collect();
+            eprintln!(
+                "TOP {time} {:?} {}",
+                top.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                sc.join(",")
+            );
+        }
         let returns: BTreeMap<Symbol, &[f64]> = self
             .returns
             .iter_mut()
@@ -202,6 +222,7 @@ impl NodeReplay {
                     });
                 }
                 TradeEvent::PositionOpened(p) => {
+                    self.last_traded.insert(p.symbol.clone(), time);
                     self.open.insert(
                         p.symbol.clone(),
                         OpenTrade {

@@ -252,6 +252,8 @@ fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()>
         paper: cfg.trading.engine.clone(),
         returns_window: cfg.trading.returns_window,
         cash: args.cash,
+        // The node trades after its warm-up; so does its backtest.
+        warmup_minutes: cfg.market.warmup_minutes,
         ..ReplayConfig::default()
     };
     let total: u64 = series.iter().map(|(_, c)| c.len() as u64).sum();

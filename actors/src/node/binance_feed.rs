@@ -10,10 +10,10 @@
 //!    `screen_refresh_ms`.
 //! 3. Warm the history from REST klines (the last `warmup_minutes` closed
 //!    one-minute bars of each followed symbol), delivered minute by minute
-//!    without routing, as the synthetic warm-up does.
+//!    as warm-up (analysed, not traded on), as the synthetic warm-up is.
 //! 4. Follow the closed one-minute klines through [`MarketStream`] (which
 //!    reconnects and fills gaps from REST), grouped into whole minutes by
-//!    [`MinuteAssembler`], delivered with routing. Minutes between the last
+//!    [`MinuteAssembler`], delivered live. Minutes between the last
 //!    one delivered and the first live one (closed during the warm-up) are
 //!    fetched from REST and delivered first; minutes already delivered are
 //!    skipped.
@@ -188,14 +188,14 @@ async fn fetch_minutes(
 async fn deliver(
     hub: &Tracked<MarketDataHub>,
     minutes: BTreeMap<i64, Vec<(Symbol, Candle)>>,
-    route: bool,
+    live: bool,
 ) -> anyhow::Result<Option<i64>> {
     let mut last = None;
     for (open_time, candles) in minutes {
         let minute = FeedMinute {
             open_time,
             candles,
-            route,
+            live,
         };
         hub.ask(minute).await.context("the hub is gone")?;
         last = Some(open_time);
@@ -270,7 +270,7 @@ async fn follow(
             let minute = FeedMinute {
                 open_time,
                 candles,
-                route: true,
+                live: true,
             };
             if hub.ask(minute).await.is_err() {
                 break;

@@ -117,8 +117,8 @@ pub struct FeedMinute {
     pub open_time: i64,
     /// (symbol, candle), in symbol order.
     pub candles: Vec<(Symbol, Candle)>,
-    /// Route to the symbol actors (false while warming up).
-    pub route: bool,
+    /// A live minute (false: warm-up history, which is not traded on).
+    pub live: bool,
 }
 
 /// Fresh screen inputs of every contract from the venue feed.
@@ -223,7 +223,7 @@ impl MarketDataHub {
         }
     }
 
-    fn step_market(&mut self, route: bool) {
+    fn step_market(&mut self, live: bool) {
         let HubSource::Synthetic(market) = &mut self.source else {
             return;
         };
@@ -236,12 +236,17 @@ impl MarketDataHub {
             .iter()
             .map(|m| (profiles[m.index].instrument.symbol.clone(), m.kline))
             .collect();
-        self.deliver(open_time, candles, route);
+        self.deliver(open_time, candles, live);
     }
 
     /// Keeps one minute's candles in the history, routes them to the
-    /// symbol actors (with `route`) and sends the closes to the selector.
-    fn deliver(&mut self, open_time: i64, candles: Vec<(Symbol, Candle)>, route: bool) {
+    /// symbol actors and sends the closes to the selector, saying whether
+    /// the minute is `live` (warm-up minutes are analysed, not traded on).
+    ///
+    /// Warm-up minutes are routed too: a symbol actor started during the
+    /// warm-up backfilled only the history there was, and must not miss
+    /// the rest (a candle its backfill already took is a no-op).
+    fn deliver(&mut self, open_time: i64, candles: Vec<(Symbol, Candle)>, live: bool) {
         let mut closes = Vec::with_capacity(candles.len());
         {
             let mut h = self.history.write().unwrap_or_else(PoisonError::into_inner);
@@ -251,17 +256,16 @@ impl MarketDataHub {
             }
         }
         let routed_at = Instant::now();
-        if route {
-            for (sym, c) in candles {
-                if let Some(t) = self.routes.get(&sym) {
-                    t.send(CandleClosed(c));
-                }
+        for (sym, c) in candles {
+            if let Some(t) = self.routes.get(&sym) {
+                t.send(CandleClosed(c));
             }
         }
         self.minutes += 1;
         self.selector.send(Closes {
             open_time,
             closes,
+            live,
             routed_at,
         });
         let first = *self.first_open.get_or_insert(open_time);
@@ -388,7 +392,7 @@ impl Handler<FeedMinute> for MarketDataHub {
         let live = self.feed.is_some();
         let ok = stat.run(|| {
             if live {
-                self.deliver(msg.open_time, msg.candles, msg.route);
+                self.deliver(msg.open_time, msg.candles, msg.live);
             }
         });
         if ok.is_none() {

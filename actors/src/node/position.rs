@@ -8,7 +8,7 @@ use super::executor::{ExecutorActor, MoveStop, Submit};
 use super::journal::Journal;
 use super::risk::{Portfolio, RiskActor};
 use super::selector::{SelectorActor, Traded};
-use super::signal::{Outcome, SignalActor};
+use super::signal::{Booked, Outcome, SignalActor};
 use super::state::SharedState;
 use super::telemetry::{ActorStat, Tracked, now_ms, run_or_stop};
 use super::trading::{PositionView, SharedIds};
@@ -230,6 +230,8 @@ impl PositionActor {
             equity: self.book.equity(),
             open: self.book.open_positions(),
         });
+        // Last: the signal actor decides on this minute once it hears this.
+        self.links.signal.send(Booked(t));
         self.publish();
     }
 }

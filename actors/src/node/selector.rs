@@ -28,6 +28,9 @@ pub struct Closes {
     pub open_time: i64,
     /// (symbol, open time, close) of every contract.
     pub closes: Vec<(Symbol, i64, f64)>,
+    /// A live minute; warm-up minutes only fill the return windows (the
+    /// node neither selects nor trades on history).
+    pub live: bool,
     /// When the hub routed the candles: the start of the pipeline latency.
     pub routed_at: Instant,
 }
@@ -75,8 +78,8 @@ pub struct SelectorActor {
     stat: Arc<ActorStat>,
     /// The minute whose scores are awaited, and when its candles were routed.
     pending: Option<(i64, Instant)>,
-    /// Market time (ms) each symbol was last traded.
-    last_traded: BTreeMap<Symbol, i64>,
+    /// Market times (ms) each symbol was traded at, recent first.
+    last_traded: BTreeMap<Symbol, Vec<i64>>,
     /// The trading actors, once connected.
     trading: Option<ConnectTrading>,
 }
@@ -142,11 +145,16 @@ impl SelectorActor {
             .collect();
         let overlap = self.min_overlap;
         // Decay runs on market time (the minute being selected), so an
-        // accelerated market decays at its own pace.
+        // accelerated market decays at its own pace. Only trades booked
+        // before this minute count: one booked on it may or may not have
+        // arrived yet, and a backtest selects before it books the minute.
         let since: BTreeMap<Symbol, f64> = self
             .last_traded
             .iter()
-            .map(|(s, &t)| (s.clone(), (minute - t).max(0) as f64 / 60_000.0))
+            .filter_map(|(s, times)| {
+                let t = times.iter().find(|&&t| t < minute)?;
+                Some((s.clone(), (minute - t) as f64 / 60_000.0))
+            })
             .collect();
         let sel = select_top(
             &scores,
@@ -186,7 +194,10 @@ impl SelectorActor {
         };
         let now = now_ms();
         let top: Vec<Symbol> = event.picks.iter().map(|p| p.symbol.clone()).collect();
-        let ev = self.ids.event(SignalEvent::from(event), now, None, None);
+        // Stamped with the market minute it selects on.
+        let ev = self
+            .ids
+            .event(SignalEvent::from(event), now, Some(minute), None);
         let cause = ev.meta.id;
         self.store.send(Append(ev));
         if let Some(ConnectTrading(signal, _)) = &self.trading {
@@ -237,6 +248,9 @@ impl Handler<Closes> for SelectorActor {
             for (s, t, c) in &msg.closes {
                 windows.push(s, *t, *c);
             }
+            if !msg.live {
+                return;
+            }
             // The venue fills against the minute before anything is decided
             // on it (entries placed on this minute fill at the next open).
             if let Some(ConnectTrading(_, executor)) = &self.trading {
@@ -274,7 +288,10 @@ impl Handler<Traded> for SelectorActor {
     fn handle(&mut self, msg: Traded, ctx: &mut Context<Self>) {
         let stat = Arc::clone(&self.stat);
         let ok = stat.run(|| {
-            self.last_traded.insert(msg.0, msg.1);
+            let times = self.last_traded.entry(msg.0).or_default();
+            times.insert(0, msg.1);
+            // The latest and the one before it are all a selection needs.
+            times.truncate(2);
         });
         if ok.is_none() {
             ctx.stop();

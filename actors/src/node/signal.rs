@@ -2,6 +2,12 @@
 //! ranked; every entry signal is committed as an `EntrySignal` event (with
 //! all its inputs, caused by the `TopFiveSelected` event) and handed to the
 //! risk actor. Closed positions' outcomes feed the desk's hit rate.
+//!
+//! A selection waits until the position actor has booked its minute
+//! ([`Booked`]): the fills, stops, outcomes and equity of that minute are
+//! then known to this actor and to the risk actor (messages from one actor
+//! arrive in the order sent), so the node decides on the same state as
+//! the paper engine and a backtest, however the actors are scheduled.
 
 use super::hub::{History, SharedHistory};
 use super::journal::Journal;
@@ -41,6 +47,12 @@ pub struct Selection {
     pub routed_at: Instant,
 }
 
+/// The position actor has booked minute `.0` (open time, ms): its fills,
+/// outcomes and equity were sent before this.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Booked(pub i64);
+
 /// A closed position's net PnL.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -55,6 +67,10 @@ pub struct SignalActor {
     ids: SharedIds,
     risk: Tracked<RiskActor>,
     stat: Arc<ActorStat>,
+    /// The last minute the position actor booked.
+    booked: Option<i64>,
+    /// A selection whose minute is not booked yet.
+    waiting: Option<Selection>,
 }
 
 impl SignalActor {
@@ -80,6 +96,8 @@ impl SignalActor {
             ids,
             risk,
             stat,
+            booked: None,
+            waiting: None,
         })
     }
 
@@ -172,7 +190,31 @@ impl Handler<Selection> for SignalActor {
     type Result = ();
 
     fn handle(&mut self, msg: Selection, ctx: &mut Context<Self>) {
-        run_or_stop(self.stat(), ctx, || self.on_selection(&msg));
+        run_or_stop(self.stat(), ctx, || {
+            // Never more than one behind: an older selection still waiting
+            // is decided as it stands rather than stall the node.
+            if let Some(old) = self.waiting.take() {
+                self.on_selection(&old);
+            }
+            if self.booked.is_some_and(|b| b >= msg.open_time) {
+                self.on_selection(&msg);
+            } else {
+                self.waiting = Some(msg);
+            }
+        });
+    }
+}
+
+impl Handler<Booked> for SignalActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Booked, ctx: &mut Context<Self>) {
+        run_or_stop(self.stat(), ctx, || {
+            self.booked = Some(msg.0);
+            if let Some(w) = self.waiting.take_if(|w| w.open_time <= msg.0) {
+                self.on_selection(&w);
+            }
+        });
     }
 }
 

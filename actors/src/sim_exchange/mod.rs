@@ -249,6 +249,9 @@ async fn admin(shared: &Shared, req: Request) -> Response {
     if given != Some(token.as_str()) {
         return plain(StatusCode::UNAUTHORIZED, "bad or missing bearer token");
     }
+    if req.uri().path() == "/admin/clock" {
+        return clock(shared, &req);
+    }
     if req.uri().path() != "/admin/faults" {
         return plain(StatusCode::NOT_FOUND, "unknown admin endpoint");
     }
@@ -286,6 +289,32 @@ async fn admin(shared: &Shared, req: Request) -> Response {
         }
         _ => plain(StatusCode::METHOD_NOT_ALLOWED, "GET, POST or DELETE"),
     }
+}
+
+/// `/admin/clock`: `GET` reads the simulated clock (`now_ms`, `held`);
+/// `POST ?run=true|false` lets it run or holds it (`replay_hold` starts a
+/// replay held).
+fn clock(shared: &Shared, req: &Request) -> Response {
+    let now = wall_ms();
+    let mut ex = shared.lock();
+    match req.method().as_str() {
+        "GET" => {}
+        "POST" => {
+            let q =
+                quantumtrade::exchange::sim::rest::decode_query(req.uri().query().unwrap_or(""));
+            match q.get("run").map(String::as_str) {
+                Some("true") => ex.set_clock_running(true, now),
+                Some("false") => ex.set_clock_running(false, now),
+                _ => return plain(StatusCode::BAD_REQUEST, "run must be true or false"),
+            }
+        }
+        _ => return plain(StatusCode::METHOD_NOT_ALLOWED, "GET or POST"),
+    }
+    axum::Json(serde_json::json!({
+        "now_ms": ex.now(now),
+        "held": ex.clock().held(),
+    }))
+    .into_response()
 }
 
 /// A JSON answer with its status and, for 429 and 418, `Retry-After`.

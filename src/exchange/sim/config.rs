@@ -68,6 +68,10 @@ pub struct SimConfig {
     /// Kline replay: quoted spread around each minute's close, in basis
     /// points (at least one tick).
     pub replay_spread_bps: f64,
+    /// Kline replay: start with the clock held at the start until an
+    /// operator runs it (`POST /admin/clock?run=true`), so a client can
+    /// warm up before the first replayed minute closes.
+    pub replay_hold: bool,
 }
 
 impl Default for SimConfig {
@@ -95,6 +99,7 @@ impl Default for SimConfig {
             replay_start_ms: None,
             replay_warmup_minutes: 1440,
             replay_spread_bps: 2.0,
+            replay_hold: false,
         }
     }
 }

@@ -56,12 +56,15 @@ pub use user_stream::{UserFrame, UserStream};
 pub use weight::{OrderCounter, WeightLimiter};
 
 /// The simulated clock: simulated time runs `speed` times faster than the
-/// wall clock from a common origin.
+/// wall clock from a common origin, unless it is held: then it stands
+/// still until released (a test lets a node warm up on a replay before the
+/// replayed market moves).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimClock {
     wall_origin_ms: i64,
     sim_origin_ms: i64,
     speed: f64,
+    held: bool,
 }
 
 impl SimClock {
@@ -72,6 +75,7 @@ impl SimClock {
             wall_origin_ms,
             sim_origin_ms,
             speed,
+            held: false,
         }
     }
 
@@ -83,7 +87,30 @@ impl SimClock {
         reason = "elapsed wall milliseconds times the speed stay far below 2^53"
     )]
     pub fn now(&self, wall_ms: i64) -> i64 {
+        if self.held {
+            return self.sim_origin_ms;
+        }
         self.sim_origin_ms + ((wall_ms - self.wall_origin_ms) as f64 * self.speed) as i64
+    }
+
+    /// Whether the clock stands still.
+    #[must_use]
+    pub const fn held(&self) -> bool {
+        self.held
+    }
+
+    /// Stops the clock at its reading at wall time `wall_ms` (`run` false),
+    /// or lets it run on from there (`run` true).
+    pub fn set_running(&mut self, run: bool, wall_ms: i64) {
+        if run == !self.held {
+            return;
+        }
+        if run {
+            self.wall_origin_ms = wall_ms;
+        } else {
+            self.sim_origin_ms = self.now(wall_ms);
+        }
+        self.held = !run;
     }
 }
 
@@ -178,7 +205,10 @@ impl SimExchange {
                 .min(end),
         };
         let market = SimMarket::replay(replay, &config, start);
-        let clock = SimClock::new(wall_ms, start, config.replay_speed);
+        let mut clock = SimClock::new(wall_ms, start, config.replay_speed);
+        if config.replay_hold {
+            clock.set_running(false, wall_ms);
+        }
         Ok(Self::over(market, clock, config))
     }
 
@@ -268,6 +298,18 @@ impl SimExchange {
     #[must_use]
     pub fn now(&self, wall_ms: i64) -> i64 {
         self.clock.now(wall_ms)
+    }
+
+    /// The clock (to read whether it is held).
+    #[must_use]
+    pub fn clock(&self) -> &SimClock {
+        &self.clock
+    }
+
+    /// Holds the simulated clock (`run` false) or lets it run (`run` true)
+    /// from wall time `wall_ms` (see [`SimClock::set_running`]).
+    pub fn set_clock_running(&mut self, run: bool, wall_ms: i64) {
+        self.clock.set_running(run, wall_ms);
     }
 
     /// Closes every minute that ended by the simulated time of `wall_ms`;
@@ -544,5 +586,20 @@ mod tests {
     fn clock_runs_at_speed() {
         let c = SimClock::new(1_000, 5_000, 60.0);
         assert_eq!(c.now(2_000), 65_000);
+    }
+
+    #[test]
+    fn a_held_clock_stands_still_and_runs_on_from_where_it_stood() {
+        let mut c = SimClock::new(1_000, 5_000, 60.0);
+        c.set_running(false, 2_000);
+        assert!(c.held());
+        assert_eq!((c.now(2_000), c.now(9_000)), (65_000, 65_000));
+        c.set_running(false, 9_500);
+        assert_eq!(c.now(10_000), 65_000, "holding twice changes nothing");
+        c.set_running(true, 10_000);
+        assert!(!c.held());
+        assert_eq!(c.now(11_000), 125_000);
+        c.set_running(true, 12_000);
+        assert_eq!(c.now(12_000), 185_000, "running twice changes nothing");
     }
 }

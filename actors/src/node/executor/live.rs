@@ -41,11 +41,6 @@ use quantumtrade::trading::live_orders::{
 use quantumtrade_actors::venue::binance::{Credentials, RestClient, RestError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// Shortest wall time between two reads of the venue's positions (which
-/// find stops the venue fired): `positionRisk` weighs 5.
-const SYNC_EVERY: Duration = Duration::from_secs(2);
 
 /// The venue connection and what the live path keeps beside the book.
 pub struct LiveVenue {
@@ -64,8 +59,12 @@ pub struct LiveVenue {
     /// Bumped by every order sent and answer booked: a position read that
     /// started before a change is stale.
     generation: u64,
+    /// A position read is running.
     syncing: bool,
-    last_sync: Option<Instant>,
+    /// The closed minute waiting for a position read before it is
+    /// forwarded, and whether the read running started before it closed
+    /// (then another is needed).
+    awaiting: Option<(i64, bool)>,
 }
 
 /// How the live venue is reached.
@@ -111,7 +110,7 @@ impl LiveVenue {
             last_minute: 0,
             generation: 0,
             syncing: false,
-            last_sync: None,
+            awaiting: None,
         })
     }
 
@@ -289,6 +288,8 @@ enum StopFailure {
 #[rtype(result = "()")]
 struct VenueRead {
     generation: u64,
+    /// The closed minute the read was started for.
+    minute: i64,
     positions: Option<BTreeMap<Symbol, f64>>,
     /// Execution price of the order each fired stop placed, when found.
     prices: BTreeMap<Symbol, f64>,
@@ -522,15 +523,19 @@ impl ExecutorActor {
         }
     }
 
-    /// A closed minute: forward the fills since the last one with the held
-    /// symbols' candles; retry what is unresolved; read the venue's
-    /// positions now and then.
+    /// A closed minute: retry what is unresolved, place missing stops,
+    /// and forward the fills since the last minute with the held symbols'
+    /// candles. While positions are held, the venue's positions are read
+    /// first: a stop the venue fired as this minute closed is booked with
+    /// this minute, as the paper venue books it (one `positionRisk`, weight
+    /// 5, per minute).
     pub(super) fn live_minute(&mut self, open_time: i64, ctx: &mut Context<Self>) {
+        // A minute still waiting on a slow read goes out as it stands.
+        if let Some((waiting, _)) = self.live().awaiting.take() {
+            self.forward_minute(waiting);
+        }
         let live = self.live();
         live.last_minute = open_time;
-        let mut symbols: BTreeSet<Symbol> = live.orders.positions().keys().cloned().collect();
-        symbols.extend(live.orders.unresolved().into_iter().map(|o| o.symbol));
-        let events = std::mem::take(&mut live.unsent);
         let retry: Vec<(Symbol, String)> = live
             .orders
             .unresolved()
@@ -550,51 +555,73 @@ impl ExecutorActor {
             });
         }
         let unplaced = live.orders.unplaced_stops(&live.stops_in_flight);
-        let due = live.last_sync.is_none_or(|t| t.elapsed() >= SYNC_EVERY);
-        if !live.syncing && due && !live.orders.positions().is_empty() {
-            live.syncing = true;
-            live.last_sync = Some(Instant::now());
-            let (rest, me, generation) = (live.rest.clone(), ctx.address(), live.generation);
-            let held: Vec<(Symbol, Option<i64>)> = live
-                .orders
-                .positions()
-                .into_keys()
-                .map(|s| {
-                    let algo = live.orders.stops().get(&s).and_then(|st| st.algo_id);
-                    (s, algo)
-                })
-                .collect();
-            actix::spawn(async move {
-                let positions = rest.position_risk().await.ok().map(|rows| {
-                    let mut m = BTreeMap::new();
-                    for r in rows {
-                        let q = r.position_amt.to_f64();
-                        if let (true, Ok(s)) = (q != 0.0, Symbol::new(&r.symbol.0)) {
-                            *m.entry(s).or_insert(0.0) += q;
-                        }
-                    }
-                    m
-                });
-                let mut prices = BTreeMap::new();
-                if let Some(venue) = &positions {
-                    for (s, algo) in held {
-                        if let (false, Some(id)) = (venue.contains_key(&s), algo)
-                            && let Some(p) = fired_price(&rest, &s, id).await
-                        {
-                            prices.insert(s, p);
-                        }
-                    }
-                }
-                me.do_send(VenueRead {
-                    generation,
-                    positions,
-                    prices,
-                });
-            });
-        }
         if !unplaced.is_empty() && self.commit_live_snapshot() {
             self.live_stops(unplaced, ctx);
         }
+        let live = self.live();
+        if live.orders.positions().is_empty() {
+            self.forward_minute(open_time);
+            return;
+        }
+        // Forwarded when a read started after the minute closed answers.
+        live.awaiting = Some((open_time, live.syncing));
+        if !live.syncing {
+            self.read_positions(open_time, ctx);
+        }
+    }
+
+    /// Reads the venue's positions (and, for each held symbol it shows
+    /// flat, the price its stop's order filled at) for `minute`.
+    fn read_positions(&mut self, minute: i64, ctx: &mut Context<Self>) {
+        let live = self.live();
+        live.syncing = true;
+        let (rest, me, generation) = (live.rest.clone(), ctx.address(), live.generation);
+        let held: Vec<(Symbol, Option<i64>)> = live
+            .orders
+            .positions()
+            .into_keys()
+            .map(|s| {
+                let algo = live.orders.stops().get(&s).and_then(|st| st.algo_id);
+                (s, algo)
+            })
+            .collect();
+        actix::spawn(async move {
+            let positions = rest.position_risk().await.ok().map(|rows| {
+                let mut m = BTreeMap::new();
+                for r in rows {
+                    let q = r.position_amt.to_f64();
+                    if let (true, Ok(s)) = (q != 0.0, Symbol::new(&r.symbol.0)) {
+                        *m.entry(s).or_insert(0.0) += q;
+                    }
+                }
+                m
+            });
+            let mut prices = BTreeMap::new();
+            if let Some(venue) = &positions {
+                for (s, algo) in held {
+                    if let (false, Some(id)) = (venue.contains_key(&s), algo)
+                        && let Some(p) = fired_price(&rest, &s, id).await
+                    {
+                        prices.insert(s, p);
+                    }
+                }
+            }
+            me.do_send(VenueRead {
+                generation,
+                minute,
+                positions,
+                prices,
+            });
+        });
+    }
+
+    /// Sends the position actor minute `open_time` with the events booked
+    /// since the last one and the candles of the symbols held or ordered.
+    fn forward_minute(&mut self, open_time: i64) {
+        let live = self.live();
+        let mut symbols: BTreeSet<Symbol> = live.orders.positions().keys().cloned().collect();
+        symbols.extend(live.orders.unresolved().into_iter().map(|o| o.symbol));
+        let events = std::mem::take(&mut live.unsent);
         let candles = symbols
             .iter()
             .filter_map(|s| {
@@ -715,14 +742,41 @@ impl ExecutorActor {
     /// The venue's positions: a held symbol the venue shows flat (with no
     /// request of ours running for it) was closed there, by its stop or by
     /// hand; it is booked closed, and a stop that did not fire is cancelled.
+    /// Then forwards the minute waiting for this read (a read started
+    /// before that minute closed is followed by another).
     fn on_venue_read(&mut self, msg: VenueRead, ctx: &mut Context<Self>) {
+        let minute = msg.minute;
+        let stale = !self.book_venue_read(msg, ctx);
         let live = self.live();
         live.syncing = false;
+        match live.awaiting {
+            // Started before the minute closed, or before an order changed
+            // the positions: read again.
+            Some((m, true)) => {
+                live.awaiting = Some((m, false));
+                self.read_positions(m, ctx);
+            }
+            Some((m, false)) if m == minute && stale => {
+                live.awaiting = Some((m, false));
+                self.read_positions(m, ctx);
+            }
+            Some((m, false)) if m == minute => {
+                live.awaiting = None;
+                self.forward_minute(m);
+            }
+            _ => {}
+        }
+    }
+
+    /// Books what a read found; false when the read is stale (an order
+    /// was sent or answered while it ran) and so was not used.
+    fn book_venue_read(&mut self, msg: VenueRead, ctx: &mut Context<Self>) -> bool {
+        let live = self.live();
         let Some(venue) = msg.positions else {
-            return;
+            return true;
         };
         if msg.generation != live.generation {
-            return;
+            return false;
         }
         let at = live.now();
         let mut raw = Vec::new();
@@ -743,7 +797,7 @@ impl ExecutorActor {
             raw.extend(live.orders.stop_fired(s, price, at));
         }
         if raw.is_empty() {
-            return;
+            return true;
         }
         live.generation += 1;
         let events = self.stamp_live(raw);
@@ -751,6 +805,7 @@ impl ExecutorActor {
             self.live_stops(cancels, ctx);
         }
         self.publish();
+        true
     }
 }
 
