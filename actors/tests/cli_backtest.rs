@@ -195,12 +195,29 @@ fn the_node_strategy_replays_the_pipeline_deterministically() {
         assert!(t["entry_price"].as_f64().unwrap() > 0.0);
         assert!(matches!(t["side"].as_str(), Some("long" | "short")));
     }
+    let exposure = m["exposure"].as_f64().unwrap();
+    assert!(
+        exposure > 0.0 && exposure <= 1.0 || trades.is_empty(),
+        "{exposure}"
+    );
+    // Every fill belongs to an order; fees add up to the metric.
+    let (orders, fills) = (
+        first["orders"].as_array().unwrap(),
+        first["fills"].as_array().unwrap(),
+    );
+    assert!(fills.len() <= orders.len() && fills.len() >= trades.len());
+    let fees: f64 = fills.iter().map(|f| f["fee"].as_f64().unwrap()).sum();
+    let want = m["fees"].as_f64().unwrap();
+    assert!(
+        (fees - want).abs() < 1e-6 * want.max(1.0),
+        "{fees} vs {want}"
+    );
     let out = qtrade(&argv);
     assert!(out.status.success());
     assert_eq!(
-        report(&dir)["trades"],
-        first["trades"],
-        "same data, same trades"
+        (&report(&dir)["trades"], &report(&dir)["orders"]),
+        (&first["trades"], &first["orders"]),
+        "same data, same trades and orders"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -78,7 +78,7 @@ fn paper_trading_trades_and_every_fill_traces_back_to_a_selection() {
             .find(|s| s["symbol"] == sym)
             .unwrap_or_else(|| panic!("{sym} not in its selection"));
         assert!(scored["open_time"].as_i64().unwrap() > 0);
-        // Filled at the next open: after the decision's minute.
+        // Booked with the minute after the decision's.
         assert!(fill["venue_ts"].as_i64() > signal["venue_ts"].as_i64());
     }
     // Every fill belongs to exactly one placed order, and no client order

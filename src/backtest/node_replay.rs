@@ -85,6 +85,8 @@ pub struct NodeReplay {
     /// Open time of the minute each symbol's last position was opened
     /// (the selector's decay, as the node's position actor reports it).
     last_traded: BTreeMap<Symbol, i64>,
+    /// Traded minutes that ended with a position open.
+    minutes_in_market: usize,
     trades: Vec<ReportTrade>,
     orders: Vec<ReportOrder>,
     fills: Vec<ReportFill>,
@@ -107,6 +109,7 @@ impl NodeReplay {
             minutes: 0,
             open: BTreeMap::new(),
             last_traded: BTreeMap::new(),
+            minutes_in_market: 0,
             trades: Vec::new(),
             orders: Vec::new(),
             fills: Vec::new(),
@@ -165,17 +168,6 @@ impl NodeReplay {
             &self.cfg.top,
         );
         let top: Vec<Symbol> = sel.picks.iter().map(|p| p.symbol.clone()).collect();
-        if std::env::var_os("QT_DEBUG_TOP").is_some() {
-            let sc: Vec<String> = scores
-                .iter()
-                .map(|(s, v)| format!("{s}:{:.6}", v.score))
-                .collect();
-            eprintln!(
-                "TOP {time} {:?} {}",
-                top.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                sc.join(",")
-            );
-        }
         let returns: BTreeMap<Symbol, &[f64]> = self
             .returns
             .iter_mut()
@@ -194,6 +186,9 @@ impl NodeReplay {
             rules: &self.rules,
         });
         self.book(time, &events);
+        if !self.engine.positions().is_empty() {
+            self.minutes_in_market += 1;
+        }
         self.equity.push((time, self.engine.equity()));
         self.events += events.len() as u64;
         events
@@ -312,16 +307,16 @@ impl NodeReplay {
             .map(|t| t.qty * t.entry_price + t.exit_price.map_or(0.0, |p| t.qty * p))
             .sum();
         let (_, fees) = self.engine.realized_and_fees();
-        let mut m = compute(&RunSummary {
+        let m = compute(&RunSummary {
             equity: &self.equity,
             trade_pnls: &closed,
-            candles_in_market: 0,
+            // Minutes, one equity point each: the share with a position.
+            candles_in_market: self.minutes_in_market,
             traded_notional: notional,
             fees,
             funding: self.engine.book().funding(),
             periods_per_year: 525_600.0,
         });
-        m.exposure = f64::NAN;
         let mut pnl_by_symbol = BTreeMap::new();
         for t in &trades {
             *pnl_by_symbol.entry(t.symbol.clone()).or_insert(0.0) += t.pnl;

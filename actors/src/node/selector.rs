@@ -252,7 +252,7 @@ impl Handler<Closes> for SelectorActor {
                 return;
             }
             // The venue fills against the minute before anything is decided
-            // on it (entries placed on this minute fill at the next open).
+            // on it (entries placed on this minute are booked with the next).
             if let Some(ConnectTrading(_, executor)) = &self.trading {
                 executor.send(MinuteClosed {
                     open_time: msg.open_time,
