@@ -254,7 +254,6 @@ fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()>
         cash: args.cash,
         // The node trades after its warm-up; so does its backtest.
         warmup_minutes: cfg.market.warmup_minutes,
-        ..ReplayConfig::default()
     };
     let total: u64 = series.iter().map(|(_, c)| c.len() as u64).sum();
     let bar = super::progress::bar(total, "candles", "replaying");

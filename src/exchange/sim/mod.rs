@@ -102,7 +102,7 @@ impl SimClock {
     /// Stops the clock at its reading at wall time `wall_ms` (`run` false),
     /// or lets it run on from there (`run` true).
     pub fn set_running(&mut self, run: bool, wall_ms: i64) {
-        if run == !self.held {
+        if run != self.held {
             return;
         }
         if run {
