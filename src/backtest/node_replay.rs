@@ -3,6 +3,12 @@
 //! and the paper trading engine, one closed minute at a time on the
 //! candles' own clock. The same data and config give the same trades.
 //!
+//! The factor score's market inputs are those the node reads from the
+//! simulated exchange replaying the same files: the book the simulator
+//! serves after each minute ([`crate::market::replay::book_of`], at
+//! `replay_spread`), the paper funding rate (which the simulator's premium
+//! index also reports) and no open interest (replayed files have none).
+//!
 //! Symbols enter when their first candle arrives; a minute in which a
 //! symbol has no candle simply lacks it (no fill, no management, no score
 //! update for that symbol).
@@ -11,11 +17,15 @@ use super::report::{Report, ReportTrade};
 use crate::analysis::breakout::BreakoutSettings;
 use crate::exchange::binance::filters::SymbolRules;
 use crate::indicators::battery::Column;
+use crate::market::instrument::Instrument;
+use crate::market::replay::{book_of, instrument_for};
 use crate::market::{Candle, Interval, Symbol};
 use crate::node::symbol::{SymbolAnalyzer, SymbolConfig};
 use crate::risk::sizing::PositionSide;
 use crate::selection::correlation::ReturnWindows;
+use crate::selection::screen::ScreenConfig;
 use crate::selection::top::{TopConfig, select_top};
+use crate::signals::inputs::{BookQuote, VenueReadings};
 use crate::trading::event::Fill;
 use crate::trading::paper::{MinuteInput, PaperConfig, PaperEngine, TradeEvent};
 use std::collections::{BTreeMap, VecDeque};
@@ -41,6 +51,11 @@ pub struct ReplayConfig {
     pub cash: f64,
     /// Minutes of candles taken before trading starts (buffers warm up).
     pub warmup_minutes: usize,
+    /// Relative spread of the replayed book (the simulated exchange's
+    /// `replay_spread_bps` / 10,000).
+    pub replay_spread: f64,
+    /// The screen's spread limit (the spread's quality scale).
+    pub max_spread: f64,
 }
 
 impl Default for ReplayConfig {
@@ -55,6 +70,9 @@ impl Default for ReplayConfig {
             paper: PaperConfig::default(),
             cash: 100_000.0,
             warmup_minutes: 180,
+            replay_spread: crate::exchange::sim::config::SimConfig::default().replay_spread_bps
+                / 10_000.0,
+            max_spread: ScreenConfig::default().max_spread,
         }
     }
 }
@@ -76,6 +94,9 @@ pub struct NodeReplay {
     cfg: ReplayConfig,
     rules: BTreeMap<Symbol, SymbolRules>,
     analyzers: BTreeMap<Symbol, SymbolAnalyzer>,
+    /// The contracts the simulated exchange would list for each symbol's
+    /// series (their tick and step shape the replayed book).
+    books: BTreeMap<Symbol, Instrument>,
     windows: ReturnWindows,
     returns: BTreeMap<Symbol, VecDeque<f64>>,
     last_close: BTreeMap<Symbol, f64>,
@@ -97,6 +118,7 @@ impl NodeReplay {
             cfg,
             rules,
             analyzers: BTreeMap::new(),
+            books: BTreeMap::new(),
             returns: BTreeMap::new(),
             last_close: BTreeMap::new(),
             minutes: 0,
@@ -104,6 +126,29 @@ impl NodeReplay {
             trades: Vec::new(),
             equity: Vec::new(),
             events: 0,
+        }
+    }
+
+    /// Replays the simulated exchange's book for the symbols of `series`
+    /// (each the whole recorded series, as the simulator lists it); a
+    /// symbol without one has no book.
+    pub fn list_books(&mut self, series: &[(Symbol, Vec<Candle>)]) {
+        for (s, c) in series {
+            self.books.insert(s.clone(), instrument_for(s, c));
+        }
+    }
+
+    /// What the node would read at the close of `c` from the simulated
+    /// exchange replaying the same files.
+    fn venue_readings(&self, s: &Symbol, c: &Candle) -> VenueReadings {
+        VenueReadings {
+            book: self
+                .books
+                .get(s)
+                .map(|ins| BookQuote::from(book_of(c, ins, self.cfg.replay_spread))),
+            funding_rate: self.cfg.paper.funding_rate,
+            open_interest: f64::NAN,
+            max_spread: self.cfg.max_spread,
         }
     }
 
@@ -119,10 +164,11 @@ impl NodeReplay {
         let mut scores = BTreeMap::new();
         let mut atr = BTreeMap::new();
         for (s, c) in candles {
+            let venue = self.venue_readings(s, c);
             let a = self.analyzers.entry(s.clone()).or_insert_with(|| {
                 SymbolAnalyzer::new(s.clone(), self.cfg.symbol, self.cfg.breakout.clone())
             });
-            a.on_candle(c);
+            a.on_candle_with(c, &venue);
             if let Some(row) = a.row(Interval::M5) {
                 atr.insert(s.clone(), row[Column::Atr14 as usize]);
             }
@@ -311,6 +357,7 @@ pub fn replay(
     mut progress: impl FnMut(u64),
 ) -> (NodeReplay, BTreeMap<Symbol, Candle>) {
     let mut r = NodeReplay::new(cfg, rules);
+    r.list_books(series);
     let mut times: Vec<i64> = series
         .iter()
         .flat_map(|(_, c)| c.iter().map(|k| k.open_time))
@@ -371,6 +418,49 @@ mod tests {
             })
             .collect();
         (series, rules)
+    }
+
+    #[test]
+    fn the_signals_read_the_book_and_funding_the_simulated_exchange_serves() {
+        use crate::market::replay::{ReplayMarket, ReplaySeries};
+        let (series, rules) = market(30);
+        let cfg = ReplayConfig::default();
+        assert_eq!(
+            cfg.paper.funding_rate,
+            crate::exchange::sim::rest::FUNDING_RATE,
+            "the simulator's premium index reports the paper rate"
+        );
+        let mut r = NodeReplay::new(cfg.clone(), rules);
+        r.list_books(&series);
+        let mut sim = ReplayMarket::new(
+            series
+                .iter()
+                .map(|(symbol, candles)| ReplaySeries {
+                    symbol: symbol.clone(),
+                    candles: candles.clone(),
+                })
+                .collect(),
+            cfg.replay_spread,
+        )
+        .unwrap();
+        let mut seen = 0;
+        for _ in 0..30 {
+            for m in sim.step() {
+                let s = &sim.profiles()[m.index].instrument.symbol;
+                let v = r.venue_readings(s, &m.kline);
+                assert_eq!(
+                    v.book,
+                    Some(BookQuote::from(m.book)),
+                    "{s} {}",
+                    m.kline.open_time
+                );
+                assert_eq!(v.funding_rate, cfg.paper.funding_rate);
+                assert!(v.open_interest.is_nan());
+                assert_eq!(v.max_spread, ScreenConfig::default().max_spread);
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 20 * 30);
     }
 
     #[test]

@@ -97,7 +97,10 @@ fn to_tick(x: f64, tick: f64, round: fn(f64) -> f64) -> f64 {
     }
 }
 
-fn instrument_for(symbol: &Symbol, candles: &[Candle]) -> Instrument {
+/// Rule 4: the contract a replay of `candles` lists (status pending
+/// trading); the backtest sizes the replayed book ([`book_of`]) with it.
+#[must_use]
+pub fn instrument_for(symbol: &Symbol, candles: &[Candle]) -> Instrument {
     let decimals = candles
         .iter()
         .flat_map(|c| [c.open, c.high, c.low, c.close])
@@ -384,8 +387,12 @@ fn trades_of(c: &Candle) -> Vec<SyntheticTrade> {
         .collect()
 }
 
-/// Rule 3: the book around the close.
-fn book_of(c: &Candle, ins: &Instrument, spread: f64) -> BookTicker {
+/// Rule 3: the book around the close of `c`, `spread` (fraction of the
+/// price) apart on the tick grid of `ins`, volume/20 (at least one step) on
+/// each side. The simulated exchange serves it after the minute of `c`; the
+/// backtest reads the same book.
+#[must_use]
+pub fn book_of(c: &Candle, ins: &Instrument, spread: f64) -> BookTicker {
     let tick = ins.tick_size;
     let half = c.close * spread / 2.0;
     let bid = to_tick(c.close - half, tick, f64::floor).max(tick);

@@ -16,6 +16,7 @@ use quantumtrade::backtest::ema_cross::{EmaCrossConfig, EmaCrossResult, run as r
 use quantumtrade::backtest::node_replay::{ReplayConfig, replay};
 use quantumtrade::backtest::report::{Report, SymbolRun, ema_cross_report};
 use quantumtrade::events::summary::utc_ms;
+use quantumtrade::exchange::sim::config::SimConfig;
 use quantumtrade::market::Candle;
 use quantumtrade::market::Symbol;
 use quantumtrade::market::aggregate::detect_interval;
@@ -64,6 +65,12 @@ pub struct Args {
     /// Last candle (open time before): ms since the epoch or YYYY-MM-DD (UTC).
     #[arg(long, value_name = "T", value_parser = super::time_arg::parse_time)]
     pub to: Option<i64>,
+    /// Spread of the replayed book, basis points (`--strategy node`): the
+    /// signals read the book `qtrade sim-exchange --data` serves for the
+    /// same files, so this is its `replay_spread_bps` [default: the
+    /// simulator's].
+    #[arg(long, value_name = "BPS", default_value_t = SimConfig::default().replay_spread_bps)]
+    pub replay_spread_bps: f64,
     /// Report directory [default: reports/RUN-ID, the UTC start time and strategy].
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
@@ -106,6 +113,9 @@ fn symbol_of(p: &Path) -> String {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     if !(args.qty > 0.0 && args.cash > 0.0) {
         bail!("--qty and --cash must be positive");
+    }
+    if !(0.0..=1000.0).contains(&args.replay_spread_bps) {
+        bail!("--replay-spread-bps must be in [0, 1000]");
     }
     let mut paths = Vec::new();
     for p in &args.data {
@@ -243,6 +253,8 @@ fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()>
         paper: cfg.trading.engine.clone(),
         returns_window: cfg.trading.returns_window,
         cash: args.cash,
+        replay_spread: args.replay_spread_bps / 10_000.0,
+        max_spread: cfg.screen.max_spread,
         ..ReplayConfig::default()
     };
     let total: u64 = series.iter().map(|(_, c)| c.len() as u64).sum();

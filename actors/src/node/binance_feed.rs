@@ -17,6 +17,13 @@
 //!    one delivered and the first live one (closed during the warm-up) are
 //!    fetched from REST and delivered first; minutes already delivered are
 //!    skipped.
+//! 5. Right after a live minute closes, read the book tickers and the
+//!    premium index of all symbols (request weight 5 + 10 a minute, of the
+//!    2,400 a minute allowed; PROTOCOL.md, REST weights) and hand the
+//!    followed symbols' book, sizes and `lastFundingRate` to the hub with
+//!    the minute, for the signals. Minutes fetched after the fact (warm-up,
+//!    catch-up) carry none: the venue's book then is not theirs. A failed
+//!    read is reported and the minute goes without.
 //!
 //! A failed start-up step is retried after a pause (the venue may not be
 //! up yet); the task ends when the hub is gone.
@@ -29,8 +36,9 @@ use quantumtrade::exchange::binance::filters::SymbolRules;
 use quantumtrade::exchange::binance::stream_name::{KlineInterval, StreamName};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::node::venue_feed::{
-    MinuteAssembler, followed_symbols, missing_minutes, screen_inputs,
+    MinuteAssembler, followed_symbols, missing_minutes, screen_inputs, venue_readings,
 };
+use quantumtrade::signals::inputs::VenueReadings;
 use quantumtrade_actors::venue::binance::{
     MarketStream, MarketStreamConfig, RestClient, StreamUpdate,
 };
@@ -196,6 +204,7 @@ async fn deliver(
             open_time,
             candles,
             route,
+            readings: BTreeMap::new(),
         };
         hub.ask(minute).await.context("the hub is gone")?;
         last = Some(open_time);
@@ -271,6 +280,7 @@ async fn follow(
                 open_time,
                 candles,
                 route: true,
+                readings: read_venue(&rest_for_gaps, symbols).await,
             };
             if hub.ask(minute).await.is_err() {
                 break;
@@ -278,6 +288,21 @@ async fn follow(
             last = Some(open_time);
         }
     }
+}
+
+/// Step 5: the followed symbols' book and funding now (none when the venue
+/// does not answer).
+async fn read_venue(rest: &RestClient, symbols: &[Symbol]) -> BTreeMap<Symbol, VenueReadings> {
+    let got = async {
+        let books = rest.book_tickers().await.context("book tickers")?;
+        let premium = rest.premium_indexes().await.context("premium index")?;
+        anyhow::Ok(venue_readings(symbols, &books, &premium))
+    }
+    .await;
+    got.unwrap_or_else(|e| {
+        eprintln!("qtrade: market feed: venue readings: {e:#}");
+        BTreeMap::new()
+    })
 }
 
 /// The minutes between the last one delivered and the live `next` (those

@@ -2,6 +2,12 @@
 //! minutes from a venue feed ([`super::binance_feed`]); keeps the recent 1m
 //! history for backfills, routes closed candles to the symbol actors and
 //! returns to the selector, and answers the universe's screen requests.
+//!
+//! Each routed candle goes with what the market read at its close
+//! ([`VenueReadings`], the signals' book, funding and open interest): the
+//! synthetic market's book of the minute and the paper funding rate; a
+//! venue's book tickers and premium index read by the feed right after the
+//! minute closed.
 
 use super::binance_feed::{self, FeedSettings};
 use super::config::{MarketSection, Venue};
@@ -15,6 +21,7 @@ use actix::{
 use quantumtrade::market::synthetic::{BookTicker, SyntheticConfig, SyntheticMarket};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::selection::screen::ScreenInput;
+use quantumtrade::signals::inputs::{BookQuote, VenueReadings};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -119,6 +126,9 @@ pub struct FeedMinute {
     pub candles: Vec<(Symbol, Candle)>,
     /// Route to the symbol actors (false while warming up).
     pub route: bool,
+    /// What the venue read at the minute's close, per symbol (none for
+    /// minutes fetched after the fact).
+    pub readings: BTreeMap<Symbol, VenueReadings>,
 }
 
 /// Fresh screen inputs of every contract from the venue feed.
@@ -176,9 +186,20 @@ pub fn source_of(m: &MarketSection) -> HubSource {
     }
 }
 
+/// What the hub adds to the market's readings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReadingSettings {
+    /// The funding rate of the synthetic market (the paper book's, which
+    /// it charges).
+    pub paper_funding_rate: f64,
+    /// The screen's spread limit (the spread's quality scale).
+    pub max_spread: f64,
+}
+
 /// The market-data hub.
 pub struct MarketDataHub {
     source: HubSource,
+    settings: ReadingSettings,
     books: Vec<BookTicker>,
     /// The venue feed's latest screen inputs.
     screen: Vec<ScreenInput>,
@@ -205,9 +226,11 @@ impl MarketDataHub {
         selector: Tracked<SelectorActor>,
         stat: Arc<ActorStat>,
         step: Duration,
+        settings: ReadingSettings,
     ) -> Self {
         Self {
             source,
+            settings,
             books: Vec::new(),
             screen: Vec::new(),
             feed: None,
@@ -236,12 +259,33 @@ impl MarketDataHub {
             .iter()
             .map(|m| (profiles[m.index].instrument.symbol.clone(), m.kline))
             .collect();
-        self.deliver(open_time, candles, route);
+        // The synthetic market has no open interest (unknown).
+        let readings = minutes
+            .iter()
+            .map(|m| {
+                (
+                    profiles[m.index].instrument.symbol.clone(),
+                    VenueReadings {
+                        book: Some(BookQuote::from(m.book)),
+                        funding_rate: self.settings.paper_funding_rate,
+                        ..VenueReadings::unknown()
+                    },
+                )
+            })
+            .collect();
+        self.deliver(open_time, candles, route, &readings);
     }
 
     /// Keeps one minute's candles in the history, routes them to the
-    /// symbol actors (with `route`) and sends the closes to the selector.
-    fn deliver(&mut self, open_time: i64, candles: Vec<(Symbol, Candle)>, route: bool) {
+    /// symbol actors (with `route`, and each symbol's `readings`) and sends
+    /// the closes to the selector.
+    fn deliver(
+        &mut self,
+        open_time: i64,
+        candles: Vec<(Symbol, Candle)>,
+        route: bool,
+        readings: &BTreeMap<Symbol, VenueReadings>,
+    ) {
         let mut closes = Vec::with_capacity(candles.len());
         {
             let mut h = self.history.write().unwrap_or_else(PoisonError::into_inner);
@@ -254,7 +298,14 @@ impl MarketDataHub {
         if route {
             for (sym, c) in candles {
                 if let Some(t) = self.routes.get(&sym) {
-                    t.send(CandleClosed(c));
+                    let venue = VenueReadings {
+                        max_spread: self.settings.max_spread,
+                        ..readings
+                            .get(&sym)
+                            .copied()
+                            .unwrap_or_else(VenueReadings::unknown)
+                    };
+                    t.send(CandleClosed(c, venue));
                 }
             }
         }
@@ -388,7 +439,7 @@ impl Handler<FeedMinute> for MarketDataHub {
         let live = self.feed.is_some();
         let ok = stat.run(|| {
             if live {
-                self.deliver(msg.open_time, msg.candles, msg.route);
+                self.deliver(msg.open_time, msg.candles, msg.route, &msg.readings);
             }
         });
         if ok.is_none() {

@@ -16,14 +16,16 @@ use quantumtrade::market::{Candle, Interval, Symbol};
 use quantumtrade::node::backoff::{Backoff, BackoffConfig};
 use quantumtrade::node::battery_batch::{BatteryJob, WINDOW_EXACT_MIN_CANDLES, mismatches};
 use quantumtrade::node::symbol::{SymbolAnalyzer, SymbolConfig};
+use quantumtrade::signals::inputs::VenueReadings;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// A closed 1m candle of the actor's symbol.
+/// A closed 1m candle of the actor's symbol, with what the market read at
+/// its close (the signals' book, funding and open interest).
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct CandleClosed(pub Candle);
+pub struct CandleClosed(pub Candle, pub VenueReadings);
 
 /// What every symbol actor is built from (one clone per actor).
 #[derive(Clone)]
@@ -262,7 +264,7 @@ impl Handler<CandleClosed> for SymbolActor {
             if fault_due(self.analyzer.symbol(), live) {
                 panic!("fault hook: {} fails once", self.analyzer.symbol());
             }
-            self.analyzer.on_candle(&msg.0).is_some()
+            self.analyzer.on_candle_with(&msg.0, &msg.1).is_some()
         });
         match ok {
             None => {
