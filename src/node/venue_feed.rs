@@ -233,7 +233,11 @@ mod tests {
         let premium: PremiumIndex =
             serde_json::from_str(&sample("rest_premiumIndex.json")).unwrap();
         let (a, b) = (s(book.symbol.as_str()), s("ZZZUSDT"));
-        let r = venue_readings(&[a.clone(), b.clone()], &[book.clone()], &[premium]);
+        let r = venue_readings(
+            &[a.clone(), b.clone()],
+            std::slice::from_ref(&book),
+            &[premium],
+        );
         let q = r[&a].book.unwrap();
         assert_eq!((q.bid, q.bid_size), (book.bid_price, book.bid_qty));
         assert_eq!((q.ask, q.ask_size), (book.ask_price, book.ask_qty));
