@@ -21,9 +21,15 @@
 //!    premium index of all symbols (request weight 5 + 10 a minute, of the
 //!    2,400 a minute allowed; PROTOCOL.md, REST weights) and hand the
 //!    followed symbols' book, sizes and `lastFundingRate` to the hub with
-//!    the minute, for the signals. Minutes fetched after the fact (warm-up,
-//!    catch-up) carry none: the venue's book then is not theirs. A failed
-//!    read is reported and the minute goes without.
+//!    the minute, for the signals, with each symbol's latest open interest
+//!    (step 6). Minutes fetched after the fact (warm-up, catch-up) carry
+//!    none: the venue's book then is not theirs. A failed read is reported
+//!    and the minute goes without.
+//! 6. Poll `openInterest` (weight 1, one symbol a request) for the followed
+//!    symbols in turn, one request a second: 60 of the 2,400 a minute
+//!    whatever the number of symbols, so with more than 60 symbols a
+//!    symbol's reading is up to that many seconds old. A symbol the venue
+//!    has none for stays unknown (the first failure is reported).
 //!
 //! A failed start-up step is retried after a pause (the venue may not be
 //! up yet); the task ends when the hub is gone.
@@ -43,11 +49,18 @@ use quantumtrade_actors::venue::binance::{
     MarketStream, MarketStreamConfig, RestClient, StreamUpdate,
 };
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Pause before a failed start-up step is tried again.
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// Time between two open-interest requests (step 6).
+const OPEN_INTEREST_PACE: Duration = Duration::from_secs(1);
+
+/// The latest open interest read per symbol (step 6).
+type SharedOpenInterest = Arc<Mutex<BTreeMap<Symbol, f64>>>;
 
 /// Where the feed connects and how much it fetches.
 #[derive(Debug, Clone)]
@@ -92,6 +105,12 @@ pub async fn run(settings: FeedSettings, hub: Tracked<MarketDataHub>) {
         hub.clone(),
         settings.screen_refresh,
     )));
+    let open_interest = SharedOpenInterest::default();
+    let _poll = AbortOnDrop(tokio::spawn(poll_open_interest(
+        rest.clone(),
+        symbols.clone(),
+        Arc::clone(&open_interest),
+    )));
     let last = match warm(&rest, &hub, &symbols, settings.warmup_minutes).await {
         Ok(last) => last,
         Err(e) => {
@@ -99,7 +118,7 @@ pub async fn run(settings: FeedSettings, hub: Tracked<MarketDataHub>) {
             None
         }
     };
-    follow(&settings, rest, &hub, &symbols, last).await;
+    follow(&settings, rest, &hub, &symbols, last, &open_interest).await;
 }
 
 /// Aborts a spawned task when dropped.
@@ -234,6 +253,7 @@ async fn follow(
     hub: &Tracked<MarketDataHub>,
     symbols: &[Symbol],
     mut last: Option<i64>,
+    open_interest: &SharedOpenInterest,
 ) {
     let streams = symbols
         .iter()
@@ -280,7 +300,7 @@ async fn follow(
                 open_time,
                 candles,
                 route: true,
-                readings: read_venue(&rest_for_gaps, symbols).await,
+                readings: read_venue(&rest_for_gaps, symbols, open_interest).await,
             };
             if hub.ask(minute).await.is_err() {
                 break;
@@ -290,19 +310,49 @@ async fn follow(
     }
 }
 
-/// Step 5: the followed symbols' book and funding now (none when the venue
-/// does not answer).
-async fn read_venue(rest: &RestClient, symbols: &[Symbol]) -> BTreeMap<Symbol, VenueReadings> {
+/// Step 5: the followed symbols' book and funding now, with their latest
+/// open interest (none when the venue does not answer).
+async fn read_venue(
+    rest: &RestClient,
+    symbols: &[Symbol],
+    open_interest: &SharedOpenInterest,
+) -> BTreeMap<Symbol, VenueReadings> {
     let got = async {
         let books = rest.book_tickers().await.context("book tickers")?;
         let premium = rest.premium_indexes().await.context("premium index")?;
         anyhow::Ok(venue_readings(symbols, &books, &premium))
     }
     .await;
-    got.unwrap_or_else(|e| {
+    let mut readings = got.unwrap_or_else(|e| {
         eprintln!("qtrade: market feed: venue readings: {e:#}");
         BTreeMap::new()
-    })
+    });
+    let oi = open_interest.lock().unwrap_or_else(PoisonError::into_inner);
+    for (s, r) in &mut readings {
+        r.open_interest = oi.get(s).copied().unwrap_or(f64::NAN);
+    }
+    readings
+}
+
+/// Step 6, until aborted.
+async fn poll_open_interest(rest: RestClient, symbols: Vec<Symbol>, out: SharedOpenInterest) {
+    let mut tick = tokio::time::interval(OPEN_INTEREST_PACE);
+    let mut reported = false;
+    for s in symbols.iter().cycle() {
+        tick.tick().await;
+        match rest.open_interest(s.as_str()).await {
+            Ok(oi) => {
+                out.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(s.clone(), oi.open_interest);
+            }
+            Err(e) if !reported => {
+                eprintln!("qtrade: market feed: open interest of {}: {e}", s.as_str());
+                reported = true;
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 /// The minutes between the last one delivered and the live `next` (those

@@ -5,9 +5,10 @@
 //!
 //! Each routed candle goes with what the market read at its close
 //! ([`VenueReadings`], the signals' book, funding and open interest): the
-//! synthetic market's book of the minute and the paper funding rate; a
+//! synthetic market's book of the minute, the paper funding rate and the
+//! synthetic open interest ([`quantumtrade::market::open_interest`]); a
 //! venue's book tickers and premium index read by the feed right after the
-//! minute closed.
+//! minute closed, and its latest open interest.
 
 use super::binance_feed::{self, FeedSettings};
 use super::config::{MarketSection, Venue};
@@ -18,6 +19,7 @@ use super::trading::SharedRules;
 use actix::{
     Actor, ActorContext, AsyncContext, Context, Handler, Message, SpawnHandle, Supervised,
 };
+use quantumtrade::market::open_interest::SyntheticOpenInterest;
 use quantumtrade::market::synthetic::{BookTicker, SyntheticConfig, SyntheticMarket};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::selection::screen::ScreenInput;
@@ -200,6 +202,8 @@ pub struct ReadingSettings {
 pub struct MarketDataHub {
     source: HubSource,
     settings: ReadingSettings,
+    /// The synthetic market's open interest per symbol.
+    open_interest: BTreeMap<Symbol, SyntheticOpenInterest>,
     books: Vec<BookTicker>,
     /// The venue feed's latest screen inputs.
     screen: Vec<ScreenInput>,
@@ -231,6 +235,7 @@ impl MarketDataHub {
         Self {
             source,
             settings,
+            open_interest: BTreeMap::new(),
             books: Vec::new(),
             screen: Vec::new(),
             feed: None,
@@ -259,16 +264,22 @@ impl MarketDataHub {
             .iter()
             .map(|m| (profiles[m.index].instrument.symbol.clone(), m.kline))
             .collect();
-        // The synthetic market has no open interest (unknown).
         let readings = minutes
             .iter()
             .map(|m| {
+                let symbol = profiles[m.index].instrument.symbol.clone();
+                let oi = self
+                    .open_interest
+                    .entry(symbol.clone())
+                    .or_default()
+                    .update(m.kline.volume);
                 (
-                    profiles[m.index].instrument.symbol.clone(),
+                    symbol,
                     VenueReadings {
                         book: Some(BookQuote::from(m.book)),
                         funding_rate: self.settings.paper_funding_rate,
-                        ..VenueReadings::unknown()
+                        open_interest: oi,
+                        max_spread: f64::NAN,
                     },
                 )
             })
