@@ -28,12 +28,15 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-/// The recent closed 1m candles of every symbol, shared with the symbol
-/// actors for their backfill.
+/// The recent closed 1m candles of every symbol with what the market read
+/// at each one's close, shared with the symbol actors for their backfill
+/// (a restarted actor so rebuilds the same windows of venue readings).
 #[derive(Debug, Default)]
 pub struct History {
     cap: usize,
     candles: BTreeMap<Symbol, VecDeque<Candle>>,
+    /// The readings of the same candles, in lockstep with `candles`.
+    readings: BTreeMap<Symbol, VecDeque<VenueReadings>>,
 }
 
 /// A shared [`History`].
@@ -46,12 +49,18 @@ impl History {
         Arc::new(RwLock::new(Self {
             cap,
             candles: BTreeMap::new(),
+            readings: BTreeMap::new(),
         }))
     }
 
-    fn push(&mut self, s: &Symbol, c: Candle) {
+    fn push(&mut self, s: &Symbol, c: Candle, r: VenueReadings) {
         let q = self.candles.entry(s.clone()).or_default();
         q.push_back(c);
+        if q.len() > self.cap {
+            q.pop_front();
+        }
+        let q = self.readings.entry(s.clone()).or_default();
+        q.push_back(r);
         if q.len() > self.cap {
             q.pop_front();
         }
@@ -90,15 +99,14 @@ impl History {
         })
     }
 
-    /// The stored candles of `s`, oldest first.
+    /// The stored candles of `s` with their readings, oldest first.
     #[must_use]
-    pub fn of(h: &SharedHistory, s: &Symbol) -> Vec<Candle> {
-        h.read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .candles
-            .get(s)
-            .map(|q| q.iter().copied().collect())
-            .unwrap_or_default()
+    pub fn with_readings(h: &SharedHistory, s: &Symbol) -> Vec<(Candle, VenueReadings)> {
+        let h = h.read().unwrap_or_else(PoisonError::into_inner);
+        match (h.candles.get(s), h.readings.get(s)) {
+            (Some(c), Some(r)) => c.iter().copied().zip(r.iter().copied()).collect(),
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -287,8 +295,8 @@ impl MarketDataHub {
         self.deliver(open_time, candles, route, &readings);
     }
 
-    /// Keeps one minute's candles in the history, routes them to the
-    /// symbol actors (with `route`, and each symbol's `readings`) and sends
+    /// Keeps one minute's candles with each symbol's `readings` in the
+    /// history, routes them to the symbol actors (with `route`) and sends
     /// the closes to the selector.
     fn deliver(
         &mut self,
@@ -298,24 +306,26 @@ impl MarketDataHub {
         readings: &BTreeMap<Symbol, VenueReadings>,
     ) {
         let mut closes = Vec::with_capacity(candles.len());
+        let mut with_readings = Vec::with_capacity(candles.len());
         {
             let mut h = self.history.write().unwrap_or_else(PoisonError::into_inner);
-            for (sym, c) in &candles {
-                h.push(sym, *c);
+            for (sym, c) in candles {
+                let venue = VenueReadings {
+                    max_spread: self.settings.max_spread,
+                    ..readings
+                        .get(&sym)
+                        .copied()
+                        .unwrap_or_else(VenueReadings::unknown)
+                };
+                h.push(&sym, c, venue);
                 closes.push((sym.clone(), c.open_time, c.close));
+                with_readings.push((sym, c, venue));
             }
         }
         let routed_at = Instant::now();
         if route {
-            for (sym, c) in candles {
+            for (sym, c, venue) in with_readings {
                 if let Some(t) = self.routes.get(&sym) {
-                    let venue = VenueReadings {
-                        max_spread: self.settings.max_spread,
-                        ..readings
-                            .get(&sym)
-                            .copied()
-                            .unwrap_or_else(VenueReadings::unknown)
-                    };
                     t.send(CandleClosed(c, venue));
                 }
             }

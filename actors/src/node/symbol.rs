@@ -1,7 +1,7 @@
 //! SymbolActor: one per qualified symbol, a shell around
-//! [`SymbolAnalyzer`]. It backfills from the hub's history at start and
-//! after every restart (after a backoff pause), so its buffers are never
-//! empty; submits its closed 5m/15m/1h windows to the IndicatorActor for
+//! [`SymbolAnalyzer`]. It backfills from the hub's history (candles and
+//! the market's readings at their close) at start and after every restart
+//! (after a backoff pause), so its buffers are never empty; submits its closed 5m/15m/1h windows to the IndicatorActor for
 //! the batched battery and checks what comes back against its streaming
 //! values; publishes its score to the selector and the board.
 
@@ -230,8 +230,12 @@ impl Actor for SymbolActor {
             ctx.wait(actix::fut::wrap_future(tokio::time::sleep(d)));
         }
         if self.analyzer.candles() == 0 {
-            let h = History::of(&self.deps.history, self.analyzer.symbol());
-            self.analyzer.backfill(&h);
+            // With the readings the live candles carried: a restarted actor
+            // recomputes what it had (open-interest windows included).
+            let h = History::with_readings(&self.deps.history, self.analyzer.symbol());
+            for (c, r) in &h {
+                self.analyzer.on_candle_with(c, r);
+            }
             self.publish(ctx);
         }
     }
