@@ -16,6 +16,7 @@
 use super::report::{Report, ReportTrade};
 use crate::analysis::breakout::BreakoutSettings;
 use crate::exchange::binance::filters::SymbolRules;
+use crate::exchange::sim::market::{decimals_of, fixed};
 use crate::indicators::battery::Column;
 use crate::market::instrument::Instrument;
 use crate::market::replay::{book_of, instrument_for};
@@ -139,13 +140,25 @@ impl NodeReplay {
     }
 
     /// What the node would read at the close of `c` from the simulated
-    /// exchange replaying the same files.
+    /// exchange replaying the same files: its book, written as it writes
+    /// it (prices to the tick's decimals, sizes to the step's) and read
+    /// back.
     fn venue_readings(&self, s: &Symbol, c: &Candle) -> VenueReadings {
+        let served = |x: f64, step: f64| {
+            fixed(x, decimals_of(step))
+                .parse::<f64>()
+                .unwrap_or(f64::NAN)
+        };
         VenueReadings {
-            book: self
-                .books
-                .get(s)
-                .map(|ins| BookQuote::from(book_of(c, ins, self.cfg.replay_spread))),
+            book: self.books.get(s).map(|ins| {
+                let b = book_of(c, ins, self.cfg.replay_spread);
+                BookQuote {
+                    bid: served(b.bid, ins.tick_size),
+                    bid_size: served(b.bid_qty, ins.step_size),
+                    ask: served(b.ask, ins.tick_size),
+                    ask_size: served(b.ask_qty, ins.step_size),
+                }
+            }),
             funding_rate: self.cfg.paper.funding_rate,
             open_interest: f64::NAN,
             max_spread: self.cfg.max_spread,
@@ -422,17 +435,16 @@ mod tests {
 
     #[test]
     fn the_signals_read_the_book_and_funding_the_simulated_exchange_serves() {
+        use crate::exchange::binance::rest::{BookTickerSnapshot, PremiumIndex};
+        use crate::exchange::sim::config::SimConfig;
+        use crate::exchange::sim::market::SimMarket;
+        use crate::exchange::sim::rest::{Endpoint, Params, answer};
         use crate::market::replay::{ReplayMarket, ReplaySeries};
         let (series, rules) = market(30);
         let cfg = ReplayConfig::default();
-        assert_eq!(
-            cfg.paper.funding_rate,
-            crate::exchange::sim::rest::FUNDING_RATE,
-            "the simulator's premium index reports the paper rate"
-        );
         let mut r = NodeReplay::new(cfg.clone(), rules);
         r.list_books(&series);
-        let mut sim = ReplayMarket::new(
+        let replay = ReplayMarket::new(
             series
                 .iter()
                 .map(|(symbol, candles)| ReplaySeries {
@@ -440,27 +452,46 @@ mod tests {
                     candles: candles.clone(),
                 })
                 .collect(),
-            cfg.replay_spread,
+            SimConfig::default().replay_spread_bps / 10_000.0,
         )
         .unwrap();
+        let first = replay.first_ms();
+        let mut sim = SimMarket::replay(replay, &SimConfig::default(), first + 60_000);
+        let ask = |sim: &SimMarket, e: Endpoint, s: &Symbol, now: i64| {
+            let p = Params::from([("symbol".to_string(), s.as_str().to_string())]);
+            answer(sim, e, &p, now, 2400, 1200).unwrap().to_string()
+        };
         let mut seen = 0;
-        for _ in 0..30 {
-            for m in sim.step() {
-                let s = &sim.profiles()[m.index].instrument.symbol;
-                let v = r.venue_readings(s, &m.kline);
+        for k in 1..30 {
+            let now = first + k * 60_000;
+            sim.advance_to(now, false);
+            for (i, p) in sim.profiles().iter().enumerate() {
+                let s = &p.instrument.symbol;
+                let c = *sim.last_candle(i).unwrap();
+                let served: BookTickerSnapshot =
+                    serde_json::from_str(&ask(&sim, Endpoint::BookTicker, s, now)).unwrap();
+                let premium: PremiumIndex =
+                    serde_json::from_str(&ask(&sim, Endpoint::PremiumIndex, s, now)).unwrap();
+                let v = r.venue_readings(s, &c);
+                let b = v.book.unwrap();
                 assert_eq!(
-                    v.book,
-                    Some(BookQuote::from(m.book)),
-                    "{s} {}",
-                    m.kline.open_time
+                    (b.bid, b.bid_size, b.ask, b.ask_size),
+                    (
+                        served.bid_price,
+                        served.bid_qty,
+                        served.ask_price,
+                        served.ask_qty
+                    ),
+                    "{s} at {}",
+                    c.open_time
                 );
-                assert_eq!(v.funding_rate, cfg.paper.funding_rate);
+                assert_eq!(v.funding_rate, premium.last_funding_rate);
                 assert!(v.open_interest.is_nan());
                 assert_eq!(v.max_spread, ScreenConfig::default().max_spread);
                 seen += 1;
             }
         }
-        assert_eq!(seen, 20 * 30);
+        assert_eq!(seen, 20 * 29);
     }
 
     #[test]
