@@ -130,13 +130,10 @@ impl NodeReplay {
         }
     }
 
-    /// Replays the simulated exchange's book for the symbols of `series`
-    /// (each the whole recorded series, as the simulator lists it); a
-    /// symbol without one has no book.
-    pub fn list_books(&mut self, series: &[(Symbol, Vec<Candle>)]) {
-        for (s, c) in series {
-            self.books.insert(s.clone(), instrument_for(s, c));
-        }
+    /// Replays the simulated exchange's book for the `listed` contracts
+    /// ([`listed_instruments`]); a symbol without one has no book.
+    pub fn list_books(&mut self, listed: BTreeMap<Symbol, Instrument>) {
+        self.books.extend(listed);
     }
 
     /// What the node would read at the close of `c` from the simulated
@@ -361,16 +358,30 @@ impl NodeReplay {
     }
 }
 
-/// Replays per-symbol candle series (any alignment) minute by minute;
-/// returns the replay after the last minute and the last candles seen.
+/// The contracts the simulated exchange lists when it replays `series`
+/// (each a symbol's whole recorded series: the tick and step of its book
+/// come from all of it, also when only a time range is backtested).
+#[must_use]
+pub fn listed_instruments(series: &[(Symbol, Vec<Candle>)]) -> BTreeMap<Symbol, Instrument> {
+    series
+        .iter()
+        .map(|(s, c)| (s.clone(), instrument_for(s, c)))
+        .collect()
+}
+
+/// Replays per-symbol candle series (any alignment) minute by minute, the
+/// signals reading the book of the `listed` contracts
+/// ([`listed_instruments`]); returns the replay after the last minute and
+/// the last candles seen.
 pub fn replay(
     series: &[(Symbol, Vec<Candle>)],
+    listed: BTreeMap<Symbol, Instrument>,
     cfg: ReplayConfig,
     rules: BTreeMap<Symbol, SymbolRules>,
     mut progress: impl FnMut(u64),
 ) -> (NodeReplay, BTreeMap<Symbol, Candle>) {
     let mut r = NodeReplay::new(cfg, rules);
-    r.list_books(series);
+    r.list_books(listed);
     let mut times: Vec<i64> = series
         .iter()
         .flat_map(|(_, c)| c.iter().map(|k| k.open_time))
@@ -443,7 +454,7 @@ mod tests {
         let (series, rules) = market(30);
         let cfg = ReplayConfig::default();
         let mut r = NodeReplay::new(cfg.clone(), rules);
-        r.list_books(&series);
+        r.list_books(listed_instruments(&series));
         let replay = ReplayMarket::new(
             series
                 .iter()
@@ -504,7 +515,10 @@ mod tests {
             ..ReplayConfig::default()
         };
         let mut seen = 0;
-        let (r, last) = replay(&series, cfg.clone(), rules.clone(), |n| seen += n);
+        let listed = listed_instruments(&series);
+        let (r, last) = replay(&series, listed.clone(), cfg.clone(), rules.clone(), |n| {
+            seen += n;
+        });
         assert_eq!(seen, 20 * 700);
         let report = r.report(&last, seen, 1.0);
         assert_eq!(report.equity.len(), 700 - 180);
@@ -526,7 +540,7 @@ mod tests {
             (final_equity - (cfg.cash + closed + open)).abs() < 1e-6 * cfg.cash,
             "equity {final_equity} = cash + closed {closed} + open {open}"
         );
-        let (again, _) = replay(&series, cfg, rules, |_| {});
+        let (again, _) = replay(&series, listed, cfg, rules, |_| {});
         assert_eq!(again.report(&last, seen, 1.0).trades, report.trades);
     }
 }

@@ -22,6 +22,7 @@ use quantumtrade::market::Symbol;
 use quantumtrade::market::aggregate::detect_interval;
 use quantumtrade::market::instrument::{ContractStatus, Instrument};
 use quantumtrade::market::kline_csv::read_klines_path;
+use quantumtrade::market::replay::instrument_for;
 use quantumtrade::trading::paper::rules_of;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -126,8 +127,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let bar = super::progress::bar(paths.len() as u64, "files", "reading");
     let mut series: Vec<(String, Vec<Candle>)> = Vec::with_capacity(paths.len());
+    // The contracts `qtrade sim-exchange` would list for the whole files
+    // (the node strategy reads their book), before the time range cuts them.
+    let mut listed = BTreeMap::new();
     for p in &paths {
         let mut c = read_klines_path(p)?;
+        if args.strategy == Strategy::Node
+            && let Ok(sym) = Symbol::new(&symbol_of(p))
+        {
+            let contract = instrument_for(&sym, &c);
+            listed.insert(sym, contract);
+        }
         c.retain(|k| {
             args.from.is_none_or(|f| k.open_time >= f) && args.to.is_none_or(|t| k.open_time < t)
         });
@@ -141,7 +151,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         bail!("no candles in the given files and time range");
     }
     if args.strategy == Strategy::Node {
-        return run_node(args, &series);
+        return run_node(args, &series, listed);
     }
     let minutes = detect_interval(&series[0].1).map_or(1, |i| i.millis() / 60_000);
     let cfg = EmaCrossConfig {
@@ -219,7 +229,11 @@ fn write_report(
 }
 
 /// `--strategy node`.
-fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()> {
+fn run_node(
+    args: &Args,
+    series: &[(String, Vec<Candle>)],
+    listed: BTreeMap<Symbol, Instrument>,
+) -> anyhow::Result<()> {
     let cfg = match &args.config {
         Some(p) => NodeConfig::load(p)?,
         None if Path::new("config/default.toml").exists() => {
@@ -260,7 +274,7 @@ fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()>
     let total: u64 = series.iter().map(|(_, c)| c.len() as u64).sum();
     let bar = super::progress::bar(total, "candles", "replaying");
     let start = Instant::now();
-    let (r, last) = replay(&symbols, replay_cfg, rules, |n| bar.inc(n));
+    let (r, last) = replay(&symbols, listed, replay_cfg, rules, |n| bar.inc(n));
     let elapsed = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let report = r.report(&last, total, elapsed);

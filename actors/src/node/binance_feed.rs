@@ -328,7 +328,10 @@ async fn read_venue(
         BTreeMap::new()
     });
     let oi = open_interest.lock().unwrap_or_else(PoisonError::into_inner);
-    for (s, r) in &mut readings {
+    for s in symbols {
+        let r = readings
+            .entry(s.clone())
+            .or_insert_with(VenueReadings::unknown);
         r.open_interest = oi.get(s).copied().unwrap_or(f64::NAN);
     }
     readings
