@@ -18,18 +18,18 @@
 //!    fetched from REST and delivered first; minutes already delivered are
 //!    skipped.
 //! 5. Right after a live minute closes, read the book tickers and the
-//!    premium index of all symbols (request weight 5 + 10 a minute, of the
-//!    2,400 a minute allowed; PROTOCOL.md, REST weights) and hand the
-//!    followed symbols' book, sizes and `lastFundingRate` to the hub with
-//!    the minute, for the signals, with each symbol's latest open interest
-//!    (step 6). Minutes fetched after the fact (warm-up, catch-up) carry
-//!    none: the venue's book then is not theirs. A failed read is reported
-//!    and the minute goes without.
-//! 6. Poll `openInterest` (weight 1, one symbol a request) for the followed
-//!    symbols in turn, one request a second: 60 of the 2,400 a minute
-//!    whatever the number of symbols, so with more than 60 symbols a
-//!    symbol's reading is up to that many seconds old. A symbol the venue
-//!    has none for stays unknown (the first failure is reported).
+//!    premium index of all symbols (PROTOCOL.md §4.1: weight 5 + 10 a
+//!    minute of the 2,400 allowed) and hand the followed symbols' book,
+//!    sizes and `lastFundingRate` to the hub with the minute, for the
+//!    signals, with each symbol's latest open interest (step 6). Minutes
+//!    fetched after the fact (warm-up, catch-up) carry none: the venue's
+//!    book then is not theirs. A failed read is reported and the minute
+//!    goes without.
+//! 6. Poll `openInterest` (§4.1: weight 1, one symbol a request) for the
+//!    followed symbols in turn, one request a second: 60 of the 2,400 a
+//!    minute whatever the number of symbols, so with more than 60 symbols
+//!    a symbol's reading is up to that many seconds old. A symbol the
+//!    venue has none for stays unknown (the first failure is reported).
 //!
 //! A failed start-up step is retried after a pause (the venue may not be
 //! up yet); the task ends when the hub is gone.
