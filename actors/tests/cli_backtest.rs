@@ -246,5 +246,17 @@ fn refusals_are_one_clear_line() {
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let sample = repo().join("tests/data/sample/BTCUSDT-1m-sample.csv");
+    let out = qtrade(&[
+        "backtest",
+        "--replay-spread-bps",
+        "2000",
+        "--data",
+        sample.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("--replay-spread-bps"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -172,11 +172,14 @@ fn orders_reach_the_sim_positions_agree_and_survive_a_sigkill() {
         "positions held at the sim and the node, each with its stop",
         || agreeing(&node, &rest).filter(|p| !p.is_empty()),
     );
+    // Every order the node placed is one the simulator knows, by our id.
+    // The node's events are read first: an order filled in them is at the
+    // simulator by then (read the other way round, one placed and filled
+    // in between looks unknown).
+    let all = node.events();
     let ids = sim_client_ids(&rest);
     assert!(!ids.is_empty());
     no_duplicates(&ids);
-    // Every order the node placed is one the simulator knows, by our id.
-    let all = node.events();
     let placed: BTreeSet<String> = all
         .iter()
         .filter(|e| e["event"] == "OrderPlaced")

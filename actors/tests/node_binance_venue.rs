@@ -200,6 +200,29 @@ async fn the_node_follows_a_replayed_binance_venue() {
         .wait_for("/symbols", "a later candle", |v| last_open_time(v) > first)
         .await;
     assert_eq!((last_open_time(&later) - first) % 60_000, 0);
+    // The signals' inputs of a live minute come from the venue: the book
+    // tickers the simulator serves (its replayed book), the premium
+    // index's funding rate and the candles' taker flow; a replay has no
+    // open interest.
+    let detail = node
+        .wait_for(&format!("/symbols/{}", universe[0]), "venue inputs", |d| {
+            d["minutes"]
+                .as_array()
+                .and_then(|m| m.last())
+                .is_some_and(|m| m["inputs"]["spread"].is_number())
+        })
+        .await;
+    let inputs = &detail["minutes"].as_array().unwrap().last().unwrap()["inputs"];
+    let num = |k: &str| inputs[k].as_f64().unwrap_or(f64::NAN);
+    assert!(num("spread") > 0.0 && num("max_spread") > 0.0, "{inputs}");
+    assert!(num("bid_size") > 0.0 && num("ask_size") > 0.0, "{inputs}");
+    assert_eq!(num("funding_rate"), 0.0001, "{inputs}");
+    assert!((0.0..=1.0).contains(&num("taker_buy_ratio")), "{inputs}");
+    assert!(
+        (-1.0..=1.0).contains(&num("trade_flow_imbalance")),
+        "{inputs}"
+    );
+    assert!(inputs["oi_change"].is_null(), "{inputs}");
     // No minute lost between the REST warm-up and the live stream: the hub
     // delivered every minute from its first to its last once.
     let actors = node.json("/actors").await;

@@ -67,6 +67,21 @@ fn paper_trading_trades_and_every_fill_traces_back_to_a_selection() {
         assert_eq!(placed["client_id"], fill["client_id"]);
         let signal = cause(placed);
         assert_eq!(signal["event"], "EntrySignal");
+        // The signal carries the market inputs that made it: the candles'
+        // taker flow, the synthetic book's spread and sizes, the paper
+        // funding rate.
+        let inputs = &signal["candidate"]["inputs"];
+        let num = |k: &str| {
+            inputs[k]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{k} not a finite number: {signal}"))
+        };
+        assert!((0.0..=1.0).contains(&num("taker_buy_ratio")), "{inputs}");
+        assert!((-1.0..=1.0).contains(&num("trade_flow_imbalance")));
+        assert!(num("spread") > 0.0 && num("max_spread") > 0.0, "{inputs}");
+        assert!(num("bid_size") > 0.0 && num("ask_size") > 0.0);
+        assert_eq!(num("funding_rate"), 0.0001);
+        assert!(num("price_change").is_finite() && num("velocity").is_finite());
         let selection = cause(signal);
         assert_eq!(selection["event"], "TopFiveSelected");
         // The selection that caused it scored the symbol on a closed candle.
@@ -91,6 +106,19 @@ fn paper_trading_trades_and_every_fill_traces_back_to_a_selection() {
     assert_eq!(ids.len(), placed.len(), "a client order id was reused");
     for f in of(&all, "OrderFilled") {
         assert!(ids.contains(f["client_id"].as_str().unwrap()), "{f}");
+    }
+    // Once the symbols have seen a window of live minutes, the synthetic
+    // market's open interest gives signals an open-interest change.
+    let all = wait_for("an entry signal with an open-interest change", || {
+        let all = node.events();
+        of(&all, "EntrySignal")
+            .iter()
+            .any(|e| e["candidate"]["inputs"]["oi_change"].is_number())
+            .then_some(all)
+    });
+    for e in of(&all, "EntrySignal") {
+        let oi = &e["candidate"]["inputs"]["oi_change"];
+        assert!(oi.is_null() || oi.as_f64().unwrap().abs() < 1.0, "{e}");
     }
     let s = node.state();
     assert!(s["equity"].as_f64().unwrap() > 0.0);

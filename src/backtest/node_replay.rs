@@ -3,6 +3,12 @@
 //! and the paper trading engine, one closed minute at a time on the
 //! candles' own clock. The same data and config give the same trades.
 //!
+//! The factor score's market inputs are those the node reads from the
+//! simulated exchange replaying the same files: the book the simulator
+//! serves after each minute ([`crate::market::replay::book_of`], at
+//! `replay_spread`), the paper funding rate (which the simulator's premium
+//! index also reports) and no open interest (replayed files have none).
+//!
 //! Symbols enter when their first candle arrives; a minute in which a
 //! symbol has no candle simply lacks it (no fill, no management, no score
 //! update for that symbol).
@@ -10,12 +16,17 @@
 use super::report::{Report, ReportFill, ReportOrder, ReportTrade, order_side};
 use crate::analysis::breakout::BreakoutSettings;
 use crate::exchange::binance::filters::SymbolRules;
+use crate::exchange::sim::market::{decimals_of, fixed};
 use crate::indicators::battery::Column;
+use crate::market::instrument::Instrument;
+use crate::market::replay::{book_of, instrument_of};
 use crate::market::{Candle, Interval, Symbol};
 use crate::node::symbol::{SymbolAnalyzer, SymbolConfig};
 use crate::risk::sizing::PositionSide;
 use crate::selection::correlation::ReturnWindows;
+use crate::selection::screen::ScreenConfig;
 use crate::selection::top::{TopConfig, select_top};
+use crate::signals::inputs::{BookQuote, VenueReadings};
 use crate::trading::event::Fill;
 use crate::trading::paper::{MinuteInput, PaperConfig, PaperEngine, TradeEvent};
 use std::collections::{BTreeMap, VecDeque};
@@ -41,6 +52,11 @@ pub struct ReplayConfig {
     pub cash: f64,
     /// Minutes of candles taken before trading starts (buffers warm up).
     pub warmup_minutes: usize,
+    /// Relative spread of the replayed book (the simulated exchange's
+    /// `replay_spread_bps` / 10,000).
+    pub replay_spread: f64,
+    /// The screen's spread limit (the spread's quality scale).
+    pub max_spread: f64,
 }
 
 impl Default for ReplayConfig {
@@ -55,6 +71,9 @@ impl Default for ReplayConfig {
             paper: PaperConfig::default(),
             cash: 100_000.0,
             warmup_minutes: 180,
+            replay_spread: crate::exchange::sim::config::SimConfig::default().replay_spread_bps
+                / 10_000.0,
+            max_spread: ScreenConfig::default().max_spread,
         }
     }
 }
@@ -76,6 +95,9 @@ pub struct NodeReplay {
     cfg: ReplayConfig,
     rules: BTreeMap<Symbol, SymbolRules>,
     analyzers: BTreeMap<Symbol, SymbolAnalyzer>,
+    /// The contracts the simulated exchange would list for each symbol's
+    /// series (their tick and step shape the replayed book).
+    books: BTreeMap<Symbol, Instrument>,
     windows: ReturnWindows,
     returns: BTreeMap<Symbol, VecDeque<f64>>,
     last_close: BTreeMap<Symbol, f64>,
@@ -104,6 +126,7 @@ impl NodeReplay {
             cfg,
             rules,
             analyzers: BTreeMap::new(),
+            books: BTreeMap::new(),
             returns: BTreeMap::new(),
             last_close: BTreeMap::new(),
             minutes: 0,
@@ -115,6 +138,38 @@ impl NodeReplay {
             fills: Vec::new(),
             equity: Vec::new(),
             events: 0,
+        }
+    }
+
+    /// Replays the simulated exchange's book for the `listed` contracts
+    /// ([`listed_instruments`]); a symbol without one has no book.
+    pub fn list_books(&mut self, listed: BTreeMap<Symbol, Instrument>) {
+        self.books.extend(listed);
+    }
+
+    /// What the node would read at the close of `c` from the simulated
+    /// exchange replaying the same files: its book, written as it writes
+    /// it (prices to the tick's decimals, sizes to the step's) and read
+    /// back.
+    fn venue_readings(&self, s: &Symbol, c: &Candle) -> VenueReadings {
+        let served = |x: f64, step: f64| {
+            fixed(x, decimals_of(step))
+                .parse::<f64>()
+                .unwrap_or(f64::NAN)
+        };
+        VenueReadings {
+            book: self.books.get(s).map(|ins| {
+                let b = book_of(c, ins, self.cfg.replay_spread);
+                BookQuote {
+                    bid: served(b.bid, ins.tick_size),
+                    bid_size: served(b.bid_qty, ins.step_size),
+                    ask: served(b.ask, ins.tick_size),
+                    ask_size: served(b.ask_qty, ins.step_size),
+                }
+            }),
+            funding_rate: self.cfg.paper.funding_rate,
+            open_interest: f64::NAN,
+            max_spread: self.cfg.max_spread,
         }
     }
 
@@ -130,10 +185,11 @@ impl NodeReplay {
         let mut scores = BTreeMap::new();
         let mut atr = BTreeMap::new();
         for (s, c) in candles {
+            let venue = self.venue_readings(s, c);
             let a = self.analyzers.entry(s.clone()).or_insert_with(|| {
                 SymbolAnalyzer::new(s.clone(), self.cfg.symbol, self.cfg.breakout.clone())
             });
-            a.on_candle(c);
+            a.on_candle_with(c, &venue);
             if let Some(row) = a.row(Interval::M5) {
                 atr.insert(s.clone(), row[Column::Atr14 as usize]);
             }
@@ -348,15 +404,30 @@ impl NodeReplay {
     }
 }
 
-/// Replays per-symbol candle series (any alignment) minute by minute;
-/// returns the replay after the last minute and the last candles seen.
+/// The contracts the simulated exchange lists when it replays `series`
+/// (each a symbol's whole recorded series: the tick and step of its book
+/// come from all of it, also when only a time range is backtested).
+#[must_use]
+pub fn listed_instruments(series: &[(Symbol, Vec<Candle>)]) -> BTreeMap<Symbol, Instrument> {
+    series
+        .iter()
+        .map(|(s, c)| (s.clone(), instrument_of(s, c)))
+        .collect()
+}
+
+/// Replays per-symbol candle series (any alignment) minute by minute, the
+/// signals reading the book of the `listed` contracts
+/// ([`listed_instruments`]); returns the replay after the last minute and
+/// the last candles seen.
 pub fn replay(
     series: &[(Symbol, Vec<Candle>)],
+    listed: BTreeMap<Symbol, Instrument>,
     cfg: ReplayConfig,
     rules: BTreeMap<Symbol, SymbolRules>,
     mut progress: impl FnMut(u64),
 ) -> (NodeReplay, BTreeMap<Symbol, Candle>) {
     let mut r = NodeReplay::new(cfg, rules);
+    r.list_books(listed);
     let mut times: Vec<i64> = series
         .iter()
         .flat_map(|(_, c)| c.iter().map(|k| k.open_time))
@@ -420,6 +491,67 @@ mod tests {
     }
 
     #[test]
+    fn the_signals_read_the_book_and_funding_the_simulated_exchange_serves() {
+        use crate::exchange::binance::rest::{BookTickerSnapshot, PremiumIndex};
+        use crate::exchange::sim::config::SimConfig;
+        use crate::exchange::sim::market::SimMarket;
+        use crate::exchange::sim::rest::{Endpoint, Params, answer};
+        use crate::market::replay::{ReplayMarket, ReplaySeries};
+        let (series, rules) = market(30);
+        let cfg = ReplayConfig::default();
+        let mut r = NodeReplay::new(cfg.clone(), rules);
+        r.list_books(listed_instruments(&series));
+        let replay = ReplayMarket::new(
+            series
+                .iter()
+                .map(|(symbol, candles)| ReplaySeries {
+                    symbol: symbol.clone(),
+                    candles: candles.clone(),
+                })
+                .collect(),
+            SimConfig::default().replay_spread_bps / 10_000.0,
+        )
+        .unwrap();
+        let first = replay.first_ms();
+        let mut sim = SimMarket::replay(replay, &SimConfig::default(), first + 60_000);
+        let ask = |sim: &SimMarket, e: Endpoint, s: &Symbol, now: i64| {
+            let p = Params::from([("symbol".to_string(), s.as_str().to_string())]);
+            answer(sim, e, &p, now, 2400, 1200).unwrap().to_string()
+        };
+        let mut seen = 0;
+        for k in 1..30 {
+            let now = first + k * 60_000;
+            sim.advance_to(now, false);
+            for (i, p) in sim.profiles().iter().enumerate() {
+                let s = &p.instrument.symbol;
+                let c = *sim.last_candle(i).unwrap();
+                let served: BookTickerSnapshot =
+                    serde_json::from_str(&ask(&sim, Endpoint::BookTicker, s, now)).unwrap();
+                let premium: PremiumIndex =
+                    serde_json::from_str(&ask(&sim, Endpoint::PremiumIndex, s, now)).unwrap();
+                let v = r.venue_readings(s, &c);
+                let b = v.book.unwrap();
+                assert_eq!(
+                    (b.bid, b.bid_size, b.ask, b.ask_size),
+                    (
+                        served.bid_price,
+                        served.bid_qty,
+                        served.ask_price,
+                        served.ask_qty
+                    ),
+                    "{s} at {}",
+                    c.open_time
+                );
+                assert_eq!(v.funding_rate, premium.last_funding_rate);
+                assert!(v.open_interest.is_nan());
+                assert_eq!(v.max_spread, ScreenConfig::default().max_spread);
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 20 * 29);
+    }
+
+    #[test]
     fn the_replay_trades_and_reports_consistently() {
         let (series, rules) = market(700);
         let cfg = ReplayConfig {
@@ -429,7 +561,10 @@ mod tests {
             ..ReplayConfig::default()
         };
         let mut seen = 0;
-        let (r, last) = replay(&series, cfg.clone(), rules.clone(), |n| seen += n);
+        let listed = listed_instruments(&series);
+        let (r, last) = replay(&series, listed.clone(), cfg.clone(), rules.clone(), |n| {
+            seen += n;
+        });
         assert_eq!(seen, 20 * 700);
         let report = r.report(&last, seen, 1.0);
         assert_eq!(report.equity.len(), 700 - 180);
@@ -451,7 +586,7 @@ mod tests {
             (final_equity - (cfg.cash + closed + open)).abs() < 1e-6 * cfg.cash,
             "equity {final_equity} = cash + closed {closed} + open {open}"
         );
-        let (again, _) = replay(&series, cfg, rules, |_| {});
+        let (again, _) = replay(&series, listed, cfg, rules, |_| {});
         assert_eq!(again.report(&last, seen, 1.0).trades, report.trades);
     }
 }

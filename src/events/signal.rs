@@ -5,6 +5,7 @@ use crate::market::Symbol;
 use crate::selection::regime::Regime;
 use crate::selection::score::Components;
 use crate::selection::top::{Pick, Skip};
+use crate::signals::factors::MarketInputs;
 use serde::{Deserialize, Serialize};
 
 /// One symbol's score and the inputs that made it.
@@ -22,6 +23,10 @@ pub struct SymbolScore {
     pub score: f64,
     /// The composite signals at the same candle.
     pub signals: CompositeSignals,
+    /// The factor score's market inputs at the same candle (taker flow,
+    /// price and open-interest change over the flow window; book, spread
+    /// and funding read at its close); velocity is the signal desk's.
+    pub inputs: MarketInputs,
 }
 
 /// A new top five was selected.

@@ -378,8 +378,12 @@ fn trades_of(c: &Candle) -> Vec<SyntheticTrade> {
         .collect()
 }
 
-/// Rule 3: the book around the close.
-fn book_of(c: &Candle, ins: &Instrument, spread: f64) -> BookTicker {
+/// Rule 3: the book around the close of `c`, `spread` (fraction of the
+/// price) apart on the tick grid of `ins`, volume/20 (at least one step) on
+/// each side. The simulated exchange serves it after the minute of `c`; the
+/// backtest reads the same book.
+#[must_use]
+pub fn book_of(c: &Candle, ins: &Instrument, spread: f64) -> BookTicker {
     let (bid, ask) = touch_around(c.close, spread, ins.tick_size);
     let qty = (c.volume / 20.0).max(ins.step_size);
     BookTicker {

@@ -1,6 +1,8 @@
 //! One symbol's analysis on every closed 1m candle: candle buffers for
 //! 1m/5m/15m/1h, the streaming battery per timeframe, ATR percentile,
-//! velocity and volume surge, folded into score components and a regime.
+//! velocity and volume surge, folded into score components and a regime,
+//! and the factor score's market inputs ([`crate::signals::inputs`]): the
+//! candles' taker flow and the venue's readings at each candle's close.
 
 use crate::analysis::breakout::{BreakoutSettings, BreakoutTracker};
 use crate::analysis::composite::{
@@ -19,6 +21,7 @@ use crate::market::ring::{TimeframeBuffers, TimeframeSet};
 use crate::market::{Candle, Interval, Symbol};
 use crate::selection::regime::{RegimeConfig, detect};
 use crate::selection::score::{Components, score};
+use crate::signals::inputs::{CandleFlow, FLOW_WINDOW, VenueReadings, market_inputs};
 use serde::{Deserialize, Serialize};
 
 /// Knobs of the per-symbol analysis; every one is a config key.
@@ -77,19 +80,16 @@ pub struct SymbolAnalyzer {
     /// Latest 5m breakout features (with the 5m close they were taken at).
     features: Option<crate::analysis::breakout::BreakoutFeatures>,
     flow: FlowWindows,
+    inputs: CandleFlow,
     last: Option<SymbolScore>,
     candles: u64,
     closed: TimeframeSet,
 }
 
-/// Candles in the smart-money index's flow window.
-const FLOW_WINDOW: usize = 20;
-
-/// The 1m taker-flow and A/D windows the smart-money index reads.
+/// The 1m A/D window the smart-money index reads (its taker-buy ratio is
+/// the flow window's, [`CandleFlow`]).
 #[derive(Debug, Clone)]
 struct FlowWindows {
-    taker_buy: Window,
-    volume: Window,
     ad_delta: Window,
     last_ad: f64,
 }
@@ -97,35 +97,24 @@ struct FlowWindows {
 impl FlowWindows {
     fn new() -> Self {
         Self {
-            taker_buy: Window::new(FLOW_WINDOW),
-            volume: Window::new(FLOW_WINDOW),
             ad_delta: Window::new(FLOW_WINDOW),
             last_ad: f64::NAN,
         }
     }
 
-    /// Taker-buy ratio and the A/D slope over its typical change (their sum
-    /// over the sum of absolute changes: in [−1, 1]), NaN while undefined.
-    fn update(&mut self, c: &Candle, ad: f64) -> (f64, f64) {
-        self.taker_buy.push(c.taker_buy_volume);
-        self.volume.push(c.volume);
+    /// The A/D slope over its typical change (their sum over the sum of
+    /// absolute changes: in [−1, 1]), NaN while undefined.
+    fn update(&mut self, ad: f64) -> f64 {
         if !self.last_ad.is_nan() && !ad.is_nan() {
             self.ad_delta.push(ad - self.last_ad);
         }
         self.last_ad = ad;
-        let vol: f64 = self.volume.iter().sum();
-        let ratio = if vol > 0.0 {
-            self.taker_buy.iter().sum::<f64>() / vol
-        } else {
-            f64::NAN
-        };
         let abs: f64 = self.ad_delta.iter().map(f64::abs).sum();
-        let slope_z = if abs > 0.0 {
+        if abs > 0.0 {
             self.ad_delta.iter().sum::<f64>() / abs
         } else {
             f64::NAN
-        };
-        (ratio, slope_z)
+        }
     }
 }
 
@@ -142,6 +131,7 @@ impl SymbolAnalyzer {
             model,
             features: None,
             flow: FlowWindows::new(),
+            inputs: CandleFlow::new(),
             symbol,
             cfg,
             buffers: TimeframeBuffers::new(cfg.buffer_capacity),
@@ -211,9 +201,16 @@ impl SymbolAnalyzer {
         self.last.as_ref()
     }
 
-    /// Takes one closed 1m candle; returns the updated score, or `None` for
-    /// an out-of-order candle (ignored).
+    /// Takes one closed 1m candle without venue readings (a backfill, or a
+    /// market that has none); see [`SymbolAnalyzer::on_candle_with`].
     pub fn on_candle(&mut self, c: &Candle) -> Option<&SymbolScore> {
+        self.on_candle_with(c, &VenueReadings::unknown())
+    }
+
+    /// Takes one closed 1m candle and what the venue read at its close;
+    /// returns the updated score, or `None` for an out-of-order candle
+    /// (ignored).
+    pub fn on_candle_with(&mut self, c: &Candle, venue: &VenueReadings) -> Option<&SymbolScore> {
         let closed = self.buffers.push(c);
         if closed.is_empty() {
             return None;
@@ -262,7 +259,13 @@ impl SymbolAnalyzer {
             atr.map_or(f64::NAN, |a| a.percentile),
             &self.cfg.regime,
         );
-        let signals = self.signals(c, &row, vel.map_or(f64::NAN, |v| v.momentum));
+        let flow = self.inputs.update(c, venue.open_interest);
+        let signals = self.signals(
+            c,
+            &row,
+            vel.map_or(f64::NAN, |v| v.momentum),
+            flow.taker_buy_ratio,
+        );
         self.last = Some(SymbolScore {
             symbol: self.symbol.clone(),
             open_time: c.open_time,
@@ -270,12 +273,14 @@ impl SymbolAnalyzer {
             components,
             score: score(&components, regime),
             signals,
+            inputs: market_inputs(&flow, venue),
         });
         self.last.as_ref()
     }
 
-    /// The composite signals at the 1m candle `c` whose battery row is `row`.
-    fn signals(&mut self, c: &Candle, row: &Row, momentum: f64) -> CompositeSignals {
+    /// The composite signals at the 1m candle `c` whose battery row is
+    /// `row`, with the flow window's taker-buy `ratio`.
+    fn signals(&mut self, c: &Candle, row: &Row, momentum: f64, ratio: f64) -> CompositeSignals {
         let col =
             |tf: usize, column: Column| self.rows[tf].map_or(f64::NAN, |r| r[column as usize]);
         let rsi_convergence = rsi_convergence(&[
@@ -310,7 +315,7 @@ impl SymbolAnalyzer {
                 horizon,
             )
         });
-        let (ratio, slope_z) = self.flow.update(c, row[Column::Ad as usize]);
+        let slope_z = self.flow.update(row[Column::Ad as usize]);
         CompositeSignals {
             rsi_convergence,
             supertrend_confluence,
@@ -401,6 +406,55 @@ mod tests {
             c.last().unwrap().components.volatility,
             sa.components.volatility
         );
+    }
+
+    #[test]
+    fn the_score_carries_the_candle_flow_and_the_venue_readings() {
+        let mut m = SyntheticMarket::new(SyntheticConfig::default());
+        let mut a = SymbolAnalyzer::new(
+            Symbol::new("AUSDT").unwrap(),
+            SymbolConfig::default(),
+            BreakoutSettings::default(),
+        );
+        let mut minutes = Vec::new();
+        for k in 0..40 {
+            let s = m.step().swap_remove(0);
+            let venue = VenueReadings {
+                book: Some(s.book.into()),
+                funding_rate: 0.0001,
+                open_interest: 1000.0 + f64::from(k),
+                max_spread: 0.0005,
+            };
+            a.on_candle_with(&s.kline, &venue);
+            minutes.push(s);
+        }
+        let i = a.last().unwrap().inputs;
+        let window = &minutes[40 - FLOW_WINDOW..];
+        let buy: f64 = window.iter().map(|s| s.kline.taker_buy_volume).sum();
+        let vol: f64 = window.iter().map(|s| s.kline.volume).sum();
+        assert!((i.taker_buy_ratio - buy / vol).abs() < 1e-12, "{i:?}");
+        assert!((i.trade_flow_imbalance - (2.0 * buy - vol) / vol).abs() < 1e-12);
+        let (first, last) = (window[0].kline, &minutes[39]);
+        assert!((i.price_change - (last.kline.close / first.open - 1.0)).abs() < 1e-12);
+        assert!((i.oi_change - (1039.0 / 1020.0 - 1.0)).abs() < 1e-12);
+        let b = last.book;
+        assert!((i.spread - (b.ask - b.bid) / f64::midpoint(b.ask, b.bid)).abs() < 1e-15);
+        assert_eq!((i.bid_size, i.ask_size), (b.bid_qty, b.ask_qty));
+        assert_eq!((i.funding_rate, i.max_spread), (0.0001, 0.0005));
+        assert!(i.velocity.is_nan(), "the desk's");
+        // The smart-money index reads the same taker-buy ratio.
+        let mut plain = SymbolAnalyzer::new(
+            Symbol::new("AUSDT").unwrap(),
+            SymbolConfig::default(),
+            BreakoutSettings::default(),
+        );
+        let plain = plain
+            .backfill(minutes.iter().map(|s| &s.kline))
+            .unwrap()
+            .clone();
+        assert_eq!(plain.signals, a.last().unwrap().signals);
+        assert_eq!(plain.inputs.taker_buy_ratio, i.taker_buy_ratio);
+        assert!(plain.inputs.spread.is_nan() && plain.inputs.funding_rate.is_nan());
     }
 
     #[test]

@@ -2,14 +2,17 @@
 //! which contracts to follow ([`followed_symbols`]), the universe's screen
 //! inputs from the venue's 24h and book tickers ([`screen_inputs`]), and
 //! the closed klines of all followed symbols grouped into whole minutes
-//! ([`MinuteAssembler`]), as the synthetic market delivers them.
+//! ([`MinuteAssembler`]), as the synthetic market delivers them, and what
+//! the venue reads at a minute's close for the signals ([`venue_readings`]).
 
 use crate::exchange::binance::rest::{
-    BookTickerSnapshot, ContractStatus as VenueStatus, ContractType, ExchangeInfo, Ticker24hStats,
+    BookTickerSnapshot, ContractStatus as VenueStatus, ContractType, ExchangeInfo, PremiumIndex,
+    Ticker24hStats,
 };
 use crate::market::instrument::ContractStatus;
 use crate::market::{Candle, Symbol};
 use crate::selection::screen::ScreenInput;
+use crate::signals::inputs::{BookQuote, VenueReadings};
 use std::collections::BTreeMap;
 
 const MINUTE_MS: i64 = 60_000;
@@ -85,6 +88,43 @@ pub fn screen_inputs(
                 status,
                 symbol,
             }
+        })
+        .collect()
+}
+
+/// The signals' readings of `symbols` from the venue's book tickers and
+/// premium index (`lastFundingRate`); a symbol missing from one has that
+/// part unknown. Open interest and the spread scale are not read here.
+#[must_use]
+pub fn venue_readings(
+    symbols: &[Symbol],
+    books: &[BookTickerSnapshot],
+    premium: &[PremiumIndex],
+) -> BTreeMap<Symbol, VenueReadings> {
+    let books: BTreeMap<&str, &BookTickerSnapshot> =
+        books.iter().map(|b| (b.symbol.as_str(), b)).collect();
+    let funding: BTreeMap<&str, f64> = premium
+        .iter()
+        .map(|p| (p.symbol.as_str(), p.last_funding_rate))
+        .collect();
+    symbols
+        .iter()
+        .map(|s| {
+            let book = books.get(s.as_str()).map(|b| BookQuote {
+                bid: b.bid_price,
+                bid_size: b.bid_qty,
+                ask: b.ask_price,
+                ask_size: b.ask_qty,
+            });
+            let funding_rate = funding.get(s.as_str()).copied().unwrap_or(f64::NAN);
+            (
+                s.clone(),
+                VenueReadings {
+                    book,
+                    funding_rate,
+                    ..VenueReadings::unknown()
+                },
+            )
         })
         .collect()
 }
@@ -177,6 +217,33 @@ mod tests {
 
     fn s(name: &str) -> Symbol {
         Symbol::new(name).unwrap()
+    }
+
+    #[test]
+    fn readings_from_the_recorded_book_ticker_and_premium_index() {
+        let sample = |name: &str| {
+            std::fs::read_to_string(format!(
+                "{}/tests/data/binance/samples/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        let book: BookTickerSnapshot =
+            serde_json::from_str(&sample("rest_ticker_bookTicker.json")).unwrap();
+        let premium: PremiumIndex =
+            serde_json::from_str(&sample("rest_premiumIndex.json")).unwrap();
+        let (a, b) = (s(book.symbol.as_str()), s("ZZZUSDT"));
+        let r = venue_readings(
+            &[a.clone(), b.clone()],
+            std::slice::from_ref(&book),
+            &[premium],
+        );
+        let q = r[&a].book.unwrap();
+        assert_eq!((q.bid, q.bid_size), (book.bid_price, book.bid_qty));
+        assert_eq!((q.ask, q.ask_size), (book.ask_price, book.ask_qty));
+        assert_eq!(r[&a].funding_rate, 0.000_382_46);
+        assert!(r[&a].open_interest.is_nan());
+        assert!(r[&b].book.is_none() && r[&b].funding_rate.is_nan());
     }
 
     #[test]

@@ -47,8 +47,11 @@ pub struct FactorWeights {
     pub microstructure: f64,
 }
 
-/// The market inputs beyond the symbol's analysis.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// The market inputs beyond the symbol's analysis. Two are equal when
+/// every input is the same number or unknown (NaN) in both: NaN stands for
+/// "no evidence" here, and the same inputs must compare equal (replays are
+/// checked for sameness).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct MarketInputs {
     /// Price velocity (momentum, signed fraction).
     pub velocity: f64,
@@ -70,6 +73,22 @@ pub struct MarketInputs {
     pub spread: f64,
     /// The screen's spread limit (the quality scale).
     pub max_spread: f64,
+}
+
+impl PartialEq for MarketInputs {
+    fn eq(&self, o: &Self) -> bool {
+        let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+        same(self.velocity, o.velocity)
+            && same(self.funding_rate, o.funding_rate)
+            && same(self.oi_change, o.oi_change)
+            && same(self.price_change, o.price_change)
+            && same(self.taker_buy_ratio, o.taker_buy_ratio)
+            && same(self.bid_size, o.bid_size)
+            && same(self.ask_size, o.ask_size)
+            && same(self.trade_flow_imbalance, o.trade_flow_imbalance)
+            && same(self.spread, o.spread)
+            && same(self.max_spread, o.max_spread)
+    }
 }
 
 impl MarketInputs {
@@ -268,6 +287,10 @@ mod tests {
             &WEIGHTS,
         );
         assert_eq!(empty.score, 0.0, "no evidence, no score");
+        assert_eq!(MarketInputs::unknown(), MarketInputs::unknown());
+        assert_ne!(m, m2);
+        m2.velocity = f64::NAN;
+        assert_ne!(m, m2, "unknown is not a number");
     }
 
     proptest! {

@@ -16,7 +16,7 @@
 
 use super::conditions::{Conditions, CorrelationRegime, Liquidity, Trend, Volatility};
 use super::confidence::Confidence;
-use super::factors::FactorScore;
+use super::factors::{FactorScore, MarketInputs};
 use crate::market::Symbol;
 use crate::risk::sizing::PositionSide;
 use serde::{Deserialize, Serialize};
@@ -117,6 +117,8 @@ pub struct Candidate {
     pub symbol: Symbol,
     /// Step 1.
     pub factors: FactorScore,
+    /// The market inputs step 1 read (an entry signal carries them).
+    pub inputs: MarketInputs,
     /// Step 2's confidence.
     pub confidence: Confidence,
     /// Step 3's estimates.
@@ -209,6 +211,7 @@ mod tests {
                 microstructure: score,
                 score,
             },
+            inputs: MarketInputs::unknown(),
             confidence: Confidence {
                 statistical: conf,
                 cross_asset: conf,

@@ -1,8 +1,10 @@
 //! The signal desk: from a selection to ranked signals. Multi-factor score
 //! per selected symbol, confidence (the signal type's own hit rate, tracked
 //! online from closed positions), risk estimates, market conditions and
-//! the ranker's five steps ([`crate::signals`]). The SignalActor is its
-//! shell.
+//! the ranker's five steps ([`crate::signals`]). The market inputs are the
+//! symbol's own ([`SymbolScore::inputs`]: taker flow, book, funding, open
+//! interest) with the velocity of the returns the desk is given; every
+//! ranked signal carries them. The SignalActor is its shell.
 
 use crate::analysis::composite::CompositeSignals;
 use crate::events::signal::SymbolScore;
@@ -98,14 +100,18 @@ impl SignalDesk {
             if let Some(sc) = m.scores.get(s) {
                 let r = m.returns.get(s).copied().unwrap_or_default();
                 let velocity: f64 = r.iter().rev().take(10).sum();
+                // The symbol's own inputs (taker flow, book, funding, open
+                // interest: `crate::signals::inputs`) with the velocity of
+                // the returns held here.
                 let inputs = MarketInputs {
                     velocity,
-                    ..MarketInputs::unknown()
+                    ..sc.inputs
                 };
                 factor_scores.insert(
                     s.clone(),
                     (
                         factor_score(&sc.signals, &sc.components, &inputs, &WEIGHTS),
+                        inputs,
                         sc,
                     ),
                 );
@@ -113,11 +119,11 @@ impl SignalDesk {
         }
         let candidates: Vec<Candidate> = factor_scores
             .iter()
-            .map(|(s, (f, sc))| {
+            .map(|(s, (f, inputs, sc))| {
                 let others: Vec<f64> = factor_scores
                     .iter()
                     .filter(|(o, _)| *o != s)
-                    .map(|(_, (g, _))| g.score)
+                    .map(|(_, (g, _, _))| g.score)
                     .collect();
                 let dir = if f.score >= 0.0 { 1.0 } else { -1.0 };
                 let signals: &CompositeSignals = &sc.signals;
@@ -125,6 +131,7 @@ impl SignalDesk {
                 Candidate {
                     symbol: s.clone(),
                     factors: *f,
+                    inputs: *inputs,
                     confidence: confidence(
                         dir,
                         self.hits.rate(SIGNAL_KIND),
@@ -157,4 +164,99 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::breakout::BreakoutSettings;
+    use crate::market::synthetic::{SyntheticConfig, SyntheticMarket};
+    use crate::node::symbol::{SymbolAnalyzer, SymbolConfig};
+
+    /// A scored symbol from three hours of the synthetic market.
+    fn scored() -> (Symbol, SymbolScore) {
+        let mut m = SyntheticMarket::new(SyntheticConfig::default());
+        let sym = m.profiles()[0].instrument.symbol.clone();
+        let mut a = SymbolAnalyzer::new(
+            sym.clone(),
+            SymbolConfig::default(),
+            BreakoutSettings::default(),
+        );
+        for _ in 0..180 {
+            a.on_candle(&m.step()[0].kline);
+        }
+        (sym, a.last().cloned().unwrap())
+    }
+
+    fn rank_with(sym: &Symbol, sc: &SymbolScore, inputs: MarketInputs) -> RankedSignal {
+        let mut sc = sc.clone();
+        sc.inputs = inputs;
+        let scores = BTreeMap::from([(sym.clone(), sc)]);
+        let returns = BTreeMap::new();
+        let desk = SignalDesk::new(SignalDeskConfig {
+            ranker: RankerConfig::default(),
+            conditions: ConditionsConfig::default(),
+            estimate_horizon_minutes: 60.0,
+        });
+        let mut ranked = desk.rank(&SignalInput {
+            scores: &scores,
+            top: std::slice::from_ref(sym),
+            returns: &returns,
+            correlation: &|_, _| None,
+        });
+        assert_eq!(ranked.len(), 1);
+        ranked.remove(0)
+    }
+
+    #[test]
+    fn the_score_moves_with_the_market_inputs_and_the_signal_carries_them() {
+        let (sym, sc) = scored();
+        let unknown = rank_with(&sym, &sc, MarketInputs::unknown());
+        assert_eq!(unknown.candidate.factors.sentiment, 0.0);
+        assert_eq!(unknown.candidate.factors.microstructure, 0.0);
+        let long = MarketInputs {
+            funding_rate: -0.0003,
+            taker_buy_ratio: 0.8,
+            bid_size: 30.0,
+            ask_size: 10.0,
+            trade_flow_imbalance: 0.6,
+            spread: 0.0001,
+            max_spread: 0.0005,
+            ..MarketInputs::unknown()
+        };
+        let short = MarketInputs {
+            funding_rate: 0.0003,
+            taker_buy_ratio: 0.2,
+            bid_size: 10.0,
+            ask_size: 30.0,
+            trade_flow_imbalance: -0.6,
+            ..long
+        };
+        let (up, down) = (rank_with(&sym, &sc, long), rank_with(&sym, &sc, short));
+        let (fu, fd) = (up.candidate.factors, down.candidate.factors);
+        assert!(fu.sentiment > 0.3 && fd.sentiment < -0.3, "{fu:?} {fd:?}");
+        assert!(fu.microstructure > 0.3 && fd.microstructure < -0.3);
+        // Technical and fundamental factors are the same: the score moved
+        // by the inputs' weights alone.
+        assert_eq!(fu.technical, fd.technical);
+        assert_eq!(fu.fundamental, fd.fundamental);
+        let moved =
+            0.15 * (fu.sentiment - fd.sentiment) + 0.15 * (fu.microstructure - fd.microstructure);
+        assert!((fu.score - fd.score - moved).abs() < 1e-12);
+        assert!(fu.score > unknown.candidate.factors.score);
+        assert!(fd.score < unknown.candidate.factors.score);
+        // The ranked signal carries the inputs that made it.
+        assert_eq!(up.candidate.inputs.taker_buy_ratio, 0.8);
+        assert_eq!(up.candidate.inputs.spread, 0.0001);
+        // A wide book (at the screen's limit) says nothing.
+        let wide = rank_with(
+            &sym,
+            &sc,
+            MarketInputs {
+                spread: 0.0005,
+                ..long
+            },
+        );
+        assert_eq!(wide.candidate.factors.microstructure, 0.0);
+    }
 }

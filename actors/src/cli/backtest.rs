@@ -19,6 +19,7 @@ use quantumtrade::backtest::ema_cross::{EmaCrossConfig, EmaCrossResult, run as r
 use quantumtrade::backtest::node_replay::{ReplayConfig, replay};
 use quantumtrade::backtest::report::{Report, SymbolRun, ema_cross_report};
 use quantumtrade::events::summary::utc_ms;
+use quantumtrade::exchange::sim::config::SimConfig;
 use quantumtrade::market::Candle;
 use quantumtrade::market::Symbol;
 use quantumtrade::market::aggregate::detect_interval;
@@ -68,6 +69,12 @@ pub struct Args {
     /// Last candle (open time before): ms since the epoch or YYYY-MM-DD (UTC).
     #[arg(long, value_name = "T", value_parser = super::time_arg::parse_time)]
     pub to: Option<i64>,
+    /// Spread of the replayed book, basis points (`--strategy node`): the
+    /// signals read the book `qtrade sim-exchange --data` serves for the
+    /// same files, so this is its `replay_spread_bps` [default: the
+    /// simulator's].
+    #[arg(long, value_name = "BPS", default_value_t = SimConfig::default().replay_spread_bps)]
+    pub replay_spread_bps: f64,
     /// Report directory [default: reports/RUN-ID, the UTC start time and strategy].
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
@@ -111,6 +118,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if !(args.qty > 0.0 && args.cash > 0.0) {
         bail!("--qty and --cash must be positive");
     }
+    if !(0.0..=1000.0).contains(&args.replay_spread_bps) {
+        bail!("--replay-spread-bps must be in [0, 1000]");
+    }
     let mut paths = Vec::new();
     for p in &args.data {
         paths.extend(files(p)?);
@@ -120,8 +130,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     let bar = super::progress::bar(paths.len() as u64, "files", "reading");
     let mut series: Vec<(String, Vec<Candle>)> = Vec::with_capacity(paths.len());
+    // The contracts `qtrade sim-exchange` would list for the whole files
+    // (the node strategy reads their book), before the time range cuts them.
+    let mut listed = BTreeMap::new();
     for p in &paths {
         let mut c = read_klines_path(p)?;
+        if args.strategy == Strategy::Node
+            && let Ok(sym) = Symbol::new(&symbol_of(p))
+        {
+            let contract = instrument_of(&sym, &c);
+            listed.insert(sym, contract);
+        }
         c.retain(|k| {
             args.from.is_none_or(|f| k.open_time >= f) && args.to.is_none_or(|t| k.open_time < t)
         });
@@ -135,7 +154,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         bail!("no candles in the given files and time range");
     }
     if args.strategy == Strategy::Node {
-        return run_node(args, &series);
+        return run_node(args, &series, listed);
     }
     let minutes = detect_interval(&series[0].1).map_or(1, |i| i.millis() / 60_000);
     let cfg = EmaCrossConfig {
@@ -219,7 +238,11 @@ fn write_report(
 }
 
 /// `--strategy node`.
-fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()> {
+fn run_node(
+    args: &Args,
+    series: &[(String, Vec<Candle>)],
+    listed: BTreeMap<Symbol, Instrument>,
+) -> anyhow::Result<()> {
     let cfg = match &args.config {
         Some(p) => NodeConfig::load(p)?,
         None if Path::new("config/default.toml").exists() => {
@@ -231,11 +254,14 @@ fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()>
     let mut rules = BTreeMap::new();
     for (name, candles) in series {
         let sym = Symbol::new(name).with_context(|| format!("file symbol {name:?}"))?;
-        // The rules the simulator lists for the same files, so a node
-        // trading it and this backtest round orders and fills alike.
+        // The rules the simulator lists for the same (whole) files, so a
+        // node trading it and this backtest round orders and fills alike.
         let instrument = Instrument {
             status: ContractStatus::Trading,
-            ..instrument_of(&sym, candles)
+            ..listed
+                .get(&sym)
+                .cloned()
+                .unwrap_or_else(|| instrument_of(&sym, candles))
         };
         rules.insert(
             sym.clone(),
@@ -254,11 +280,13 @@ fn run_node(args: &Args, series: &[(String, Vec<Candle>)]) -> anyhow::Result<()>
         cash: args.cash,
         // The node trades after its warm-up; so does its backtest.
         warmup_minutes: cfg.market.warmup_minutes,
+        replay_spread: args.replay_spread_bps / 10_000.0,
+        max_spread: cfg.screen.max_spread,
     };
     let total: u64 = series.iter().map(|(_, c)| c.len() as u64).sum();
     let bar = super::progress::bar(total, "candles", "replaying");
     let start = Instant::now();
-    let (r, last) = replay(&symbols, replay_cfg, rules, |n| bar.inc(n));
+    let (r, last) = replay(&symbols, listed, replay_cfg, rules, |n| bar.inc(n));
     let elapsed = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let report = r.report(&last, total, elapsed);

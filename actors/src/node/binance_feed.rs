@@ -17,6 +17,19 @@
 //!    one delivered and the first live one (closed during the warm-up) are
 //!    fetched from REST and delivered first; minutes already delivered are
 //!    skipped.
+//! 5. Right after a live minute closes, read the book tickers and the
+//!    premium index of all symbols (PROTOCOL.md §4.1: weight 5 + 10 a
+//!    minute of the 2,400 allowed) and hand the followed symbols' book,
+//!    sizes and `lastFundingRate` to the hub with the minute, for the
+//!    signals, with each symbol's latest open interest (step 6). Minutes
+//!    fetched after the fact (warm-up, catch-up) carry none: the venue's
+//!    book then is not theirs. A failed read is reported and the minute
+//!    goes without.
+//! 6. Poll `openInterest` (§4.1: weight 1, one symbol a request) for the
+//!    followed symbols in turn, one request a second: 60 of the 2,400 a
+//!    minute whatever the number of symbols, so with more than 60 symbols
+//!    a symbol's reading is up to that many seconds old. A symbol the
+//!    venue has none for stays unknown (the first failure is reported).
 //!
 //! A failed start-up step is retried after a pause (the venue may not be
 //! up yet); the task ends when the hub is gone.
@@ -29,17 +42,25 @@ use quantumtrade::exchange::binance::filters::SymbolRules;
 use quantumtrade::exchange::binance::stream_name::{KlineInterval, StreamName};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::node::venue_feed::{
-    MinuteAssembler, followed_symbols, missing_minutes, screen_inputs,
+    MinuteAssembler, followed_symbols, missing_minutes, screen_inputs, venue_readings,
 };
+use quantumtrade::signals::inputs::VenueReadings;
 use quantumtrade_actors::venue::binance::{
     MarketStream, MarketStreamConfig, RestClient, StreamUpdate,
 };
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Pause before a failed start-up step is tried again.
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// Time between two open-interest requests (step 6).
+const OPEN_INTEREST_PACE: Duration = Duration::from_secs(1);
+
+/// The latest open interest read per symbol (step 6).
+type SharedOpenInterest = Arc<Mutex<BTreeMap<Symbol, f64>>>;
 
 /// Where the feed connects and how much it fetches.
 #[derive(Debug, Clone)]
@@ -84,6 +105,12 @@ pub async fn run(settings: FeedSettings, hub: Tracked<MarketDataHub>) {
         hub.clone(),
         settings.screen_refresh,
     )));
+    let open_interest = SharedOpenInterest::default();
+    let _poll = AbortOnDrop(tokio::spawn(poll_open_interest(
+        rest.clone(),
+        symbols.clone(),
+        Arc::clone(&open_interest),
+    )));
     let last = match warm(&rest, &hub, &symbols, settings.warmup_minutes).await {
         Ok(last) => last,
         Err(e) => {
@@ -91,7 +118,7 @@ pub async fn run(settings: FeedSettings, hub: Tracked<MarketDataHub>) {
             None
         }
     };
-    follow(&settings, rest, &hub, &symbols, last).await;
+    follow(&settings, rest, &hub, &symbols, last, &open_interest).await;
 }
 
 /// Aborts a spawned task when dropped.
@@ -196,6 +223,7 @@ async fn deliver(
             open_time,
             candles,
             live,
+            readings: BTreeMap::new(),
         };
         hub.ask(minute).await.context("the hub is gone")?;
         last = Some(open_time);
@@ -225,6 +253,7 @@ async fn follow(
     hub: &Tracked<MarketDataHub>,
     symbols: &[Symbol],
     mut last: Option<i64>,
+    open_interest: &SharedOpenInterest,
 ) {
     let streams = symbols
         .iter()
@@ -271,11 +300,60 @@ async fn follow(
                 open_time,
                 candles,
                 live: true,
+                readings: read_venue(&rest_for_gaps, symbols, open_interest).await,
             };
             if hub.ask(minute).await.is_err() {
                 break;
             }
             last = Some(open_time);
+        }
+    }
+}
+
+/// Step 5: the followed symbols' book and funding now, with their latest
+/// open interest (none when the venue does not answer).
+async fn read_venue(
+    rest: &RestClient,
+    symbols: &[Symbol],
+    open_interest: &SharedOpenInterest,
+) -> BTreeMap<Symbol, VenueReadings> {
+    let got = async {
+        let books = rest.book_tickers().await.context("book tickers")?;
+        let premium = rest.premium_indexes().await.context("premium index")?;
+        anyhow::Ok(venue_readings(symbols, &books, &premium))
+    }
+    .await;
+    let mut readings = got.unwrap_or_else(|e| {
+        eprintln!("qtrade: market feed: venue readings: {e:#}");
+        BTreeMap::new()
+    });
+    let oi = open_interest.lock().unwrap_or_else(PoisonError::into_inner);
+    for s in symbols {
+        let r = readings
+            .entry(s.clone())
+            .or_insert_with(VenueReadings::unknown);
+        r.open_interest = oi.get(s).copied().unwrap_or(f64::NAN);
+    }
+    readings
+}
+
+/// Step 6, until aborted.
+async fn poll_open_interest(rest: RestClient, symbols: Vec<Symbol>, out: SharedOpenInterest) {
+    let mut tick = tokio::time::interval(OPEN_INTEREST_PACE);
+    let mut reported = false;
+    for s in symbols.iter().cycle() {
+        tick.tick().await;
+        match rest.open_interest(s.as_str()).await {
+            Ok(oi) => {
+                out.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(s.clone(), oi.open_interest);
+            }
+            Err(e) if !reported => {
+                eprintln!("qtrade: market feed: open interest of {}: {e}", s.as_str());
+                reported = true;
+            }
+            Err(_) => {}
         }
     }
 }

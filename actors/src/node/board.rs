@@ -143,7 +143,8 @@ impl Board {
     }
 
     /// A symbol's view as JSON: `minutes` (oldest first, each with the
-    /// score, its components, regime, signals and the 1m battery),
+    /// score, its components, regime, signals, the signals' market inputs
+    /// and the 1m battery),
     /// `streaming` and `batch` rows per timeframe, and the batch check
     /// counts. `None` for a symbol not on the board.
     #[must_use]
@@ -159,6 +160,7 @@ impl Board {
                     "regime": m.score.regime,
                     "components": m.score.components,
                     "signals": m.score.signals,
+                    "inputs": m.score.inputs,
                     "row": row_json(&m.row),
                 })
             })

@@ -2,6 +2,13 @@
 //! minutes from a venue feed ([`super::binance_feed`]); keeps the recent 1m
 //! history for backfills, routes closed candles to the symbol actors and
 //! returns to the selector, and answers the universe's screen requests.
+//!
+//! Each routed candle goes with what the market read at its close
+//! ([`VenueReadings`], the signals' book, funding and open interest): the
+//! synthetic market's book of the minute, the paper funding rate and the
+//! synthetic open interest ([`quantumtrade::market::open_interest`]); a
+//! venue's book tickers and premium index read by the feed right after the
+//! minute closed, and its latest open interest.
 
 use super::binance_feed::{self, FeedSettings};
 use super::config::{MarketSection, Venue};
@@ -12,19 +19,24 @@ use super::trading::SharedRules;
 use actix::{
     Actor, ActorContext, AsyncContext, Context, Handler, Message, SpawnHandle, Supervised,
 };
+use quantumtrade::market::open_interest::SyntheticOpenInterest;
 use quantumtrade::market::synthetic::{BookTicker, SyntheticConfig, SyntheticMarket};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::selection::screen::ScreenInput;
+use quantumtrade::signals::inputs::{BookQuote, VenueReadings};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-/// The recent closed 1m candles of every symbol, shared with the symbol
-/// actors for their backfill.
+/// The recent closed 1m candles of every symbol with what the market read
+/// at each one's close, shared with the symbol actors for their backfill
+/// (a restarted actor so rebuilds the same windows of venue readings).
 #[derive(Debug, Default)]
 pub struct History {
     cap: usize,
     candles: BTreeMap<Symbol, VecDeque<Candle>>,
+    /// The readings of the same candles, in lockstep with `candles`.
+    readings: BTreeMap<Symbol, VecDeque<VenueReadings>>,
 }
 
 /// A shared [`History`].
@@ -37,12 +49,18 @@ impl History {
         Arc::new(RwLock::new(Self {
             cap,
             candles: BTreeMap::new(),
+            readings: BTreeMap::new(),
         }))
     }
 
-    fn push(&mut self, s: &Symbol, c: Candle) {
+    fn push(&mut self, s: &Symbol, c: Candle, r: VenueReadings) {
         let q = self.candles.entry(s.clone()).or_default();
         q.push_back(c);
+        if q.len() > self.cap {
+            q.pop_front();
+        }
+        let q = self.readings.entry(s.clone()).or_default();
+        q.push_back(r);
         if q.len() > self.cap {
             q.pop_front();
         }
@@ -81,15 +99,14 @@ impl History {
         })
     }
 
-    /// The stored candles of `s`, oldest first.
+    /// The stored candles of `s` with their readings, oldest first.
     #[must_use]
-    pub fn of(h: &SharedHistory, s: &Symbol) -> Vec<Candle> {
-        h.read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .candles
-            .get(s)
-            .map(|q| q.iter().copied().collect())
-            .unwrap_or_default()
+    pub fn with_readings(h: &SharedHistory, s: &Symbol) -> Vec<(Candle, VenueReadings)> {
+        let h = h.read().unwrap_or_else(PoisonError::into_inner);
+        match (h.candles.get(s), h.readings.get(s)) {
+            (Some(c), Some(r)) => c.iter().copied().zip(r.iter().copied()).collect(),
+            _ => Vec::new(),
+        }
     }
 }
 
@@ -119,6 +136,9 @@ pub struct FeedMinute {
     pub candles: Vec<(Symbol, Candle)>,
     /// A live minute (false: warm-up history, which is not traded on).
     pub live: bool,
+    /// What the venue read at the minute's close, per symbol (none for
+    /// minutes fetched after the fact).
+    pub readings: BTreeMap<Symbol, VenueReadings>,
 }
 
 /// Fresh screen inputs of every contract from the venue feed.
@@ -176,9 +196,22 @@ pub fn source_of(m: &MarketSection) -> HubSource {
     }
 }
 
+/// What the hub adds to the market's readings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReadingSettings {
+    /// The funding rate of the synthetic market (the paper book's, which
+    /// it charges).
+    pub paper_funding_rate: f64,
+    /// The screen's spread limit (the spread's quality scale).
+    pub max_spread: f64,
+}
+
 /// The market-data hub.
 pub struct MarketDataHub {
     source: HubSource,
+    settings: ReadingSettings,
+    /// The synthetic market's open interest per symbol.
+    open_interest: BTreeMap<Symbol, SyntheticOpenInterest>,
     books: Vec<BookTicker>,
     /// The venue feed's latest screen inputs.
     screen: Vec<ScreenInput>,
@@ -205,9 +238,12 @@ impl MarketDataHub {
         selector: Tracked<SelectorActor>,
         stat: Arc<ActorStat>,
         step: Duration,
+        settings: ReadingSettings,
     ) -> Self {
         Self {
             source,
+            settings,
+            open_interest: BTreeMap::new(),
             books: Vec::new(),
             screen: Vec::new(),
             feed: None,
@@ -236,29 +272,65 @@ impl MarketDataHub {
             .iter()
             .map(|m| (profiles[m.index].instrument.symbol.clone(), m.kline))
             .collect();
-        self.deliver(open_time, candles, live);
+        let readings = minutes
+            .iter()
+            .map(|m| {
+                let symbol = profiles[m.index].instrument.symbol.clone();
+                let oi = self
+                    .open_interest
+                    .entry(symbol.clone())
+                    .or_default()
+                    .update(m.kline.volume);
+                (
+                    symbol,
+                    VenueReadings {
+                        book: Some(BookQuote::from(m.book)),
+                        funding_rate: self.settings.paper_funding_rate,
+                        open_interest: oi,
+                        max_spread: f64::NAN,
+                    },
+                )
+            })
+            .collect();
+        self.deliver(open_time, candles, live, &readings);
     }
 
-    /// Keeps one minute's candles in the history, routes them to the
-    /// symbol actors and sends the closes to the selector, saying whether
-    /// the minute is `live` (warm-up minutes are analysed, not traded on).
+    /// Keeps one minute's candles with each symbol's `readings` in the
+    /// history, routes them to the symbol actors and sends the closes to
+    /// the selector, saying whether the minute is `live` (warm-up minutes
+    /// are analysed, not traded on).
     ///
     /// Warm-up minutes are routed too: a symbol actor started during the
     /// warm-up backfilled only the history there was, and must not miss
     /// the rest (a candle its backfill already took is a no-op).
-    fn deliver(&mut self, open_time: i64, candles: Vec<(Symbol, Candle)>, live: bool) {
+    fn deliver(
+        &mut self,
+        open_time: i64,
+        candles: Vec<(Symbol, Candle)>,
+        live: bool,
+        readings: &BTreeMap<Symbol, VenueReadings>,
+    ) {
         let mut closes = Vec::with_capacity(candles.len());
+        let mut with_readings = Vec::with_capacity(candles.len());
         {
             let mut h = self.history.write().unwrap_or_else(PoisonError::into_inner);
-            for (sym, c) in &candles {
-                h.push(sym, *c);
+            for (sym, c) in candles {
+                let venue = VenueReadings {
+                    max_spread: self.settings.max_spread,
+                    ..readings
+                        .get(&sym)
+                        .copied()
+                        .unwrap_or_else(VenueReadings::unknown)
+                };
+                h.push(&sym, c, venue);
                 closes.push((sym.clone(), c.open_time, c.close));
+                with_readings.push((sym, c, venue));
             }
         }
         let routed_at = Instant::now();
-        for (sym, c) in candles {
+        for (sym, c, venue) in with_readings {
             if let Some(t) = self.routes.get(&sym) {
-                t.send(CandleClosed(c));
+                t.send(CandleClosed(c, venue));
             }
         }
         self.minutes += 1;
@@ -392,7 +464,7 @@ impl Handler<FeedMinute> for MarketDataHub {
         let live = self.feed.is_some();
         let ok = stat.run(|| {
             if live {
-                self.deliver(msg.open_time, msg.candles, msg.live);
+                self.deliver(msg.open_time, msg.candles, msg.live, &msg.readings);
             }
         });
         if ok.is_none() {

@@ -184,10 +184,14 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             Arc::clone(&hub_stat),
             cfg.market.warmup_minutes,
         );
+        let readings = hub::ReadingSettings {
+            paper_funding_rate: cfg.trading.engine.funding_rate,
+            max_spread: cfg.screen.max_spread,
+        };
         let hub = Tracked {
             addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
                 ctx.set_mailbox_capacity(cap);
-                MarketDataHub::new(market, h, warm, sel, hs, step)
+                MarketDataHub::new(market, h, warm, sel, hs, step, readings)
             }),
             stat: hub_stat,
         };

@@ -1,7 +1,7 @@
 //! SymbolActor: one per qualified symbol, a shell around
-//! [`SymbolAnalyzer`]. It backfills from the hub's history at start and
-//! after every restart (after a backoff pause), so its buffers are never
-//! empty; submits its closed 5m/15m/1h windows to the IndicatorActor for
+//! [`SymbolAnalyzer`]. It backfills from the hub's history (candles and
+//! the market's readings at their close) at start and after every restart
+//! (after a backoff pause), so its buffers are never empty; submits its closed 5m/15m/1h windows to the IndicatorActor for
 //! the batched battery and checks what comes back against its streaming
 //! values; publishes its score to the selector and the board.
 
@@ -16,14 +16,16 @@ use quantumtrade::market::{Candle, Interval, Symbol};
 use quantumtrade::node::backoff::{Backoff, BackoffConfig};
 use quantumtrade::node::battery_batch::{BatteryJob, WINDOW_EXACT_MIN_CANDLES, mismatches};
 use quantumtrade::node::symbol::{SymbolAnalyzer, SymbolConfig};
+use quantumtrade::signals::inputs::VenueReadings;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// A closed 1m candle of the actor's symbol.
+/// A closed 1m candle of the actor's symbol, with what the market read at
+/// its close (the signals' book, funding and open interest).
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct CandleClosed(pub Candle);
+pub struct CandleClosed(pub Candle, pub VenueReadings);
 
 /// What every symbol actor is built from (one clone per actor).
 #[derive(Clone)]
@@ -228,8 +230,12 @@ impl Actor for SymbolActor {
             ctx.wait(actix::fut::wrap_future(tokio::time::sleep(d)));
         }
         if self.analyzer.candles() == 0 {
-            let h = History::of(&self.deps.history, self.analyzer.symbol());
-            self.analyzer.backfill(&h);
+            // With the readings the live candles carried: a restarted actor
+            // recomputes what it had (open-interest windows included).
+            let h = History::with_readings(&self.deps.history, self.analyzer.symbol());
+            for (c, r) in &h {
+                self.analyzer.on_candle_with(c, r);
+            }
             self.publish(ctx);
         }
     }
@@ -262,7 +268,7 @@ impl Handler<CandleClosed> for SymbolActor {
             if fault_due(self.analyzer.symbol(), live) {
                 panic!("fault hook: {} fails once", self.analyzer.symbol());
             }
-            self.analyzer.on_candle(&msg.0).is_some()
+            self.analyzer.on_candle_with(&msg.0, &msg.1).is_some()
         });
         match ok {
             None => {

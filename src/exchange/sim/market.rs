@@ -14,6 +14,7 @@
 use super::config::SimConfig;
 use super::stream::{self, StreamEvent};
 use crate::market::aggregate::aggregate;
+use crate::market::open_interest::SyntheticOpenInterest;
 use crate::market::replay::ReplayMarket;
 use crate::market::synthetic::{
     BookTicker, SymbolMinute, SymbolProfile, SyntheticConfig, SyntheticMarket, SyntheticTrade,
@@ -58,6 +59,9 @@ struct SymbolState {
     next_trade_id: i64,
     next_agg_id: i64,
     last_trade: Option<SyntheticTrade>,
+    /// The synthetic open interest (unknown in a replay: recorded klines
+    /// have none).
+    open_interest: SyntheticOpenInterest,
     price_decimals: usize,
     qty_decimals: usize,
     /// Decimals of kline volumes: the quantity's, or more for a replay
@@ -197,6 +201,7 @@ impl SimMarket {
                     next_trade_id: 1,
                     next_agg_id: 1,
                     last_trade: None,
+                    open_interest: SyntheticOpenInterest::new(),
                     price_decimals: decimals_of(p.instrument.tick_size),
                     qty_decimals,
                     volume_decimals,
@@ -284,6 +289,9 @@ impl SimMarket {
                 st.book = m.book;
                 st.book_update_id += 1;
                 st.last_trade = m.trades.last().copied().or(st.last_trade);
+                if matches!(self.source, MinuteSource::Synthetic(_)) {
+                    st.open_interest.update(m.kline.volume);
+                }
                 if st.candles.len() > self.max_history + DAY_MINUTES {
                     // Whole days, so the history still starts at midnight.
                     st.candles.drain(..DAY_MINUTES);
@@ -475,6 +483,13 @@ impl SimMarket {
                 Self::bar(st, interval, b, a, z)
             })
             .collect()
+    }
+
+    /// Open interest of symbol `i`, contracts: the synthetic model's
+    /// ([`crate::market::open_interest`]); NaN in a replay.
+    #[must_use]
+    pub fn open_interest(&self, i: usize) -> f64 {
+        self.states[i].open_interest.value()
     }
 
     /// Best bid and ask of symbol `i` and the book update id.

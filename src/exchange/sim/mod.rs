@@ -583,6 +583,49 @@ mod tests {
     }
 
     #[test]
+    fn open_interest_follows_the_model_and_a_replay_has_none() {
+        use crate::exchange::binance::rest::OpenInterest;
+        use crate::market::Candle;
+        use crate::market::replay::{ReplayMarket, ReplaySeries};
+        let mut x = exchange();
+        let r = x.rest("GET", "/fapi/v1/openInterest", "symbol=SYN001USDT", WALL);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let oi: OpenInterest = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(oi.symbol.as_str(), "SYN001USDT");
+        assert!(oi.open_interest > 0.0, "{oi:?}");
+        assert_eq!(r.used_weight, Some(1));
+        let r = x.rest("GET", "/fapi/v1/openInterest", "", WALL);
+        assert_eq!(
+            ApiError::from_body(r.body.as_bytes()).unwrap().code.code(),
+            -1102
+        );
+        let t0 = WALL - WALL.rem_euclid(60_000) - 300 * 60_000;
+        let candles = (0..300)
+            .map(|k| Candle::ohlcv(t0 + k * 60_000, 10.0, 10.5, 9.5, 10.0, 5.0))
+            .collect();
+        let series = ReplaySeries {
+            symbol: crate::market::Symbol::new("AAAUSDT").unwrap(),
+            candles,
+        };
+        let config = SimConfig {
+            replay_start_ms: Some(t0 + 200 * 60_000),
+            ..SimConfig::default()
+        };
+        let mut x = SimExchange::replay(
+            config,
+            ReplayMarket::new(vec![series], 0.0002).unwrap(),
+            WALL,
+        )
+        .unwrap();
+        let r = x.rest("GET", "/fapi/v1/openInterest", "symbol=AAAUSDT", WALL);
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(
+            ApiError::from_body(r.body.as_bytes()).unwrap().code,
+            ErrorCode::BadSymbol
+        );
+    }
+
+    #[test]
     fn clock_runs_at_speed() {
         let c = SimClock::new(1_000, 5_000, 60.0);
         assert_eq!(c.now(2_000), 65_000);

@@ -13,6 +13,11 @@
 //!    interval, `-1130` value out of range — all HTTP 400.
 //! 6. Answer in Binance's shapes (§4.2–4.4): prices and quantities as
 //!    decimal strings, times and ids as integers.
+//! 7. Open interest (`/fapi/v1/openInterest`, `symbol` mandatory, weight 1)
+//!    is the synthetic market's model
+//!    ([`crate::market::open_interest`]); a replay of recorded klines has
+//!    none, and answers 400 `-1121` as for a symbol without one (a
+//!    request error: clients do not retry it).
 
 use super::market::{SimMarket, fixed};
 use super::weight::{depth_weight, klines_weight};
@@ -43,6 +48,8 @@ pub enum Endpoint {
     Depth,
     /// `GET /fapi/v1/premiumIndex`.
     PremiumIndex,
+    /// `GET /fapi/v1/openInterest`.
+    OpenInterest,
 }
 
 impl Endpoint {
@@ -61,6 +68,7 @@ impl Endpoint {
             "/fapi/v1/ticker/bookTicker" => Self::BookTicker,
             "/fapi/v1/depth" => Self::Depth,
             "/fapi/v1/premiumIndex" => Self::PremiumIndex,
+            "/fapi/v1/openInterest" => Self::OpenInterest,
             _ => return None,
         })
     }
@@ -82,7 +90,7 @@ impl Endpoint {
             }
         };
         match self {
-            Self::Ping | Self::Time | Self::ExchangeInfo => 1,
+            Self::Ping | Self::Time | Self::ExchangeInfo | Self::OpenInterest => 1,
             Self::Klines => klines_weight(limit(500)),
             Self::Depth => depth_weight(limit(500)),
             Self::Ticker24h => one_or_all(1, 40),
@@ -246,6 +254,7 @@ pub fn answer(
         Endpoint::BookTicker => one_or_all(market, params, |i| book_ticker(market, i, now_ms)),
         Endpoint::PremiumIndex => one_or_all(market, params, |i| premium_index(market, i, now_ms)),
         Endpoint::Depth => depth(market, params, now_ms),
+        Endpoint::OpenInterest => open_interest(market, params, now_ms),
     }
 }
 
@@ -421,6 +430,23 @@ fn premium_index(market: &SimMarket, i: usize, now_ms: i64) -> Value {
     })
 }
 
+/// Step 7.
+fn open_interest(market: &SimMarket, params: &Params, now_ms: i64) -> Result<Value, RestError> {
+    let i = required_symbol(market, params)?;
+    let oi = market.open_interest(i);
+    if !oi.is_finite() {
+        return Err(RestError::bad_request(
+            -1121,
+            "Invalid symbol: no open interest in a replay of recorded klines.",
+        ));
+    }
+    Ok(json!({
+        "openInterest": fixed(oi, market.qty_decimals(i)),
+        "symbol": market.profiles()[i].instrument.symbol.as_str(),
+        "time": now_ms,
+    }))
+}
+
 fn depth(market: &SimMarket, params: &Params, now_ms: i64) -> Result<Value, RestError> {
     let i = required_symbol(market, params)?;
     let limit = match opt_i64(params, "limit")? {
@@ -465,5 +491,10 @@ mod tests {
         assert_eq!(Endpoint::Ticker24h.weight(&p), 1);
         assert_eq!(Endpoint::Ticker24h.weight(&Params::new()), 40);
         assert_eq!(Endpoint::Klines.weight(&Params::new()), 5);
+        assert_eq!(Endpoint::OpenInterest.weight(&p), 1);
+        assert_eq!(
+            Endpoint::route("GET", "/fapi/v1/openInterest"),
+            Some(Endpoint::OpenInterest)
+        );
     }
 }

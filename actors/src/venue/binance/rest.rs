@@ -30,7 +30,8 @@ use quantumtrade::exchange::binance::request::{
 };
 use quantumtrade::exchange::binance::rest::{
     AccountV3, Balance, BookTickerSnapshot, DepthSnapshot, ExchangeInfo, ListenKeyResponse,
-    OrderResponse, PositionRiskV3, PremiumIndex, RestKline, ServerTime, Ticker24hStats, UserTrade,
+    OpenInterest, OrderResponse, PositionRiskV3, PremiumIndex, RestKline, ServerTime,
+    Ticker24hStats, UserTrade,
 };
 use quantumtrade::exchange::binance::sign::{
     API_KEY_HEADER, DEFAULT_RECV_WINDOW_MS, encode_params, signed_query,
@@ -487,6 +488,19 @@ impl RestClient {
     pub async fn premium_index(&self, symbol: &str) -> Result<PremiumIndex, RestError> {
         self.get(
             Endpoint::PREMIUM_INDEX,
+            &[("symbol", symbol)],
+            Cost::weight(1),
+        )
+        .await
+    }
+
+    /// `GET /fapi/v1/openInterest` for one symbol (weight 1).
+    ///
+    /// # Errors
+    /// As [`Self::send`].
+    pub async fn open_interest(&self, symbol: &str) -> Result<OpenInterest, RestError> {
+        self.get(
+            Endpoint::OPEN_INTEREST,
             &[("symbol", symbol)],
             Cost::weight(1),
         )
