@@ -19,7 +19,7 @@ use quantumtrade_actors::venue::binance::{Credentials, RestClient};
 use serde_json::Value;
 use sim_support::Sim;
 use std::collections::{BTreeMap, BTreeSet};
-use support::{Node, block, positions_from_state, same_positions};
+use support::{Node, block, execution_measured, positions_from_state, same_positions};
 
 const TOKEN: &str = "test-admin-token-0123456789";
 
@@ -194,6 +194,11 @@ fn orders_reach_the_sim_positions_agree_and_survive_a_sigkill() {
         }
     }
     eprintln!("held at the sim: {held:?}");
+    // The orders' REST round trips and fills were timed, their slippage
+    // measured.
+    wait_for("execution histograms on /metrics", || {
+        execution_measured(&node, "binance")
+    });
     let s = node.state();
     assert!(s["halted"].is_null(), "{}", s["halted"]);
 

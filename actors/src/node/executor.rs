@@ -17,6 +17,7 @@ use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, Payload, TradeEvent};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::trading::event::OrderRequest;
+use quantumtrade::trading::execution_quality::ExecutionQuality;
 use quantumtrade::trading::paper_venue::{FillModel, PaperVenue};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, PoisonError};
@@ -84,6 +85,8 @@ pub struct ExecutorActor {
     placed: BTreeMap<String, EventId>,
     /// Signal-to-order latencies of the recent orders, ms.
     latencies: VecDeque<f64>,
+    /// Orders in flight, timed from their write to their ack and fill.
+    quality: ExecutionQuality,
     gauges: Arc<TradingGauges>,
     stat: Arc<ActorStat>,
 }
@@ -116,6 +119,7 @@ impl ExecutorActor {
             position: None,
             placed: BTreeMap::new(),
             latencies: VecDeque::new(),
+            quality: ExecutionQuality::new(),
             gauges,
             stat,
         };
@@ -236,6 +240,7 @@ impl ExecutorActor {
         if !events.is_empty() && !self.commit(&events) {
             return;
         }
+        self.measure(&events, "paper");
         for e in &events {
             if let Payload::Trade(TradeEvent::OrderFilled(f)) = &e.payload {
                 metrics::counter!("qtrade_fills_total", "venue" => "paper").increment(1);
@@ -254,6 +259,7 @@ impl ExecutorActor {
     }
 
     fn on_submit(&mut self, msg: Submit) {
+        let written = Instant::now();
         let order = self.venue.submit(&msg.request);
         let ev = self.stamp(
             TradeEvent::OrderPlaced(order.clone()),
@@ -263,10 +269,41 @@ impl ExecutorActor {
         if !self.commit(std::slice::from_ref(&ev)) {
             return;
         }
-        // Written and durable: the order is now "on the wire".
+        // Written and durable: the order is now "on the wire", and the
+        // paper venue accepted it at submit.
         self.record_latency(msg.routed_at, "paper");
+        self.quality
+            .written(&order.client_id, order.side, order.decision_price, written);
+        self.record_ack(&order.client_id, "paper");
         self.placed.insert(order.client_id, ev.meta.id);
         self.publish();
+    }
+
+    /// Records the ack time of `client_id` at `venue` (the first ack only).
+    fn record_ack(&mut self, client_id: &str, venue: &'static str) {
+        if let Some(took) = self.quality.acked(client_id, Instant::now()) {
+            metrics::histogram!("qtrade_order_ack_seconds", "venue" => venue).record(took);
+        }
+    }
+
+    /// Records the fill time and slippage of each fill among the committed
+    /// `events` at `venue`.
+    fn measure(&mut self, events: &[Event], venue: &'static str) {
+        let now = Instant::now();
+        for e in events {
+            let Payload::Trade(t) = &e.payload else {
+                continue;
+            };
+            let Some(m) = self.quality.on_event(t, now) else {
+                continue;
+            };
+            if let Some(took) = m.fill_seconds {
+                metrics::histogram!("qtrade_order_fill_seconds", "venue" => venue).record(took);
+            }
+            if let Some(bps) = m.slippage_bps {
+                metrics::histogram!("qtrade_order_slippage_bps", "venue" => venue).record(bps);
+            }
+        }
     }
 
     /// Counts an order sent to `venue` and its signal-to-order latency.
@@ -389,6 +426,7 @@ impl Handler<CancelEntries> for ExecutorActor {
                 .map(|e| self.stamp(e, msg.0, None))
                 .collect();
             if self.commit(&events) {
+                self.measure(&events, "paper");
                 self.publish();
             }
         });

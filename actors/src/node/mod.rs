@@ -86,6 +86,21 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         )
         .context("bad histogram buckets")?
         .set_buckets_for_metric(
+            Matcher::Full("qtrade_order_ack_seconds".into()),
+            trading::ACK_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("qtrade_order_fill_seconds".into()),
+            trading::FILL_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("qtrade_order_slippage_bps".into()),
+            trading::SLIPPAGE_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
             Matcher::Full("qtrade_dispatcher_batch_jobs".into()),
             &[1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0],
         )

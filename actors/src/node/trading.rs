@@ -23,6 +23,24 @@ pub const TRADE_BUCKETS: &[f64] = &[
     1.0, 2.5,
 ];
 
+/// Buckets of `qtrade_order_ack_seconds` (order written to the venue's
+/// acknowledgement: the fsync alone for the paper venue, a REST round trip
+/// for a live one).
+pub const ACK_BUCKETS: &[f64] = &[
+    1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Buckets of `qtrade_order_fill_seconds`: up to minutes, since the paper
+/// venue fills at the next minute's open.
+pub const FILL_BUCKETS: &[f64] = &[
+    1e-3, 1e-2, 5e-2, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 90.0, 120.0, 300.0,
+];
+
+/// Buckets of `qtrade_order_slippage_bps` (negative: better than decided).
+pub const SLIPPAGE_BUCKETS: &[f64] = &[
+    -100.0, -50.0, -20.0, -10.0, -5.0, -2.0, -1.0, 0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0,
+];
+
 /// An open position as `/state` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PositionView {

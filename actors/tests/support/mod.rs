@@ -164,6 +164,18 @@ impl Node {
         })
     }
 
+    /// `GET /metrics`: the Prometheus text.
+    pub fn metrics(&self) -> String {
+        block(async {
+            reqwest::get(format!("{}/metrics", self.url))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        })
+    }
+
     /// `POST path` with the bearer `token` when given: status and JSON body.
     pub fn post(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
         block(async {
@@ -263,4 +275,28 @@ pub fn wait_for_within<T>(limit: Duration, what: &str, mut probe: impl FnMut() -
         assert!(start.elapsed() < limit, "gave up waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The sample count of histogram `name` with `venue="VENUE"` in the
+/// Prometheus text `metrics` (0 when absent).
+pub fn histogram_count(metrics: &str, name: &str, venue: &str) -> u64 {
+    let prefix = format!("{name}_count{{venue=\"{venue}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or(0, |v| v.trim().parse::<f64>().unwrap() as u64)
+}
+
+/// The three order-execution histograms (ack, fill, slippage) each hold a
+/// sample for `venue` on the node's `/metrics`.
+pub fn execution_measured(node: &Node, venue: &str) -> Option<()> {
+    let m = node.metrics();
+    [
+        "qtrade_order_ack_seconds",
+        "qtrade_order_fill_seconds",
+        "qtrade_order_slippage_bps",
+    ]
+    .iter()
+    .all(|n| histogram_count(&m, n, venue) > 0)
+    .then_some(())
 }

@@ -336,6 +336,10 @@ impl ExecutorActor {
             }
             return false;
         }
+        self.measure(&events, "binance");
+        let Some(live) = self.live.as_mut() else {
+            return false;
+        };
         for e in &events {
             match &e.payload {
                 Payload::Trade(TradeEvent::OrderPlaced(o)) => {
@@ -407,6 +411,13 @@ impl ExecutorActor {
         if !self.live_commit(vec![ev]) {
             return None;
         }
+        // Committed: the order is written; it goes out now.
+        self.quality.written(
+            &order.client_id,
+            order.side,
+            order.decision_price,
+            Instant::now(),
+        );
         let Ok(cid) = ClientOrderId::new(&order.client_id) else {
             return None;
         };
@@ -640,6 +651,10 @@ impl ExecutorActor {
         live.in_flight.remove(&msg.client_id);
         live.generation += 1;
         let at = live.now();
+        if matches!(msg.resolution, Resolution::Report(_)) {
+            self.record_ack(&msg.client_id, "binance");
+        }
+        let live = self.live();
         let out = match msg.resolution {
             Resolution::Report(r) => live.orders.on_report(&msg.client_id, &r, at),
             Resolution::Unknown(why) => quantumtrade::trading::live_orders::Outcome {
