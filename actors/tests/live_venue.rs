@@ -105,12 +105,40 @@ fn sim_positions(rest: &RestClient) -> BTreeMap<String, f64> {
 
 /// Symbols with an open STOP_MARKET closePosition algo order at the sim.
 fn sim_stops(rest: &RestClient) -> BTreeSet<String> {
-    block(rest.every_open_algo_order())
-        .unwrap()
-        .into_iter()
-        .filter(|a| a.close_position && format!("{:?}", a.order_type) == "StopMarket")
-        .map(|a| a.symbol.0)
-        .collect()
+    sim_closes(rest, "StopMarket").into_keys().collect()
+}
+
+/// The open closePosition algo orders of type `kind` (`StopMarket`,
+/// `TakeProfitMarket`) at the sim: symbol → their algo ids.
+fn sim_closes(rest: &RestClient, kind: &str) -> BTreeMap<String, Vec<i64>> {
+    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for a in block(rest.every_open_algo_order()).unwrap() {
+        if a.close_position && format!("{:?}", a.order_type) == kind {
+            out.entry(a.symbol.0).or_default().push(a.algo_id.0);
+        }
+    }
+    out
+}
+
+/// Each position the node holds has exactly one take-profit open at the
+/// sim and shows it on `/state` beside its stop: symbol → its algo id.
+fn take_profits(node: &Node, rest: &RestClient) -> Option<BTreeMap<String, i64>> {
+    let s = node.state();
+    let held = positions_from_state(&s);
+    let tps = sim_closes(rest, "TakeProfitMarket");
+    let orders = s["open_orders"].as_array().unwrap();
+    let shown = |sym: &str, kind: &str| {
+        orders
+            .iter()
+            .any(|o| o["symbol"] == sym && o["kind"] == kind && o["reduce_only"] == true)
+    };
+    let all = held.keys().all(|sym| {
+        tps.get(sym).is_some_and(|ids| ids.len() == 1)
+            && shown(sym, "TAKE_PROFIT_MARKET")
+            && shown(sym, "STOP_MARKET")
+    });
+    (all && positions_from_state(&node.state()) == held)
+        .then(|| held.keys().map(|sym| (sym.clone(), tps[sym][0])).collect())
 }
 
 /// Every client order id the simulator saw for the thirty symbols.
@@ -202,26 +230,47 @@ fn orders_reach_the_sim_positions_agree_and_survive_a_sigkill() {
     let s = node.state();
     assert!(s["halted"].is_null(), "{}", s["halted"]);
 
+    // Each position's take-profit is held at the sim beside its stop
+    // (checked with what the simulator holds, read once before the kill).
+    let tps = wait_for("a take-profit beside each stop", || {
+        take_profits(&node, &rest).filter(|t| !t.is_empty())
+    });
+    let venue_before = sim_positions(&rest);
+
     // (b) SIGKILL, restart on the same data directory.
     node.kill9();
     restart(&mut node);
-    wait_for("positions agreeing after the restart", || {
+    let venue_after = wait_for("positions agreeing after the restart", || {
         agreeing(&node, &rest)
     });
     let s = node.state();
     assert!(s["halted"].is_null(), "{}", s["halted"]);
+    // The take-profits are still there, each once; a position the restart
+    // left as it was keeps the very order it had (not sent again).
+    let tps_after = wait_for("a take-profit beside each stop after the restart", || {
+        take_profits(&node, &rest)
+    });
+    for (sym, id) in &tps {
+        if venue_before.get(sym) == venue_after.get(sym) && tps_after.contains_key(sym) {
+            assert_eq!(tps_after[sym], *id, "{sym}: take-profit replaced");
+        }
+    }
     // The kill switch flattens through the venue: the exits carry ids
     // that continue the journaled sequence, none reused, and each closed
     // position's stop is cancelled at the simulator.
     let before = sim_client_ids(&rest).len();
     let (status, body) = node.post("/halt?by=test", Some(TOKEN));
     assert_eq!(status, 200, "{body}");
-    wait_for("flat at the node and the sim, no stop left", || {
-        let flat = positions_from_state(&node.state()).is_empty()
-            && sim_positions(&rest).is_empty()
-            && sim_stops(&rest).is_empty();
-        flat.then_some(())
-    });
+    wait_for(
+        "flat at the node and the sim, no stop or take-profit left",
+        || {
+            let flat = positions_from_state(&node.state()).is_empty()
+                && sim_positions(&rest).is_empty()
+                && sim_stops(&rest).is_empty()
+                && sim_closes(&rest, "TakeProfitMarket").is_empty();
+            flat.then_some(())
+        },
+    );
     let ids = sim_client_ids(&rest);
     assert!(ids.len() > before, "no exit reached the sim");
     no_duplicates(&ids);
@@ -380,12 +429,16 @@ fn a_position_closed_at_the_venue_is_booked_closed_and_its_stop_cancelled() {
         agreeing(&node, &rest).filter(|p| !p.is_empty())
     });
     let (symbol, qty) = held.into_iter().next().unwrap();
-    let stop_id = block(rest.every_open_algo_order())
-        .unwrap()
-        .into_iter()
-        .find(|a| a.symbol.0 == symbol)
-        .map(|a| a.algo_id.0)
-        .unwrap();
+    // Its stop and its take-profit.
+    let algo_ids: BTreeSet<i64> = wait_for("the stop and take-profit at the sim", || {
+        let ids: BTreeSet<i64> = block(rest.every_open_algo_order())
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.symbol.0 == symbol)
+            .map(|a| a.algo_id.0)
+            .collect();
+        (ids.len() == 2).then_some(ids)
+    });
     let last_seq = node
         .events()
         .iter()
@@ -404,19 +457,22 @@ fn a_position_closed_at_the_venue_is_booked_closed_and_its_stop_cancelled() {
         response_type: ResponseType::Result,
     };
     block(rest.new_order(&order)).unwrap();
-    wait_for("the close booked and the stop cancelled", || {
-        let all = node.events();
-        let booked = all.iter().any(|e| {
-            e["event"] == "PositionClosed"
-                && e["symbol"] == symbol.as_str()
-                && e["seq"].as_u64().unwrap() > last_seq
-        });
-        let stop_open = block(rest.every_open_algo_order())
-            .unwrap()
-            .iter()
-            .any(|a| a.algo_id.0 == stop_id);
-        (booked && !stop_open).then_some(())
-    });
+    wait_for(
+        "the close booked, the stop and take-profit cancelled",
+        || {
+            let all = node.events();
+            let booked = all.iter().any(|e| {
+                e["event"] == "PositionClosed"
+                    && e["symbol"] == symbol.as_str()
+                    && e["seq"].as_u64().unwrap() > last_seq
+            });
+            let still_open = block(rest.every_open_algo_order())
+                .unwrap()
+                .iter()
+                .any(|a| algo_ids.contains(&a.algo_id.0));
+            (booked && !still_open).then_some(())
+        },
+    );
     wait_for("positions agreeing after the close", || {
         agreeing(&node, &rest)
     });

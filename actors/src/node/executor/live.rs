@@ -11,13 +11,17 @@
 //! actor with the next closed minute.
 //!
 //! After an entry fills, its protective stop is placed as a
-//! `STOP_MARKET closePosition=true` conditional order; a moved stop is
-//! cancelled and replaced. A stop the venue refuses because it would fire
-//! at once (`-2021`) means the position is already past it: it is closed
-//! with a reduce-only market order. Every few seconds the venue's positions
-//! are read: a held symbol the venue shows flat was closed there (its stop
-//! fired, or by hand), and is booked closed at the price of the order the
-//! stop placed (else the stop's price).
+//! `STOP_MARKET closePosition=true` conditional order, and its take-profit
+//! (when the entry set one) beside it as `TAKE_PROFIT_MARKET
+//! closePosition=true`, the same way (committed before sent, fresh ids); a
+//! moved stop is cancelled and replaced. A stop or take-profit the venue
+//! refuses because it would fire at once (`-2021`) means the position is
+//! already past it: it is closed with a reduce-only market order. Every few
+//! seconds the venue's positions are read: a held symbol the venue shows
+//! flat was closed there (its stop or take-profit fired, or by hand), and
+//! is booked closed at the price of the order the fired one placed (else
+//! the stop's price); the other conditional order is cancelled, as it is
+//! when the node's own exit closes the position.
 
 use super::{CORE_LIVE, ExecutorActor};
 use crate::node::trading::SharedRules;
@@ -36,7 +40,7 @@ use quantumtrade::market::Symbol;
 use quantumtrade::risk::sizing::PositionSide;
 use quantumtrade::trading::event::{OrderRequest, TradeEvent};
 use quantumtrade::trading::live_orders::{
-    LiveOrders, OrderReport, StopChange, position_differences,
+    CloseKind, LiveOrders, OrderReport, StopChange, position_differences,
 };
 use quantumtrade_actors::venue::binance::{Credentials, RestClient, RestError};
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,8 +61,11 @@ pub struct LiveVenue {
     pub(super) unsent: Vec<Event>,
     /// Orders whose request or query is running.
     in_flight: BTreeSet<String>,
-    /// Symbols whose stop request is running.
+    /// Symbols whose stop or take-profit request is running (what
+    /// `closes_in_flight` holds, by symbol).
     stops_in_flight: BTreeSet<Symbol>,
+    /// Stop and take-profit requests running.
+    closes_in_flight: BTreeSet<(Symbol, CloseKind)>,
     /// Open time of the last closed minute.
     pub(super) last_minute: i64,
     /// Bumped by every order sent and answer booked: a position read that
@@ -108,6 +115,7 @@ impl LiveVenue {
             unsent: Vec::new(),
             in_flight: BTreeSet::new(),
             stops_in_flight: BTreeSet::new(),
+            closes_in_flight: BTreeSet::new(),
             last_minute: 0,
             generation: 0,
             syncing: false,
@@ -192,6 +200,7 @@ impl LiveVenue {
                     .orders
                     .stops()
                     .values()
+                    .chain(self.orders.targets().values())
                     .filter_map(|s| s.algo_id)
                     .collect();
                 diffs.extend(
@@ -213,6 +222,11 @@ impl LiveVenue {
                         ));
                     }
                 }
+                for (s, tp) in self.orders.targets() {
+                    if let Some(id) = tp.algo_id.filter(|id| !at_venue.contains(id)) {
+                        diffs.push(format!("{s}: take-profit {id} is not open at the venue"));
+                    }
+                }
             }
             Err(e) => diffs.push(format!("cannot read the venue's conditional orders: {e}")),
         }
@@ -222,6 +236,20 @@ impl LiveVenue {
     /// Market time now: the minute after the last closed one.
     fn now(&self) -> i64 {
         self.last_minute + 60_000
+    }
+
+    /// Marks the `kind` request of `symbol` running (or done).
+    fn close_in_flight(&mut self, symbol: &Symbol, kind: CloseKind, running: bool) {
+        if running {
+            self.closes_in_flight.insert((symbol.clone(), kind));
+        } else {
+            self.closes_in_flight.remove(&(symbol.clone(), kind));
+        }
+        self.stops_in_flight = self
+            .closes_in_flight
+            .iter()
+            .map(|(s, _)| s.clone())
+            .collect();
     }
 }
 
@@ -269,10 +297,11 @@ struct OrderAnswered {
     resolution: Resolution,
 }
 
-/// The answer to a stop request.
+/// The answer to a stop (or take-profit) request.
 #[derive(Message)]
 #[rtype(result = "()")]
 struct StopAnswered {
+    kind: CloseKind,
     symbol: Symbol,
     client_algo_id: String,
     result: Result<i64, StopFailure>,
@@ -290,8 +319,9 @@ enum StopFailure {
 struct VenueRead {
     generation: u64,
     positions: Option<BTreeMap<Symbol, f64>>,
-    /// Execution price of the order each fired stop placed, when found.
-    prices: BTreeMap<Symbol, f64>,
+    /// Which conditional close fired and the execution price of the order
+    /// it placed, when found.
+    prices: BTreeMap<Symbol, (CloseKind, f64)>,
 }
 
 /// The average price of the order the fired conditional order `algo_id`
@@ -462,21 +492,27 @@ impl ExecutorActor {
                             .cancel_algo_order(&AlgoRef::Venue(AlgoId(algo_id)))
                             .await
                         {
-                            eprintln!("qtrade: warning: executor: cancel of stop {algo_id}: {e}");
+                            eprintln!(
+                                "qtrade: warning: executor: cancel of conditional order {algo_id}: {e}"
+                            );
                         }
                     });
                 }
                 StopChange::Place {
+                    kind,
                     symbol,
                     cancel,
                     client_algo_id,
                     side: stop_side,
                     price,
                 } => {
-                    let rounding = match stop_side {
-                        // A sell stop (long) a tick lower never fires early.
-                        PositionSide::Short => RoundingMode::Down,
-                        PositionSide::Long => RoundingMode::Up,
+                    let rounding = match (kind, stop_side) {
+                        // A sell stop (long) a tick lower never fires early,
+                        // nor does a sell take-profit a tick higher.
+                        (CloseKind::Stop, PositionSide::Short)
+                        | (CloseKind::TakeProfit, PositionSide::Long) => RoundingMode::Down,
+                        (CloseKind::Stop, PositionSide::Long)
+                        | (CloseKind::TakeProfit, PositionSide::Short) => RoundingMode::Up,
                     };
                     let trigger = live
                         .rules
@@ -488,17 +524,23 @@ impl ExecutorActor {
                         (trigger, ClientOrderId::new(&client_algo_id))
                     else {
                         eprintln!(
-                            "qtrade: error: executor: {symbol} stop {price}: not a valid price; not placed"
+                            "qtrade: error: executor: {symbol} {} {price}: not a valid price; not placed",
+                            kind.name()
                         );
                         self.stat.error("order");
                         continue;
                     };
-                    live.stops_in_flight.insert(symbol.clone());
+                    live.close_in_flight(&symbol, kind, true);
                     let order = NewAlgoOrder {
                         symbol: symbol.as_str().to_owned(),
                         side: side(stop_side),
                         position_side: None,
-                        order_type: AlgoOrderType::StopMarket { trigger_price },
+                        order_type: match kind {
+                            CloseKind::Stop => AlgoOrderType::StopMarket { trigger_price },
+                            CloseKind::TakeProfit => {
+                                AlgoOrderType::TakeProfitMarket { trigger_price }
+                            }
+                        },
                         size: AlgoSize::ClosePosition,
                         trigger_source: TriggerSource::ContractPrice,
                         price_protect: false,
@@ -509,7 +551,10 @@ impl ExecutorActor {
                             && let Err(e) =
                                 rest.cancel_algo_order(&AlgoRef::Venue(AlgoId(id))).await
                         {
-                            eprintln!("qtrade: warning: executor: cancel of stop {id}: {e}");
+                            eprintln!(
+                                "qtrade: warning: executor: cancel of {} {id}: {e}",
+                                kind.name()
+                            );
                         }
                         let result = match rest.new_algo_order(&order).await {
                             Ok(a) => Ok(a.algo_id.0),
@@ -523,6 +568,7 @@ impl ExecutorActor {
                             Err(e) => Err(StopFailure::Other(e.to_string())),
                         };
                         me.do_send(StopAnswered {
+                            kind,
                             symbol,
                             client_algo_id,
                             result,
@@ -566,13 +612,13 @@ impl ExecutorActor {
             live.syncing = true;
             live.last_sync = Some(Instant::now());
             let (rest, me, generation) = (live.rest.clone(), ctx.address(), live.generation);
-            let held: Vec<(Symbol, Option<i64>)> = live
+            let held: Vec<(Symbol, Vec<(CloseKind, i64)>)> = live
                 .orders
                 .positions()
                 .into_keys()
                 .map(|s| {
-                    let algo = live.orders.stops().get(&s).and_then(|st| st.algo_id);
-                    (s, algo)
+                    let algos = live.orders.close_ids(&s);
+                    (s, algos)
                 })
                 .collect();
             actix::spawn(async move {
@@ -588,11 +634,15 @@ impl ExecutorActor {
                 });
                 let mut prices = BTreeMap::new();
                 if let Some(venue) = &positions {
-                    for (s, algo) in held {
-                        if let (false, Some(id)) = (venue.contains_key(&s), algo)
-                            && let Some(p) = fired_price(&rest, &s, id).await
-                        {
-                            prices.insert(s, p);
+                    for (s, algos) in held {
+                        if venue.contains_key(&s) {
+                            continue;
+                        }
+                        for (kind, id) in algos {
+                            if let Some(p) = fired_price(&rest, &s, id).await {
+                                prices.insert(s.clone(), (kind, p));
+                                break;
+                            }
                         }
                     }
                 }
@@ -679,12 +729,12 @@ impl ExecutorActor {
 
     fn on_stop_answered(&mut self, msg: StopAnswered, ctx: &mut Context<Self>) {
         let live = self.live();
-        live.stops_in_flight.remove(&msg.symbol);
+        live.close_in_flight(&msg.symbol, msg.kind, false);
         match msg.result {
             Ok(algo_id) => {
                 if live
                     .orders
-                    .stop_placed(&msg.symbol, &msg.client_algo_id, algo_id)
+                    .close_placed(msg.kind, &msg.symbol, &msg.client_algo_id, algo_id)
                 {
                     self.commit_live_snapshot();
                 } else {
@@ -702,11 +752,12 @@ impl ExecutorActor {
                 let at = live.now();
                 if let Some(exit) =
                     live.orders
-                        .stop_would_trigger(&msg.symbol, &msg.client_algo_id, at)
+                        .close_would_trigger(msg.kind, &msg.symbol, &msg.client_algo_id, at)
                 {
                     eprintln!(
-                        "qtrade: executor: {} is past its stop at the venue; closing it",
-                        msg.symbol
+                        "qtrade: executor: {} is past its {} at the venue; closing it",
+                        msg.symbol,
+                        msg.kind.name()
                     );
                     let submit = super::Submit {
                         request: OrderRequest { ..exit },
@@ -718,8 +769,9 @@ impl ExecutorActor {
             }
             Err(StopFailure::Other(e)) => {
                 eprintln!(
-                    "qtrade: error: executor: {} stop not placed: {e}; placing it again next minute",
-                    msg.symbol
+                    "qtrade: error: executor: {} {} not placed: {e}; placing it again next minute",
+                    msg.symbol,
+                    msg.kind.name()
                 );
                 self.stat.error("venue");
             }
@@ -728,8 +780,9 @@ impl ExecutorActor {
     }
 
     /// The venue's positions: a held symbol the venue shows flat (with no
-    /// request of ours running for it) was closed there, by its stop or by
-    /// hand; it is booked closed, and a stop that did not fire is cancelled.
+    /// request of ours running for it) was closed there, by its stop, its
+    /// take-profit or by hand; it is booked closed, and the conditional
+    /// orders that did not fire are cancelled.
     fn on_venue_read(&mut self, msg: VenueRead, ctx: &mut Context<Self>) {
         let live = self.live();
         live.syncing = false;
@@ -746,16 +799,10 @@ impl ExecutorActor {
             if venue.contains_key(s) || live.stops_in_flight.contains(s) {
                 continue;
             }
-            let price = msg.prices.get(s).copied();
-            let algo = live.orders.stops().get(s).and_then(|st| st.algo_id);
-            if let (None, Some(algo_id)) = (price, algo) {
-                cancels.push(StopChange::Cancel {
-                    symbol: s.clone(),
-                    algo_id,
-                });
-            }
             eprintln!("qtrade: executor: {s} is flat at the venue; booking it closed");
-            raw.extend(live.orders.stop_fired(s, price, at));
+            let (events, cancel) = live.orders.close_fired(s, msg.prices.get(s).copied(), at);
+            raw.extend(events);
+            cancels.extend(cancel);
         }
         if raw.is_empty() {
             return;
