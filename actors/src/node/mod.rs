@@ -193,6 +193,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         // Exchange rules: the synthetic instruments' now; a venue's when
         // its feed has read exchangeInfo.
         let rules = market.rules();
+        let marks = market.marks();
         let (h, sel, hs, warm) = (
             Arc::clone(&history),
             selector.clone(),
@@ -238,6 +239,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
                 history: Arc::clone(&history),
                 board: Arc::clone(&board),
                 rules,
+                marks,
                 state: Arc::clone(&state),
                 selector: selector.clone(),
                 registry: Arc::clone(&registry),
@@ -369,6 +371,7 @@ struct TradingParts {
     history: hub::SharedHistory,
     board: board::SharedBoard,
     rules: trading::SharedRules,
+    marks: trading::SharedMarks,
     state: state::SharedState,
     selector: Tracked<SelectorActor>,
     registry: Arc<Registry>,
@@ -473,6 +476,7 @@ async fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActo
             risk: risk.clone(),
             signal: signal.clone(),
             selector: t.selector.clone(),
+            marks: t.marks,
         },
         reg("positions", "PositionActor"),
     )?;
