@@ -2,10 +2,10 @@
 //! trading on the real `qtrade sim-exchange` over loopback, read through
 //! the node's `/state` and events and the simulator's signed REST API.
 //!
-//! The node keeps its own in-process synthetic market (same seed and
-//! symbols as the simulator's, but not the same clock), so prices differ
-//! between the two: these tests check the mechanics (orders, stops,
-//! positions, restarts, reconciliation), not the prices.
+//! The node takes its market from the simulator too (`[market] venue =
+//! "binance"` at the simulator's REST and WebSocket), so both see the same
+//! prices: a position the node opens is the one the simulator holds, and
+//! stops and take-profits sit where the node put them.
 
 mod sim_support;
 mod support;
@@ -27,11 +27,11 @@ const TOKEN: &str = "test-admin-token-0123456789";
 /// a loaded CI machine (two cores) gives each pair the time it needs.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Waits for what these tests wait on: the node's and the simulator's
-/// markets differ, so a position that stays open long enough to be seen on
-/// both sides can take a while on a busy machine.
+/// Waits for what these tests wait on: the node warms up from the
+/// simulator's klines before it trades, which takes a while on a busy
+/// machine.
 fn wait_for<T>(what: &str, probe: impl FnMut() -> Option<T>) -> T {
-    support::wait_for_within(std::time::Duration::from_secs(240), what, probe)
+    support::wait_for_within(std::time::Duration::from_secs(120), what, probe)
 }
 
 /// The simulator's account keys (test values).
@@ -42,29 +42,34 @@ fn keys() -> (String, String) {
 /// The simulator's fault-injection token.
 const SIM_TOKEN: &str = "sim-admin-token";
 
-/// The simulator: the node's thirty symbols (same seed), a deep account,
-/// fault injection on.
+/// The simulator: thirty symbols, a deep account, fault injection on, and
+/// a request-weight limit the node's market feed and these tests' polling
+/// (every 100 ms) together never reach (the limiter has its own tests).
 fn sim() -> Sim {
     let (key, secret) = keys();
     Sim::launch(
         "symbols = 30\nhistory_minutes = 120\nmax_history_minutes = 1680\nspeed = 600.0\n\
-         initial_balance_usdt = 100000000.0\n",
+         initial_balance_usdt = 100000000.0\nweight_limit_per_minute = 1000000\n",
         &["--api-key", &key, "--api-secret", &secret],
         &[("QTRADE_SIM_ADMIN_TOKEN", SIM_TOKEN)],
         1,
     )
 }
 
-/// Relaxed limits (as node_trading.rs), stops far enough that the two
-/// markets' different prices rarely cross them, and the live venue at `sim`.
+/// The simulator's market (its klines warm the node), relaxed limits (as
+/// node_trading.rs), stops far enough that positions stay open while the
+/// tests look at them, and the live venue at `sim`.
 fn config(sim: &Sim) -> String {
     format!(
         "[node]\nadmin_token = \"{TOKEN}\"\n\
-         [trading]\nvenue = \"binance\"\nrest_url = \"{}\"\n\
+         [market]\nvenue = \"binance\"\nrest_url = \"{0}\"\nws_url = \"{1}\"\n\
+         warmup_minutes = 120\nscreen_refresh_ms = 2000\n\
+         [trading]\nvenue = \"binance\"\nrest_url = \"{0}\"\n\
          [trading.engine.limits]\nmax_var_fraction = 0.5\ndaily_loss_limit = 0.9\nmax_drawdown = 0.95\n\
          [trading.engine.sizing]\natr_stop_multiple = 50.0\n\
          [trading.engine.management]\ntrail_atrs = 50.0\n",
-        sim.http()
+        sim.http(),
+        sim.ws()
     )
 }
 
@@ -79,7 +84,7 @@ fn env() -> Vec<(&'static str, String)> {
 fn start(sim: &Sim) -> Node {
     let env = env();
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Node::start(&config(sim), &pairs)
+    Node::start_with(&config(sim), &pairs)
 }
 
 fn restart(node: &mut Node) {

@@ -47,13 +47,17 @@ impl Node {
     /// Starts a node with `extra` config TOML appended to a small market,
     /// and `env` set; waits for `listening on`.
     pub fn start(extra: &str, env: &[(&str, &str)]) -> Self {
-        let dir = TempDir::new("node");
-        let config = dir.0.join("node.toml");
-        std::fs::write(
-            &config,
-            format!("[market]\nsymbols = 30\nwarmup_minutes = 120\n\n{extra}"),
+        Self::start_with(
+            &format!("[market]\nsymbols = 30\nwarmup_minutes = 120\n\n{extra}"),
+            env,
         )
-        .unwrap();
+    }
+
+    /// Starts a node on the whole `config` (its own `[market]`), with `env`
+    /// set; waits for `listening on`.
+    pub fn start_with(config: &str, env: &[(&str, &str)]) -> Self {
+        let dir = TempDir::new("node");
+        std::fs::write(dir.0.join("node.toml"), config).unwrap();
         let (child, url) = spawn(&dir.0, env);
         Self {
             child: Some(child),
