@@ -160,6 +160,66 @@ struct Sent {
     take_profit: Option<f64>,
 }
 
+/// A sent order as journaled before take-profits were held at the venue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct SentV1 {
+    order: ManagedOrder,
+    stop: Option<f64>,
+}
+
+/// The book as journaled before take-profits were held at the venue (no
+/// take-profit per sent order, no `targets`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct LiveOrdersV1 {
+    fee_rate: f64,
+    seq: u64,
+    sent: BTreeMap<String, SentV1>,
+    positions: BTreeMap<Symbol, (PositionSide, f64)>,
+    stops: BTreeMap<Symbol, ProtectiveStop>,
+}
+
+impl From<LiveOrdersV1> for LiveOrders {
+    fn from(v: LiveOrdersV1) -> Self {
+        Self {
+            fee_rate: v.fee_rate,
+            seq: v.seq,
+            sent: v
+                .sent
+                .into_iter()
+                .map(|(id, s)| {
+                    (
+                        id,
+                        Sent {
+                            order: s.order,
+                            stop: s.stop,
+                            take_profit: None,
+                        },
+                    )
+                })
+                .collect(),
+            positions: v.positions,
+            stops: v.stops,
+            targets: BTreeMap::new(),
+        }
+    }
+}
+
+/// A journaled book that decodes in no known form.
+#[derive(Debug, thiserror::Error)]
+#[error("the live order book snapshot does not decode: {0}")]
+pub struct SnapshotError(String);
+
+/// Decodes all of `bytes` as a `T` (bincode, standard configuration).
+fn decode_whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let (v, used) = bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+        .map_err(|e| e.to_string())?;
+    if used == bytes.len() {
+        Ok(v)
+    } else {
+        Err(format!("{} trailing bytes", bytes.len() - used))
+    }
+}
+
 /// The executor's live order book.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveOrders {
@@ -189,6 +249,22 @@ impl LiveOrders {
             stops: BTreeMap::new(),
             targets: BTreeMap::new(),
         }
+    }
+
+    /// Decodes a journaled book (bincode, standard configuration): the
+    /// current form, else the one written before take-profits (so a node
+    /// upgraded with positions open restarts on them). Every byte must be
+    /// used, so that one form is not misread as the other.
+    ///
+    /// # Errors
+    /// [`SnapshotError`] when the bytes are neither form: the node must not
+    /// trade on a guess.
+    pub fn decode_snapshot(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        decode_whole::<Self>(bytes).or_else(|current| {
+            decode_whole::<LiveOrdersV1>(bytes)
+                .map(Self::from)
+                .map_err(|_| SnapshotError(current))
+        })
     }
 
     fn closes(&self, kind: CloseKind) -> &BTreeMap<Symbol, ProtectiveStop> {
@@ -416,6 +492,14 @@ impl LiveOrders {
     /// meanwhile): the caller must cancel it.
     pub fn stop_placed(&mut self, symbol: &Symbol, client_algo_id: &str, algo_id: i64) -> bool {
         self.close_placed(CloseKind::Stop, symbol, client_algo_id, algo_id)
+    }
+
+    /// Forgets `symbol`'s take-profit: its price is not one the venue
+    /// takes (below its minimum price, say), so the position is held with
+    /// its stop alone rather than asking again every minute. `true` when
+    /// there was one.
+    pub fn drop_take_profit(&mut self, symbol: &Symbol) -> bool {
+        self.targets.remove(symbol).is_some()
     }
 
     /// The venue accepted the conditional close `client_algo_id` of `kind`
@@ -1009,6 +1093,62 @@ mod tests {
             (PositionSide::Long, 2.0, true)
         );
         assert_eq!(exit.decision_price, 7.0);
+    }
+
+    #[test]
+    fn a_book_journaled_before_take_profits_still_decodes() {
+        let s = sym("BTCUSDT");
+        let mut b = LiveOrders::new(0.0005);
+        let o = b.submit(&OrderRequest::entry(
+            s.clone(),
+            PositionSide::Long,
+            1.0,
+            100.0,
+            90.0,
+            0,
+        ));
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 1.0, 100.0), 0);
+        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
+            panic!()
+        };
+        assert!(b.stop_placed(&s, &client_algo_id, 9));
+        // One order still out, as a kill mid-send leaves it.
+        b.submit(&OrderRequest::exit(
+            s.clone(),
+            PositionSide::Long,
+            1.0,
+            100.0,
+            0,
+        ));
+        let old = LiveOrdersV1 {
+            fee_rate: b.fee_rate,
+            seq: b.seq,
+            sent: b
+                .sent
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        SentV1 {
+                            order: v.order.clone(),
+                            stop: v.stop,
+                        },
+                    )
+                })
+                .collect(),
+            positions: b.positions.clone(),
+            stops: b.stops.clone(),
+        };
+        assert_eq!(LiveOrders::decode_snapshot(&enc(&old)).unwrap(), b);
+        assert_eq!(LiveOrders::decode_snapshot(&enc(&b)).unwrap(), b);
+        let mut bytes = enc(&b);
+        bytes.push(0);
+        assert!(LiveOrders::decode_snapshot(&bytes).is_err());
+        assert!(LiveOrders::decode_snapshot(&[1, 2, 3]).is_err());
+    }
+
+    fn enc<T: Serialize>(v: &T) -> Vec<u8> {
+        bincode::serde::encode_to_vec(v, bincode::config::standard()).unwrap()
     }
 
     #[test]

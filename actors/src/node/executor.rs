@@ -136,14 +136,20 @@ impl ExecutorActor {
         self
     }
 
-    /// The live order book last committed, if one was.
+    /// The live order book last committed, if one was (also in the form
+    /// written before take-profits).
     ///
     /// # Errors
     /// A snapshot that does not decode.
     pub fn stored_live_orders(
         journal: &Journal,
     ) -> anyhow::Result<Option<quantumtrade::trading::live_orders::LiveOrders>> {
-        journal.load(CORE_LIVE)
+        use quantumtrade::trading::live_orders::LiveOrders;
+        journal
+            .load_bytes(CORE_LIVE)?
+            .map(|b| LiveOrders::decode_snapshot(&b))
+            .transpose()
+            .map_err(anyhow::Error::from)
     }
 
     /// Commits the start-up reconciliation's events (fills and cancels of
@@ -343,7 +349,9 @@ impl Supervised for ExecutorActor {
         if let Ok(Some(v)) = self.journal.load(CORE) {
             self.venue = v;
         }
-        if let (Some(l), Ok(Some(b))) = (self.live.as_mut(), self.journal.load(CORE_LIVE)) {
+        if let (Some(l), Ok(Some(b))) =
+            (self.live.as_mut(), Self::stored_live_orders(&self.journal))
+        {
             l.orders = b;
         }
     }

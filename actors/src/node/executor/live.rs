@@ -361,7 +361,7 @@ impl ExecutorActor {
         if let Err(e) = self.journal.commit(&events, CORE_LIVE, &live.orders) {
             eprintln!("qtrade: error: executor: {e:#}; nothing sent");
             self.stat.error("journal");
-            if let Ok(Some(b)) = self.journal.load(CORE_LIVE) {
+            if let Ok(Some(b)) = Self::stored_live_orders(&self.journal) {
                 live.orders = b;
             }
             return false;
@@ -523,6 +523,16 @@ impl ExecutorActor {
                     let (Some(Ok(trigger_price)), Ok(cid)) =
                         (trigger, ClientOrderId::new(&client_algo_id))
                     else {
+                        if kind == CloseKind::TakeProfit {
+                            // Not a price the venue takes (a far target
+                            // under its minimum): the stop protects alone.
+                            eprintln!(
+                                "qtrade: warning: executor: {symbol} take-profit {price}: not a valid price; held without one"
+                            );
+                            live.orders.drop_take_profit(&symbol);
+                            self.commit_live_snapshot();
+                            continue;
+                        }
                         eprintln!(
                             "qtrade: error: executor: {symbol} {} {price}: not a valid price; not placed",
                             kind.name()
