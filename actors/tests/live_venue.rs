@@ -2,10 +2,10 @@
 //! trading on the real `qtrade sim-exchange` over loopback, read through
 //! the node's `/state` and events and the simulator's signed REST API.
 //!
-//! The node keeps its own in-process synthetic market (same seed and
-//! symbols as the simulator's, but not the same clock), so prices differ
-//! between the two: these tests check the mechanics (orders, stops,
-//! positions, restarts, reconciliation), not the prices.
+//! The node takes its market from the simulator too (`[market] venue =
+//! "binance"` at the simulator's REST and WebSocket), so both see the same
+//! prices: a position the node opens is the one the simulator holds, and
+//! stops and take-profits sit where the node put them.
 
 mod sim_support;
 mod support;
@@ -19,7 +19,7 @@ use quantumtrade_actors::venue::binance::{Credentials, RestClient};
 use serde_json::Value;
 use sim_support::Sim;
 use std::collections::{BTreeMap, BTreeSet};
-use support::{Node, block, positions_from_state, same_positions};
+use support::{Node, block, execution_measured, positions_from_state, same_positions};
 
 const TOKEN: &str = "test-admin-token-0123456789";
 
@@ -27,11 +27,11 @@ const TOKEN: &str = "test-admin-token-0123456789";
 /// a loaded CI machine (two cores) gives each pair the time it needs.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Waits for what these tests wait on: the node's and the simulator's
-/// markets differ, so a position that stays open long enough to be seen on
-/// both sides can take a while on a busy machine.
+/// Waits for what these tests wait on: the node warms up from the
+/// simulator's klines before it trades, which takes a while on a busy
+/// machine.
 fn wait_for<T>(what: &str, probe: impl FnMut() -> Option<T>) -> T {
-    support::wait_for_within(std::time::Duration::from_secs(240), what, probe)
+    support::wait_for_within(std::time::Duration::from_secs(120), what, probe)
 }
 
 /// The simulator's account keys (test values).
@@ -42,29 +42,34 @@ fn keys() -> (String, String) {
 /// The simulator's fault-injection token.
 const SIM_TOKEN: &str = "sim-admin-token";
 
-/// The simulator: the node's thirty symbols (same seed), a deep account,
-/// fault injection on.
+/// The simulator: thirty symbols, a deep account, fault injection on, and
+/// a request-weight limit the node's market feed and these tests' polling
+/// (every 100 ms) together never reach (the limiter has its own tests).
 fn sim() -> Sim {
     let (key, secret) = keys();
     Sim::launch(
         "symbols = 30\nhistory_minutes = 120\nmax_history_minutes = 1680\nspeed = 600.0\n\
-         initial_balance_usdt = 100000000.0\n",
+         initial_balance_usdt = 100000000.0\nweight_limit_per_minute = 1000000\n",
         &["--api-key", &key, "--api-secret", &secret],
         &[("QTRADE_SIM_ADMIN_TOKEN", SIM_TOKEN)],
         1,
     )
 }
 
-/// Relaxed limits (as node_trading.rs), stops far enough that the two
-/// markets' different prices rarely cross them, and the live venue at `sim`.
+/// The simulator's market (its klines warm the node), relaxed limits (as
+/// node_trading.rs), stops far enough that positions stay open while the
+/// tests look at them, and the live venue at `sim`.
 fn config(sim: &Sim) -> String {
     format!(
         "[node]\nadmin_token = \"{TOKEN}\"\n\
-         [trading]\nvenue = \"binance\"\nrest_url = \"{}\"\n\
+         [market]\nvenue = \"binance\"\nrest_url = \"{0}\"\nws_url = \"{1}\"\n\
+         warmup_minutes = 120\nscreen_refresh_ms = 2000\n\
+         [trading]\nvenue = \"binance\"\nrest_url = \"{0}\"\n\
          [trading.engine.limits]\nmax_var_fraction = 0.5\ndaily_loss_limit = 0.9\nmax_drawdown = 0.95\n\
          [trading.engine.sizing]\natr_stop_multiple = 50.0\n\
          [trading.engine.management]\ntrail_atrs = 50.0\n",
-        sim.http()
+        sim.http(),
+        sim.ws()
     )
 }
 
@@ -79,7 +84,7 @@ fn env() -> Vec<(&'static str, String)> {
 fn start(sim: &Sim) -> Node {
     let env = env();
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Node::start(&config(sim), &pairs)
+    Node::start_with(&config(sim), &pairs)
 }
 
 fn restart(node: &mut Node) {
@@ -105,12 +110,50 @@ fn sim_positions(rest: &RestClient) -> BTreeMap<String, f64> {
 
 /// Symbols with an open STOP_MARKET closePosition algo order at the sim.
 fn sim_stops(rest: &RestClient) -> BTreeSet<String> {
-    block(rest.every_open_algo_order())
-        .unwrap()
-        .into_iter()
-        .filter(|a| a.close_position && format!("{:?}", a.order_type) == "StopMarket")
-        .map(|a| a.symbol.0)
-        .collect()
+    sim_closes(rest, "StopMarket").into_keys().collect()
+}
+
+/// The open closePosition algo orders of type `kind` (`StopMarket`,
+/// `TakeProfitMarket`) at the sim: symbol → their algo ids.
+fn sim_closes(rest: &RestClient, kind: &str) -> BTreeMap<String, Vec<i64>> {
+    let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for a in block(rest.every_open_algo_order()).unwrap() {
+        if a.close_position && format!("{:?}", a.order_type) == kind {
+            out.entry(a.symbol.0).or_default().push(a.algo_id.0);
+        }
+    }
+    out
+}
+
+/// Each take-profit `/state` shows (beside its position's stop) is open
+/// at the sim, exactly once, and the sim holds no other: symbol → its algo
+/// id. (A short's target three stop distances under the entry can be under
+/// zero with these tests' far stops: that position holds none.)
+fn take_profits(node: &Node, rest: &RestClient) -> Option<BTreeMap<String, i64>> {
+    let s = node.state();
+    let held = positions_from_state(&s);
+    let tps = sim_closes(rest, "TakeProfitMarket");
+    let orders = s["open_orders"].as_array().unwrap();
+    let shown = |sym: &str, kind: &str| {
+        orders
+            .iter()
+            .any(|o| o["symbol"] == sym && o["kind"] == kind && o["reduce_only"] == true)
+    };
+    let with_tp: BTreeSet<&String> = held
+        .keys()
+        .filter(|sym| shown(sym, "TAKE_PROFIT_MARKET"))
+        .collect();
+    let all = held.keys().all(|sym| shown(sym, "STOP_MARKET"))
+        && with_tp
+            .iter()
+            .all(|sym| tps.get(*sym).is_some_and(|ids| ids.len() == 1))
+        && tps.keys().all(|sym| with_tp.contains(sym));
+    (all && positions_from_state(&node.state()) == held).then(|| {
+        with_tp
+            .into_iter()
+            .map(|sym| (sym.clone(), tps[sym][0]))
+            .collect()
+    })
 }
 
 /// Every client order id the simulator saw for the thirty symbols.
@@ -197,29 +240,56 @@ fn orders_reach_the_sim_positions_agree_and_survive_a_sigkill() {
         }
     }
     eprintln!("held at the sim: {held:?}");
+    // The orders' REST round trips and fills were timed, their slippage
+    // measured.
+    wait_for("execution histograms on /metrics", || {
+        execution_measured(&node, "binance")
+    });
     let s = node.state();
     assert!(s["halted"].is_null(), "{}", s["halted"]);
+
+    // Each position's take-profit is held at the sim beside its stop
+    // (checked with what the simulator holds, read once before the kill).
+    let tps = wait_for("the take-profits beside the stops", || {
+        take_profits(&node, &rest).filter(|t| !t.is_empty())
+    });
+    let venue_before = sim_positions(&rest);
 
     // (b) SIGKILL, restart on the same data directory.
     node.kill9();
     restart(&mut node);
-    wait_for("positions agreeing after the restart", || {
+    let venue_after = wait_for("positions agreeing after the restart", || {
         agreeing(&node, &rest)
     });
     let s = node.state();
     assert!(s["halted"].is_null(), "{}", s["halted"]);
+    // The take-profits are still there, each once; a position the restart
+    // left as it was keeps the very order it had (not sent again).
+    let tps_after = wait_for(
+        "the take-profits beside the stops after the restart",
+        || take_profits(&node, &rest),
+    );
+    for (sym, id) in &tps {
+        if venue_before.get(sym) == venue_after.get(sym) && tps_after.contains_key(sym) {
+            assert_eq!(tps_after[sym], *id, "{sym}: take-profit replaced");
+        }
+    }
     // The kill switch flattens through the venue: the exits carry ids
     // that continue the journaled sequence, none reused, and each closed
     // position's stop is cancelled at the simulator.
     let before = sim_client_ids(&rest).len();
     let (status, body) = node.post("/halt?by=test", Some(TOKEN));
     assert_eq!(status, 200, "{body}");
-    wait_for("flat at the node and the sim, no stop left", || {
-        let flat = positions_from_state(&node.state()).is_empty()
-            && sim_positions(&rest).is_empty()
-            && sim_stops(&rest).is_empty();
-        flat.then_some(())
-    });
+    wait_for(
+        "flat at the node and the sim, no stop or take-profit left",
+        || {
+            let flat = positions_from_state(&node.state()).is_empty()
+                && sim_positions(&rest).is_empty()
+                && sim_stops(&rest).is_empty()
+                && sim_closes(&rest, "TakeProfitMarket").is_empty();
+            flat.then_some(())
+        },
+    );
     let ids = sim_client_ids(&rest);
     assert!(ids.len() > before, "no exit reached the sim");
     no_duplicates(&ids);
@@ -378,12 +448,23 @@ fn a_position_closed_at_the_venue_is_booked_closed_and_its_stop_cancelled() {
         agreeing(&node, &rest).filter(|p| !p.is_empty())
     });
     let (symbol, qty) = held.into_iter().next().unwrap();
-    let stop_id = block(rest.every_open_algo_order())
-        .unwrap()
-        .into_iter()
-        .find(|a| a.symbol.0 == symbol)
-        .map(|a| a.algo_id.0)
-        .unwrap();
+    // Its stop, and its take-profit when it has one: as many at the sim
+    // as /state shows.
+    let algo_ids: BTreeSet<i64> = wait_for("its conditional orders at the sim", || {
+        let shown = node.state()["open_orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["symbol"] == symbol.as_str() && o["reduce_only"] == true)
+            .count();
+        let ids: BTreeSet<i64> = block(rest.every_open_algo_order())
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.symbol.0 == symbol)
+            .map(|a| a.algo_id.0)
+            .collect();
+        (!ids.is_empty() && ids.len() == shown).then_some(ids)
+    });
     let last_seq = node
         .events()
         .iter()
@@ -402,19 +483,22 @@ fn a_position_closed_at_the_venue_is_booked_closed_and_its_stop_cancelled() {
         response_type: ResponseType::Result,
     };
     block(rest.new_order(&order)).unwrap();
-    wait_for("the close booked and the stop cancelled", || {
-        let all = node.events();
-        let booked = all.iter().any(|e| {
-            e["event"] == "PositionClosed"
-                && e["symbol"] == symbol.as_str()
-                && e["seq"].as_u64().unwrap() > last_seq
-        });
-        let stop_open = block(rest.every_open_algo_order())
-            .unwrap()
-            .iter()
-            .any(|a| a.algo_id.0 == stop_id);
-        (booked && !stop_open).then_some(())
-    });
+    wait_for(
+        "the close booked, the stop and take-profit cancelled",
+        || {
+            let all = node.events();
+            let booked = all.iter().any(|e| {
+                e["event"] == "PositionClosed"
+                    && e["symbol"] == symbol.as_str()
+                    && e["seq"].as_u64().unwrap() > last_seq
+            });
+            let still_open = block(rest.every_open_algo_order())
+                .unwrap()
+                .iter()
+                .any(|a| algo_ids.contains(&a.algo_id.0));
+            (booked && !still_open).then_some(())
+        },
+    );
     wait_for("positions agreeing after the close", || {
         agreeing(&node, &rest)
     });

@@ -7,7 +7,9 @@ mod support;
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use support::{Node, positions_from_state, same_positions, side_sign, wait_for};
+use support::{
+    Node, execution_measured, positions_from_state, same_positions, side_sign, wait_for,
+};
 
 const TOKEN: &str = "test-admin-token-0123456789";
 
@@ -124,6 +126,10 @@ fn paper_trading_trades_and_every_fill_traces_back_to_a_selection() {
     assert!(s["equity"].as_f64().unwrap() > 0.0);
     assert!(s["cash"].as_f64().unwrap() > 0.0);
     assert!(s["halted"].is_null(), "{}", s["halted"]);
+    // The fills were timed and their slippage measured.
+    wait_for("execution histograms on /metrics", || {
+        execution_measured(&node, "paper")
+    });
 }
 
 #[test]

@@ -47,7 +47,7 @@ fn node_config(sim_http: &str, sim_ws: &str) -> String {
          warmup_minutes = {WARMUP}\nscreen_refresh_ms = 60000\n\
          [screen]\nmin_quote_volume_24h = 0.0\n\
          [trading]\nvenue = \"binance\"\nrest_url = \"{sim_http}\"\ncash = {CASH}\n\
-         [trading.engine]\ntake_profit_r = 0.0\nfee_rate = 0.0004\nslippage_bps = 1.0\nspread_bps = 2.0\n"
+         [trading.engine]\nfee_rate = 0.0004\nslippage_bps = 1.0\nspread_bps = 2.0\n"
     )
 }
 

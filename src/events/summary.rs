@@ -126,6 +126,18 @@ fn trade_summary(s: &mut String, t: &TradeEvent) {
         TradeEvent::Funding { symbol, amount, .. } => write!(s, " {symbol} {amount:.6}"),
         TradeEvent::Risk(a) => write!(s, " {a:?}"),
         TradeEvent::Resumed { by } => write!(s, " by {by}"),
+        TradeEvent::ExitSignal {
+            symbol,
+            side,
+            qty,
+            r,
+            price,
+            ..
+        } => write!(
+            s,
+            " {symbol} {} close {qty} at {r}R ({price})",
+            side.as_str()
+        ),
     };
 }
 

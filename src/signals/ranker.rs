@@ -138,6 +138,8 @@ pub struct RankedSignal {
     pub adjusted: f64,
     /// Direction, when the signal is an entry.
     pub entry: Option<PositionSide>,
+    /// The market conditions step 4 adapted to.
+    pub conditions: Conditions,
 }
 
 /// Steps 2–5 over the candidates under `conditions`.
@@ -184,6 +186,7 @@ pub fn rank(
                 risk_adjusted,
                 adjusted,
                 entry,
+                conditions: *conditions,
             }
         })
         .collect();

@@ -160,7 +160,8 @@ impl PositionBook {
 
     /// Manages every open position on its candle: trailing stops and partial
     /// exits (a touched stop is the venue's to fill, so it is not acted on
-    /// here). Returns what the venue must do and the `StopMoved` events.
+    /// here). Returns what the venue must do and the `StopMoved` and
+    /// `ExitSignal` events.
     pub fn manage(
         &mut self,
         at: i64,
@@ -176,7 +177,18 @@ impl PositionBook {
             for action in p.on_candle(c.high, c.low, a, cfg) {
                 match action {
                     PositionAction::StopTouched(_) => break,
-                    PositionAction::PartialExit { qty, .. } => {
+                    PositionAction::PartialExit { qty, r } => {
+                        events.push(TradeEvent::ExitSignal {
+                            symbol: s.clone(),
+                            side,
+                            qty,
+                            r,
+                            price: c.close,
+                            high: c.high,
+                            low: c.low,
+                            entry: p.entry,
+                            stop: p.stop,
+                        });
                         asks.push(Management::Order(OrderRequest::exit(
                             s.clone(),
                             side,
@@ -272,6 +284,45 @@ mod tests {
         assert!(b.accounting_error().abs() < 1e-9);
         // No boundary inside, nothing paid.
         assert!(b.fund(1, 60_000, 0.0001).is_empty());
+    }
+
+    #[test]
+    fn a_partial_exit_comes_with_the_exit_signal_that_decided_it() {
+        let mut b = PositionBook::new(10_000.0);
+        // Long 3 at 100 with its stop at 90: 1R is 110.
+        b.on_fill(&fill("AUSDT", PositionSide::Long, 3.0, 100.0, false));
+        let s = Symbol::new("AUSDT").unwrap();
+        let candle = Candle::ohlcv(60_000, 100.0, 111.0, 99.0, 109.0, 1.0);
+        let (asks, events) = b.manage(
+            60_000,
+            &BTreeMap::from([(s.clone(), candle)]),
+            &BTreeMap::new(),
+            &ManagementConfig::default(),
+        );
+        let exit = events
+            .iter()
+            .find_map(|e| match e {
+                TradeEvent::ExitSignal {
+                    qty,
+                    r,
+                    price,
+                    entry,
+                    stop,
+                    ..
+                } => Some((*qty, *r, *price, *entry, *stop)),
+                _ => None,
+            })
+            .expect("an exit signal");
+        let order = asks
+            .iter()
+            .find_map(|a| match a {
+                Management::Order(o) => Some(o.clone()),
+                Management::MoveStop(..) => None,
+            })
+            .expect("its order");
+        // At 1R the stop also moved to break-even: the signal shows it.
+        assert_eq!((exit.1, exit.2, exit.3, exit.4), (1.0, 109.0, 100.0, 100.0));
+        assert!(order.reduce_only && order.qty == exit.0 && order.side == PositionSide::Short);
     }
 
     proptest! {

@@ -164,6 +164,32 @@ pub enum TradeEvent {
         /// Who, as given.
         by: String,
     },
+    /// A managed exit decided on a position, with what decided it (the
+    /// reduce-only order it sends follows). Stops and take-profits fire at
+    /// the venue and show as the fills of their orders; a flatten is the
+    /// `RiskAction` that caused it.
+    ExitSignal {
+        /// Symbol.
+        symbol: Symbol,
+        /// The position's side.
+        side: PositionSide,
+        /// Quantity to close.
+        qty: f64,
+        /// The R multiple (profit in initial stop distances) whose partial
+        /// exit this is.
+        r: f64,
+        /// The minute's close it was decided on.
+        price: f64,
+        /// The minute's high and low (what reached the R level).
+        high: f64,
+        /// See `high`.
+        low: f64,
+        /// The position's entry price and its stop after this minute's
+        /// management (a partial exit at 1R also moves it to break-even).
+        entry: f64,
+        /// See `entry`.
+        stop: f64,
+    },
 }
 
 impl TradeEvent {
@@ -182,11 +208,12 @@ impl TradeEvent {
             Self::Funding { .. } => "Funding",
             Self::Risk(_) => "RiskAction",
             Self::Resumed { .. } => "Resumed",
+            Self::ExitSignal { .. } => "ExitSignal",
         }
     }
 
     /// Every variant name.
-    pub const VARIANTS: [&'static str; 11] = [
+    pub const VARIANTS: [&'static str; 12] = [
         "EntrySignal",
         "EntryRejected",
         "OrderPlaced",
@@ -198,6 +225,7 @@ impl TradeEvent {
         "Funding",
         "RiskAction",
         "Resumed",
+        "ExitSignal",
     ];
 
     /// Risk decisions belong to the risk family; the rest to trade.

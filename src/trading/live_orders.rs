@@ -1,6 +1,9 @@
 //! The live venue's order book, as the executor keeps it: what it sent, what
 //! the venue answered, the net positions its fills add up to, and the
-//! protective stop it holds at the venue per position.
+//! conditional closes it holds at the venue per position: the protective
+//! stop and, when the entry set one, the take-profit (both
+//! `closePosition=true`, so a crash of the node never leaves a position
+//! without them; when one fires the other is cancelled).
 //!
 //! Pure: the executor sends the requests this core asks for and feeds the
 //! answers back. The whole book is serialized into the journal with every
@@ -60,8 +63,45 @@ impl From<&OrderResponse> for OrderReport {
     }
 }
 
-/// A protective stop the book wants at the venue: a reduce-only
-/// `STOP_MARKET closePosition=true` conditional order.
+/// Which conditional close of a position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum CloseKind {
+    /// The protective stop (`STOP_MARKET`).
+    Stop,
+    /// The take-profit (`TAKE_PROFIT_MARKET`).
+    TakeProfit,
+}
+
+impl CloseKind {
+    /// The venue's order type name, as `/state` shows it.
+    #[must_use]
+    pub fn order_type(self) -> &'static str {
+        match self {
+            Self::Stop => "STOP_MARKET",
+            Self::TakeProfit => "TAKE_PROFIT_MARKET",
+        }
+    }
+
+    /// What operators call it (logs).
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Stop => "stop",
+            Self::TakeProfit => "take-profit",
+        }
+    }
+
+    /// Client-id prefix of its conditional orders.
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Stop => "qs",
+            Self::TakeProfit => "qp",
+        }
+    }
+}
+
+/// A conditional close the book wants at the venue: a reduce-only
+/// `STOP_MARKET` (or `TAKE_PROFIT_MARKET`) `closePosition=true` order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProtectiveStop {
     /// Our id of the conditional order now wanted.
@@ -78,8 +118,10 @@ pub struct ProtectiveStop {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StopChange {
     /// Cancel the venue's algo order `cancel` (if any), then place a new
-    /// stop.
+    /// stop (or take-profit).
     Place {
+        /// Stop or take-profit.
+        kind: CloseKind,
         /// Symbol.
         symbol: Symbol,
         /// The algo order to cancel first.
@@ -91,7 +133,8 @@ pub enum StopChange {
         /// Its trigger price.
         price: f64,
     },
-    /// Cancel the algo order (its position is closed).
+    /// Cancel the algo order (its position is closed, or the other
+    /// conditional close fired).
     Cancel {
         /// Symbol.
         symbol: Symbol,
@@ -114,6 +157,67 @@ pub struct Outcome {
 struct Sent {
     order: ManagedOrder,
     stop: Option<f64>,
+    take_profit: Option<f64>,
+}
+
+/// A sent order as journaled before take-profits were held at the venue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct SentV1 {
+    order: ManagedOrder,
+    stop: Option<f64>,
+}
+
+/// The book as journaled before take-profits were held at the venue (no
+/// take-profit per sent order, no `targets`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct LiveOrdersV1 {
+    fee_rate: f64,
+    seq: u64,
+    sent: BTreeMap<String, SentV1>,
+    positions: BTreeMap<Symbol, (PositionSide, f64)>,
+    stops: BTreeMap<Symbol, ProtectiveStop>,
+}
+
+impl From<LiveOrdersV1> for LiveOrders {
+    fn from(v: LiveOrdersV1) -> Self {
+        Self {
+            fee_rate: v.fee_rate,
+            seq: v.seq,
+            sent: v
+                .sent
+                .into_iter()
+                .map(|(id, s)| {
+                    (
+                        id,
+                        Sent {
+                            order: s.order,
+                            stop: s.stop,
+                            take_profit: None,
+                        },
+                    )
+                })
+                .collect(),
+            positions: v.positions,
+            stops: v.stops,
+            targets: BTreeMap::new(),
+        }
+    }
+}
+
+/// A journaled book that decodes in no known form.
+#[derive(Debug, thiserror::Error)]
+#[error("the live order book snapshot does not decode: {0}")]
+pub struct SnapshotError(String);
+
+/// Decodes all of `bytes` as a `T` (bincode, standard configuration).
+fn decode_whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let (v, used) = bincode::serde::decode_from_slice(bytes, bincode::config::standard())
+        .map_err(|e| e.to_string())?;
+    if used == bytes.len() {
+        Ok(v)
+    } else {
+        Err(format!("{} trailing bytes", bytes.len() - used))
+    }
 }
 
 /// The executor's live order book.
@@ -128,6 +232,8 @@ pub struct LiveOrders {
     positions: BTreeMap<Symbol, (PositionSide, f64)>,
     /// The protective stop per symbol with a position.
     stops: BTreeMap<Symbol, ProtectiveStop>,
+    /// The take-profit per symbol with a position whose entry set one.
+    targets: BTreeMap<Symbol, ProtectiveStop>,
 }
 
 impl LiveOrders {
@@ -141,6 +247,37 @@ impl LiveOrders {
             sent: BTreeMap::new(),
             positions: BTreeMap::new(),
             stops: BTreeMap::new(),
+            targets: BTreeMap::new(),
+        }
+    }
+
+    /// Decodes a journaled book (bincode, standard configuration): the
+    /// current form, else the one written before take-profits (so a node
+    /// upgraded with positions open restarts on them). Every byte must be
+    /// used, so that one form is not misread as the other.
+    ///
+    /// # Errors
+    /// [`SnapshotError`] when the bytes are neither form: the node must not
+    /// trade on a guess.
+    pub fn decode_snapshot(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        decode_whole::<Self>(bytes).or_else(|current| {
+            decode_whole::<LiveOrdersV1>(bytes)
+                .map(Self::from)
+                .map_err(|_| SnapshotError(current))
+        })
+    }
+
+    fn closes(&self, kind: CloseKind) -> &BTreeMap<Symbol, ProtectiveStop> {
+        match kind {
+            CloseKind::Stop => &self.stops,
+            CloseKind::TakeProfit => &self.targets,
+        }
+    }
+
+    fn closes_mut(&mut self, kind: CloseKind) -> &mut BTreeMap<Symbol, ProtectiveStop> {
+        match kind {
+            CloseKind::Stop => &mut self.stops,
+            CloseKind::TakeProfit => &mut self.targets,
         }
     }
 
@@ -171,6 +308,7 @@ impl LiveOrders {
             Sent {
                 order: order.clone(),
                 stop: req.stop,
+                take_profit: req.take_profit,
             },
         );
         order
@@ -226,7 +364,7 @@ impl LiveOrders {
                     reduce_only: o.reduce_only,
                     stop: s.stop,
                 };
-                out.stops = self.book_fill(&f);
+                out.stops = self.book_fill(&f, s.take_profit);
                 out.events.push(TradeEvent::OrderFilled(f));
             }
         } else if r.status.is_final() {
@@ -255,22 +393,14 @@ impl LiveOrders {
         }]
     }
 
-    /// Books a fill into the net positions; returns the stop changes.
-    fn book_fill(&mut self, f: &Fill) -> Vec<StopChange> {
+    /// Books a fill (of an order sent with `take_profit`) into the net
+    /// positions; returns the stop changes.
+    fn book_fill(&mut self, f: &Fill, take_profit: Option<f64>) -> Vec<StopChange> {
         let open = self.positions.get(&f.symbol).copied();
         let signed = open.map_or(0.0, |(side, q)| side.sign() * q) + f.side.sign() * f.qty;
         if signed.abs() <= 1e-9 * f.qty.max(1.0) {
             self.positions.remove(&f.symbol);
-            return self
-                .stops
-                .remove(&f.symbol)
-                .and_then(|s| s.algo_id)
-                .map(|algo_id| StopChange::Cancel {
-                    symbol: f.symbol.clone(),
-                    algo_id,
-                })
-                .into_iter()
-                .collect();
+            return self.drop_closes(&f.symbol, None);
         }
         let side = if signed > 0.0 {
             PositionSide::Long
@@ -279,39 +409,76 @@ impl LiveOrders {
         };
         self.positions
             .insert(f.symbol.clone(), (side, signed.abs()));
-        match (open, f.stop) {
-            (None, Some(price)) => {
-                let client_algo_id = self.next_id("qs");
-                self.stops.insert(
-                    f.symbol.clone(),
-                    ProtectiveStop {
-                        client_algo_id: client_algo_id.clone(),
-                        algo_id: None,
-                        price,
-                        side: side.opposite(),
-                    },
-                );
-                vec![StopChange::Place {
-                    symbol: f.symbol.clone(),
-                    cancel: None,
-                    client_algo_id,
-                    side: side.opposite(),
-                    price,
-                }]
-            }
-            _ => Vec::new(),
+        if open.is_some() {
+            return Vec::new();
         }
+        [
+            (CloseKind::Stop, f.stop),
+            (CloseKind::TakeProfit, take_profit),
+        ]
+        .into_iter()
+        .filter_map(|(kind, price)| {
+            let price = price.filter(|p| *p > 0.0)?;
+            let client_algo_id = self.next_id(kind.prefix());
+            self.closes_mut(kind).insert(
+                f.symbol.clone(),
+                ProtectiveStop {
+                    client_algo_id: client_algo_id.clone(),
+                    algo_id: None,
+                    price,
+                    side: side.opposite(),
+                },
+            );
+            Some(StopChange::Place {
+                kind,
+                symbol: f.symbol.clone(),
+                cancel: None,
+                client_algo_id,
+                side: side.opposite(),
+                price,
+            })
+        })
+        .collect()
+    }
+
+    /// Forgets `symbol`'s conditional closes (its position is gone); returns
+    /// the cancels of those the venue holds, except the one of kind `fired`
+    /// (the venue ended it itself).
+    fn drop_closes(&mut self, symbol: &Symbol, fired: Option<CloseKind>) -> Vec<StopChange> {
+        [CloseKind::Stop, CloseKind::TakeProfit]
+            .into_iter()
+            .filter_map(|kind| {
+                let c = self.closes_mut(kind).remove(symbol)?;
+                (Some(kind) != fired)
+                    .then_some(c.algo_id)
+                    .flatten()
+                    .map(|algo_id| StopChange::Cancel {
+                        symbol: symbol.clone(),
+                        algo_id,
+                    })
+            })
+            .collect()
     }
 
     /// Moves `symbol`'s stop to `price`: cancel-replace with a fresh id.
     /// `None` when the symbol holds no stop.
     pub fn move_stop(&mut self, symbol: &Symbol, price: f64) -> Option<StopChange> {
-        let fresh = self.next_id("qs");
-        let s = self.stops.get_mut(symbol)?;
+        self.replace(CloseKind::Stop, symbol, price)
+    }
+
+    /// Cancel-replaces `symbol`'s conditional close of `kind` at `price`
+    /// with a fresh id (`None`: the symbol holds none).
+    fn replace(&mut self, kind: CloseKind, symbol: &Symbol, price: f64) -> Option<StopChange> {
+        if !self.closes(kind).contains_key(symbol) {
+            return None;
+        }
+        let fresh = self.next_id(kind.prefix());
+        let s = self.closes_mut(kind).get_mut(symbol)?;
         let cancel = s.algo_id.take();
         s.client_algo_id.clone_from(&fresh);
         s.price = price;
         Some(StopChange::Place {
+            kind,
             symbol: symbol.clone(),
             cancel,
             client_algo_id: fresh,
@@ -324,7 +491,27 @@ impl LiveOrders {
     /// when it is no longer the one wanted (moved or its position closed
     /// meanwhile): the caller must cancel it.
     pub fn stop_placed(&mut self, symbol: &Symbol, client_algo_id: &str, algo_id: i64) -> bool {
-        match self.stops.get_mut(symbol) {
+        self.close_placed(CloseKind::Stop, symbol, client_algo_id, algo_id)
+    }
+
+    /// Forgets `symbol`'s take-profit: its price is not one the venue
+    /// takes (below its minimum price, say), so the position is held with
+    /// its stop alone rather than asking again every minute. `true` when
+    /// there was one.
+    pub fn drop_take_profit(&mut self, symbol: &Symbol) -> bool {
+        self.targets.remove(symbol).is_some()
+    }
+
+    /// The venue accepted the conditional close `client_algo_id` of `kind`
+    /// as `algo_id`; `false` when it is no longer wanted (cancel it).
+    pub fn close_placed(
+        &mut self,
+        kind: CloseKind,
+        symbol: &Symbol,
+        client_algo_id: &str,
+        algo_id: i64,
+    ) -> bool {
+        match self.closes_mut(kind).get_mut(symbol) {
             Some(s) if s.client_algo_id == client_algo_id => {
                 s.algo_id = Some(algo_id);
                 true
@@ -343,7 +530,19 @@ impl LiveOrders {
         client_algo_id: &str,
         at: i64,
     ) -> Option<OrderRequest> {
-        let s = self.stops.get(symbol)?;
+        self.close_would_trigger(CloseKind::Stop, symbol, client_algo_id, at)
+    }
+
+    /// As [`Self::stop_would_trigger`] for either kind: a take-profit the
+    /// venue refuses because the price is already past it is taken now.
+    pub fn close_would_trigger(
+        &mut self,
+        kind: CloseKind,
+        symbol: &Symbol,
+        client_algo_id: &str,
+        at: i64,
+    ) -> Option<OrderRequest> {
+        let s = self.closes(kind).get(symbol)?;
         if s.client_algo_id != client_algo_id || self.has_sent(symbol) {
             return None;
         }
@@ -351,22 +550,23 @@ impl LiveOrders {
         Some(OrderRequest::exit(symbol.clone(), side, qty, s.price, at))
     }
 
-    /// Stops wanted at the venue but not placed (a failed send), except
-    /// those of `busy` symbols (a request still running): each gets a
-    /// fresh id to place again.
+    /// Stops and take-profits wanted at the venue but not placed (a failed
+    /// send), except those of `busy` symbols (a request still running):
+    /// each gets a fresh id to place again.
     pub fn unplaced_stops(&mut self, busy: &BTreeSet<Symbol>) -> Vec<StopChange> {
-        let symbols: Vec<Symbol> = self
-            .stops
-            .iter()
-            .filter(|(sym, s)| s.algo_id.is_none() && !busy.contains(*sym))
-            .map(|(k, _)| k.clone())
-            .collect();
-        symbols
+        let wanted: Vec<(CloseKind, Symbol, f64)> = [CloseKind::Stop, CloseKind::TakeProfit]
             .into_iter()
-            .filter_map(|s| {
-                let price = self.stops.get(&s)?.price;
-                self.move_stop(&s, price)
+            .flat_map(|kind| {
+                self.closes(kind)
+                    .iter()
+                    .filter(|(sym, s)| s.algo_id.is_none() && !busy.contains(*sym))
+                    .map(move |(sym, s)| (kind, sym.clone(), s.price))
+                    .collect::<Vec<_>>()
             })
+            .collect();
+        wanted
+            .into_iter()
+            .filter_map(|(kind, s, price)| self.replace(kind, &s, price))
             .collect()
     }
 
@@ -375,24 +575,41 @@ impl LiveOrders {
     /// market order and its fill at `price` (the venue's execution price
     /// when known, else the stop's).
     pub fn stop_fired(&mut self, symbol: &Symbol, price: Option<f64>, at: i64) -> Vec<TradeEvent> {
+        self.close_fired(symbol, price.map(|p| (CloseKind::Stop, p)), at)
+            .0
+    }
+
+    /// The venue shows `symbol` flat while the book holds it and no order
+    /// of ours is out for it: a conditional close fired (`fired`: which
+    /// one and the venue's execution price, when found; else it is booked
+    /// as the stop, at the stop's price). Records the fired order and its
+    /// fill (decided at the trigger price, so its slippage shows), and
+    /// returns the cancels of the conditional orders still open.
+    pub fn close_fired(
+        &mut self,
+        symbol: &Symbol,
+        fired: Option<(CloseKind, f64)>,
+        at: i64,
+    ) -> (Vec<TradeEvent>, Vec<StopChange>) {
         if self.has_sent(symbol) {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
         let Some(&(side, qty)) = self.positions.get(symbol) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
-        let stop = self.stops.get(symbol).map(|s| s.price);
-        let Some(price) = price.or(stop).filter(|p| *p > 0.0) else {
-            return Vec::new();
+        let kind = fired.map_or(CloseKind::Stop, |(k, _)| k);
+        let level = self.closes(kind).get(symbol).map(|s| s.price);
+        let Some(price) = fired.map(|(_, p)| p).or(level).filter(|p| *p > 0.0) else {
+            return (Vec::new(), Vec::new());
         };
         let req = OrderRequest::exit(symbol.clone(), side, qty, price, at);
         let mut order = ManagedOrder::new(
-            self.next_id("qs"),
+            self.next_id(kind.prefix()),
             symbol.clone(),
             req.side,
             qty,
             true,
-            price,
+            level.unwrap_or(price),
             at,
         );
         let fee = qty * price * self.fee_rate;
@@ -415,10 +632,11 @@ impl LiveOrders {
             reduce_only: true,
             stop: None,
         };
-        // The venue removed the triggered stop itself.
+        // The venue removed the triggered order itself; the other is
+        // cancelled (when it is not known which fired, both are).
         self.positions.remove(symbol);
-        self.stops.remove(symbol);
-        vec![placed, TradeEvent::OrderFilled(f)]
+        let cancels = self.drop_closes(symbol, fired.map(|(k, _)| k));
+        (vec![placed, TradeEvent::OrderFilled(f)], cancels)
     }
 
     /// Net positions as our fills add up: symbol → signed quantity.
@@ -436,6 +654,21 @@ impl LiveOrders {
         &self.stops
     }
 
+    /// The take-profits.
+    #[must_use]
+    pub fn targets(&self) -> &BTreeMap<Symbol, ProtectiveStop> {
+        &self.targets
+    }
+
+    /// The venue ids of `symbol`'s conditional closes placed at the venue.
+    #[must_use]
+    pub fn close_ids(&self, symbol: &Symbol) -> Vec<(CloseKind, i64)> {
+        [CloseKind::Stop, CloseKind::TakeProfit]
+            .into_iter()
+            .filter_map(|k| Some((k, self.closes(k).get(symbol)?.algo_id?)))
+            .collect()
+    }
+
     /// Orders open at the venue as operators see them: sent market orders
     /// and the protective stops.
     #[must_use]
@@ -445,21 +678,46 @@ impl LiveOrders {
             .values()
             .map(|s| OpenOrder::market(&s.order))
             .collect();
-        for (sym, st) in &self.stops {
-            if let Some(&(_, qty)) = self.positions.get(sym) {
-                out.push(OpenOrder {
-                    client_id: st.client_algo_id.clone(),
-                    symbol: sym.clone(),
-                    side: st.side,
-                    kind: "STOP_MARKET".into(),
-                    qty,
-                    stop_price: Some(st.price),
-                    reduce_only: true,
-                });
+        for kind in [CloseKind::TakeProfit, CloseKind::Stop] {
+            for (sym, st) in self.closes(kind) {
+                if let Some(&(_, qty)) = self.positions.get(sym) {
+                    out.push(OpenOrder {
+                        client_id: st.client_algo_id.clone(),
+                        symbol: sym.clone(),
+                        side: st.side,
+                        kind: kind.order_type().into(),
+                        qty,
+                        stop_price: Some(st.price),
+                        reduce_only: true,
+                    });
+                }
             }
         }
         out
     }
+}
+
+/// `book` (symbol → signed quantity) once `events`' fills are booked: what
+/// the position actor holds after the fills a start-up query recovered
+/// (orders the venue filled just before a crash) reach it. Start-up
+/// compares this, not the stored book, with the venue.
+#[must_use]
+pub fn positions_after(
+    book: &BTreeMap<Symbol, f64>,
+    events: &[TradeEvent],
+) -> BTreeMap<Symbol, f64> {
+    let mut out = book.clone();
+    for e in events {
+        if let TradeEvent::OrderFilled(f) = e {
+            let q = out.entry(f.symbol.clone()).or_insert(0.0);
+            *q += f.side.sign() * f.qty;
+            // Closed to rounding: flat.
+            if q.abs() <= 1e-9 * f.qty.max(1.0) {
+                out.remove(&f.symbol);
+            }
+        }
+    }
+    out
 }
 
 /// Each difference between the venue's positions and `ours` (symbol →
@@ -696,6 +954,227 @@ mod tests {
     }
 
     #[test]
+    fn a_take_profit_is_held_beside_the_stop_and_whichever_fires_cancels_the_other() {
+        let s = sym("ADAUSDT");
+        let mut b = LiveOrders::new(0.0);
+        let entry = OrderRequest::entry(s.clone(), PositionSide::Long, 4.0, 1.0, 0.9, 0)
+            .with_take_profit(1.3);
+        let o = b.submit(&entry);
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 4.0, 1.0), 0);
+        let [
+            StopChange::Place {
+                kind: CloseKind::Stop,
+                client_algo_id: stop_id,
+                price: stop,
+                ..
+            },
+            StopChange::Place {
+                kind: CloseKind::TakeProfit,
+                client_algo_id: tp_id,
+                price: tp,
+                side,
+                cancel: None,
+                ..
+            },
+        ] = &out.stops[..]
+        else {
+            panic!("{out:?}")
+        };
+        assert_eq!((*stop, *tp, *side), (0.9, 1.3, PositionSide::Short));
+        assert!(tp_id.starts_with("qp-") && stop_id.starts_with("qs-"));
+        let kinds: Vec<String> = b.open_orders().into_iter().map(|o| o.kind).collect();
+        assert_eq!(kinds, ["TAKE_PROFIT_MARKET", "STOP_MARKET"]);
+        // Its answer is booked against the take-profit, not the stop.
+        assert!(!b.stop_placed(&s, tp_id, 8));
+        assert!(b.close_placed(CloseKind::TakeProfit, &s, tp_id, 8));
+        assert!(b.stop_placed(&s, stop_id, 7));
+        assert_eq!(
+            b.close_ids(&s),
+            vec![(CloseKind::Stop, 7), (CloseKind::TakeProfit, 8)]
+        );
+        // A moved stop leaves the take-profit alone.
+        let Some(StopChange::Place {
+            kind: CloseKind::Stop,
+            cancel: Some(7),
+            ..
+        }) = b.move_stop(&s, 0.95)
+        else {
+            panic!()
+        };
+        assert_eq!(b.targets()[&s].algo_id, Some(8));
+        // The take-profit fired: booked at the venue's price, decided at the
+        // target; the stop (unplaced after the move) needs no cancel.
+        let (ev, cancels) = b.close_fired(&s, Some((CloseKind::TakeProfit, 1.29)), 60_000);
+        let [TradeEvent::OrderPlaced(p), TradeEvent::OrderFilled(f)] = &ev[..] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!((p.decision_price, f.price, f.qty), (1.3, 1.29, 4.0));
+        assert!(cancels.is_empty(), "{cancels:?}");
+        assert!(b.positions().is_empty() && b.open_orders().is_empty());
+        assert!(b.stops().is_empty() && b.targets().is_empty());
+        // Again: the stop fires, the placed take-profit is cancelled.
+        let o = b.submit(&entry);
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 4.0, 1.0), 0);
+        for c in out.stops {
+            if let StopChange::Place {
+                kind,
+                client_algo_id,
+                ..
+            } = c
+            {
+                assert!(b.close_placed(kind, &s, &client_algo_id, 20));
+            }
+        }
+        let (_, cancels) = b.close_fired(&s, Some((CloseKind::Stop, 0.89)), 0);
+        assert_eq!(
+            cancels,
+            vec![StopChange::Cancel {
+                symbol: s.clone(),
+                algo_id: 20
+            }]
+        );
+    }
+
+    #[test]
+    fn a_flattened_position_cancels_both_and_an_unplaced_take_profit_is_placed_again() {
+        let s = sym("DOTUSDT");
+        let mut b = LiveOrders::new(0.0);
+        let o = b.submit(
+            &OrderRequest::entry(s.clone(), PositionSide::Short, 2.0, 10.0, 11.0, 0)
+                .with_take_profit(7.0),
+        );
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 2.0, 10.0), 0);
+        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
+            panic!()
+        };
+        assert!(b.stop_placed(&s, &client_algo_id, 30));
+        // The take-profit's send failed: placed again, with a fresh id.
+        let again = b.unplaced_stops(&BTreeSet::new());
+        let [
+            StopChange::Place {
+                kind: CloseKind::TakeProfit,
+                price,
+                side: PositionSide::Long,
+                client_algo_id: fresh,
+                ..
+            },
+        ] = &again[..]
+        else {
+            panic!("{again:?}")
+        };
+        assert_eq!(*price, 7.0);
+        assert!(b.close_placed(CloseKind::TakeProfit, &s, fresh, 31));
+        // A reduce-only exit flattens: both conditional orders cancelled.
+        let x = b.submit(&OrderRequest::exit(
+            s.clone(),
+            PositionSide::Short,
+            2.0,
+            10.0,
+            0,
+        ));
+        let out = b.on_report(&x.client_id, &report(OrderStatus::Filled, 2.0, 9.0), 0);
+        assert_eq!(
+            out.stops,
+            vec![
+                StopChange::Cancel {
+                    symbol: s.clone(),
+                    algo_id: 30
+                },
+                StopChange::Cancel {
+                    symbol: s.clone(),
+                    algo_id: 31
+                }
+            ]
+        );
+        // A take-profit the venue refuses as past is taken at market.
+        let o = b.submit(
+            &OrderRequest::entry(s.clone(), PositionSide::Short, 2.0, 10.0, 11.0, 0)
+                .with_take_profit(7.0),
+        );
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 2.0, 10.0), 0);
+        let Some(StopChange::Place { client_algo_id, .. }) = out
+            .stops
+            .iter()
+            .find(|c| {
+                matches!(
+                    c,
+                    StopChange::Place {
+                        kind: CloseKind::TakeProfit,
+                        ..
+                    }
+                )
+            })
+            .cloned()
+        else {
+            panic!("{out:?}")
+        };
+        let exit = b
+            .close_would_trigger(CloseKind::TakeProfit, &s, &client_algo_id, 0)
+            .unwrap();
+        assert_eq!(
+            (exit.side, exit.qty, exit.reduce_only),
+            (PositionSide::Long, 2.0, true)
+        );
+        assert_eq!(exit.decision_price, 7.0);
+    }
+
+    #[test]
+    fn a_book_journaled_before_take_profits_still_decodes() {
+        let s = sym("BTCUSDT");
+        let mut b = LiveOrders::new(0.0005);
+        let o = b.submit(&OrderRequest::entry(
+            s.clone(),
+            PositionSide::Long,
+            1.0,
+            100.0,
+            90.0,
+            0,
+        ));
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 1.0, 100.0), 0);
+        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
+            panic!()
+        };
+        assert!(b.stop_placed(&s, &client_algo_id, 9));
+        // One order still out, as a kill mid-send leaves it.
+        b.submit(&OrderRequest::exit(
+            s.clone(),
+            PositionSide::Long,
+            1.0,
+            100.0,
+            0,
+        ));
+        let old = LiveOrdersV1 {
+            fee_rate: b.fee_rate,
+            seq: b.seq,
+            sent: b
+                .sent
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        SentV1 {
+                            order: v.order.clone(),
+                            stop: v.stop,
+                        },
+                    )
+                })
+                .collect(),
+            positions: b.positions.clone(),
+            stops: b.stops.clone(),
+        };
+        assert_eq!(LiveOrders::decode_snapshot(&enc(&old)).unwrap(), b);
+        assert_eq!(LiveOrders::decode_snapshot(&enc(&b)).unwrap(), b);
+        let mut bytes = enc(&b);
+        bytes.push(0);
+        assert!(LiveOrders::decode_snapshot(&bytes).is_err());
+        assert!(LiveOrders::decode_snapshot(&[1, 2, 3]).is_err());
+    }
+
+    fn enc<T: Serialize>(v: &T) -> Vec<u8> {
+        bincode::serde::encode_to_vec(v, bincode::config::standard()).unwrap()
+    }
+
+    #[test]
     fn differences_name_each_symbol() {
         let venue = BTreeMap::from([(sym("AUSDT"), 1.0), (sym("BUSDT"), -2.0)]);
         let ours = BTreeMap::from([(sym("AUSDT"), 1.0), (sym("CUSDT"), 3.0)]);
@@ -764,5 +1243,40 @@ mod tests {
             b.on_report(&o.client_id, &report(OrderStatus::Filled, total, 10.0), 0);
             prop_assert!(b.positions().is_empty());
         }
+    }
+
+    #[test]
+    fn fills_recovered_at_start_count_in_the_book_compared_with_the_venue() {
+        let (a, b) = (Symbol::new("AUSDT").unwrap(), Symbol::new("BUSDT").unwrap());
+        let fill = |s: &Symbol, side, qty| {
+            TradeEvent::OrderFilled(Fill {
+                client_id: "qt-9-0".into(),
+                symbol: s.clone(),
+                side,
+                qty,
+                price: 10.0,
+                fee: 0.0,
+                at: 0,
+                reduce_only: false,
+                stop: None,
+            })
+        };
+        let book = BTreeMap::from([(a.clone(), 2.0)]);
+        let after = positions_after(
+            &book,
+            &[
+                fill(&a, PositionSide::Short, 2.0),
+                fill(&b, PositionSide::Short, 3.0),
+                TradeEvent::OrderCanceled {
+                    client_id: "qt-8-0".into(),
+                    symbol: a.clone(),
+                    reason: "x".into(),
+                },
+            ],
+        );
+        assert_eq!(after, BTreeMap::from([(b.clone(), -3.0)]));
+        let venue = BTreeMap::from([(b, -3.0)]);
+        assert!(position_differences(&venue, &after, "book").is_empty());
+        assert_eq!(position_differences(&venue, &book, "book").len(), 2);
     }
 }

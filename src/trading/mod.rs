@@ -10,12 +10,15 @@
 //! - [`live_orders`]: the live venue's order book (ExecutorActor with
 //!   `venue = "binance"`): client ids, sent orders, protective stops,
 //!   venue answers into fills.
+//! - [`execution_quality`]: order-to-ack and order-to-fill times and
+//!   slippage against the decision price (ExecutorActor's metrics).
 //! - [`event`]: order requests, fills and the trade events they record.
 //! - [`paper`]: the four composed, one closed minute in, events out — what
 //!   `qtrade backtest --strategy node` drives.
 
 pub mod book;
 pub mod event;
+pub mod execution_quality;
 pub mod live_orders;
 pub mod paper;
 pub mod paper_venue;

@@ -315,19 +315,27 @@ impl PaperEngine {
             out.push(TradeEvent::Risk(action));
         }
         // 4. Entries from the selection.
-        if !self.risk.halted() {
-            self.entries(m, equity, &mut out);
-        }
-        out
-    }
-
-    fn entries(&mut self, m: &MinuteInput<'_>, equity: f64, out: &mut Vec<TradeEvent>) {
+        // Ranked every minute, as the signal actor ranks every selection
+        // (the desk keeps the usual spread level); a halt stops entries.
         let ranked = self.signals.rank(&SignalInput {
             scores: m.scores,
             top: m.top,
             returns: m.returns,
             correlation: m.correlation,
         });
+        if !self.risk.halted() {
+            self.entries(ranked, m, equity, &mut out);
+        }
+        out
+    }
+
+    fn entries(
+        &mut self,
+        ranked: Vec<crate::signals::ranker::RankedSignal>,
+        m: &MinuteInput<'_>,
+        equity: f64,
+        out: &mut Vec<TradeEvent>,
+    ) {
         for signal in ranked {
             let Some(side) = signal.entry else { continue };
             let s = signal.candidate.symbol.clone();

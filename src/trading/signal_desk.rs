@@ -42,11 +42,18 @@ pub struct SignalDeskConfig {
     pub estimate_horizon_minutes: f64,
 }
 
-/// The desk's state: the online hit rates.
+/// Selections the usual spread level averages over (an exponential
+/// average: about an hour of minutes).
+const SPREAD_LEVEL_SELECTIONS: f64 = 60.0;
+
+/// The desk's state: the online hit rates and the usual spread level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignalDesk {
     cfg: SignalDeskConfig,
     hits: HitRates,
+    /// Exponential average of the universe's median spread over past
+    /// selections: the "usual" level liquidity is judged against.
+    spread_level: Option<f64>,
 }
 
 impl SignalDesk {
@@ -56,6 +63,7 @@ impl SignalDesk {
         Self {
             cfg,
             hits: HitRates::default(),
+            spread_level: None,
         }
     }
 
@@ -65,9 +73,11 @@ impl SignalDesk {
     }
 
     /// Ranks the selection: every selected symbol with a score becomes a
-    /// ranked signal (an entry or not), best first.
+    /// ranked signal (an entry or not), best first. Liquidity is STRESSED
+    /// when the universe's median spread now is a multiple of its usual
+    /// level (the average over past selections, which this one updates).
     #[must_use]
-    pub fn rank(&self, m: &SignalInput<'_>) -> Vec<RankedSignal> {
+    pub fn rank(&mut self, m: &SignalInput<'_>) -> Vec<RankedSignal> {
         let market = mean_returns(m.returns);
         let mut abs_rho = Vec::new();
         for (i, a) in m.top.iter().enumerate() {
@@ -83,6 +93,13 @@ impl SignalDesk {
             .map(|s| s.components.volatility)
             .filter(|v| v.is_finite())
             .collect();
+        let spread_now = median(
+            m.scores
+                .values()
+                .map(|s| s.inputs.spread)
+                .filter(|v| v.is_finite())
+                .collect(),
+        );
         let snapshot = MarketSnapshot {
             mean_return: market.iter().sum(),
             median_atr_percentile: median(vols),
@@ -91,9 +108,16 @@ impl SignalDesk {
             } else {
                 abs_rho.iter().sum::<f64>() / abs_rho.len() as f64
             },
-            median_spread: f64::NAN,
-            usual_spread: f64::NAN,
+            median_spread: spread_now,
+            usual_spread: self.spread_level.unwrap_or(spread_now),
         };
+        if spread_now.is_finite() {
+            let a = 1.0 / SPREAD_LEVEL_SELECTIONS;
+            self.spread_level = Some(
+                self.spread_level
+                    .map_or(spread_now, |l| l + a * (spread_now - l)),
+            );
+        }
         let conditions = classify(&snapshot, &self.cfg.conditions);
         let mut factor_scores = BTreeMap::new();
         for s in m.top {
@@ -172,6 +196,7 @@ mod tests {
     use crate::analysis::breakout::BreakoutSettings;
     use crate::market::synthetic::{SyntheticConfig, SyntheticMarket};
     use crate::node::symbol::{SymbolAnalyzer, SymbolConfig};
+    use crate::signals::conditions::Liquidity;
 
     /// A scored symbol from three hours of the synthetic market.
     fn scored() -> (Symbol, SymbolScore) {
@@ -193,7 +218,7 @@ mod tests {
         sc.inputs = inputs;
         let scores = BTreeMap::from([(sym.clone(), sc)]);
         let returns = BTreeMap::new();
-        let desk = SignalDesk::new(SignalDeskConfig {
+        let mut desk = SignalDesk::new(SignalDeskConfig {
             ranker: RankerConfig::default(),
             conditions: ConditionsConfig::default(),
             estimate_horizon_minutes: 60.0,
@@ -258,5 +283,41 @@ mod tests {
             },
         );
         assert_eq!(wide.candidate.factors.microstructure, 0.0);
+    }
+
+    #[test]
+    fn liquidity_is_stressed_when_spreads_widen_past_their_usual_level() {
+        let (sym, sc) = scored();
+        let with_spread = |spread: f64| SymbolScore {
+            inputs: MarketInputs {
+                spread,
+                ..MarketInputs::unknown()
+            },
+            ..sc.clone()
+        };
+        let mut desk = SignalDesk::new(SignalDeskConfig {
+            ranker: RankerConfig::default(),
+            conditions: ConditionsConfig::default(),
+            estimate_horizon_minutes: 60.0,
+        });
+        let returns: BTreeMap<Symbol, &[f64]> = BTreeMap::new();
+        let mut rank = |spread: f64| {
+            let scores = BTreeMap::from([(sym.clone(), with_spread(spread))]);
+            desk.rank(&SignalInput {
+                scores: &scores,
+                top: std::slice::from_ref(&sym),
+                returns: &returns,
+                correlation: &|_, _| None,
+            })
+            .remove(0)
+            .conditions
+            .liquidity
+        };
+        for _ in 0..30 {
+            assert_eq!(rank(0.0002), Liquidity::Normal);
+        }
+        // Three times the usual spread: stressed; its level follows slowly.
+        assert_eq!(rank(0.0006), Liquidity::Stressed);
+        assert_eq!(rank(0.0002), Liquidity::Normal);
     }
 }

@@ -6,8 +6,9 @@
 //! Steps:
 //! 1. Load the contracts from `exchangeInfo`; follow the trading USDT
 //!    perpetuals.
-//! 2. Screen inputs from the 24h tickers and book tickers, refreshed every
-//!    `screen_refresh_ms`.
+//! 2. Screen inputs from the 24h tickers and book tickers, and the mark
+//!    prices (`premiumIndex`, which values the positions on `/state`),
+//!    refreshed every `screen_refresh_ms`.
 //! 3. Warm the history from REST klines (the last `warmup_minutes` closed
 //!    one-minute bars of each followed symbol), delivered minute by minute
 //!    as warm-up (analysed, not traded on), as the synthetic warm-up is.
@@ -36,7 +37,7 @@
 
 use super::hub::{FeedMinute, FeedScreen, MarketDataHub};
 use super::telemetry::Tracked;
-use super::trading::SharedRules;
+use super::trading::{SharedMarks, SharedRules};
 use anyhow::Context as _;
 use quantumtrade::exchange::binance::filters::SymbolRules;
 use quantumtrade::exchange::binance::stream_name::{KlineInterval, StreamName};
@@ -76,6 +77,8 @@ pub struct FeedSettings {
     /// Where the contracts' exchange rules go (the trading actors size
     /// orders with them).
     pub rules: SharedRules,
+    /// Where the mark prices go.
+    pub marks: SharedMarks,
 }
 
 /// Runs the feed until the hub is gone (steps in the module doc).
@@ -90,7 +93,7 @@ pub async fn run(settings: FeedSettings, hub: Tracked<MarketDataHub>) {
         }
     };
     let symbols = loop {
-        match start(&rest, &hub, &settings.rules).await {
+        match start(&rest, &hub, &settings).await {
             Ok(s) => break s,
             Err(e) if hub.addr.connected() => {
                 eprintln!("qtrade: market feed: {e:#}; retrying");
@@ -104,6 +107,7 @@ pub async fn run(settings: FeedSettings, hub: Tracked<MarketDataHub>) {
         rest.clone(),
         hub.clone(),
         settings.screen_refresh,
+        std::sync::Arc::clone(&settings.marks),
     )));
     let open_interest = SharedOpenInterest::default();
     let _poll = AbortOnDrop(tokio::spawn(poll_open_interest(
@@ -134,8 +138,9 @@ impl Drop for AbortOnDrop {
 async fn start(
     rest: &RestClient,
     hub: &Tracked<MarketDataHub>,
-    rules: &SharedRules,
+    settings: &FeedSettings,
 ) -> anyhow::Result<Vec<Symbol>> {
+    let rules = &settings.rules;
     let info = rest.exchange_info().await.context("exchangeInfo")?;
     let symbols = followed_symbols(&info);
     {
@@ -157,15 +162,40 @@ async fn start(
     hub.ask(FeedScreen(screen_inputs(&info, &tickers, &books)))
         .await
         .context("the hub is gone")?;
+    refresh_marks(rest, &settings.marks).await;
     Ok(symbols)
 }
 
+/// Reads every symbol's mark price into `marks`; a failure is reported and
+/// the previous marks kept (retried with the next refresh).
+async fn refresh_marks(rest: &RestClient, marks: &SharedMarks) {
+    match rest.premium_indexes().await {
+        Ok(rows) => {
+            let fresh: BTreeMap<Symbol, f64> = rows
+                .iter()
+                .filter(|r| r.mark_price.is_finite() && r.mark_price > 0.0)
+                .filter_map(|r| Some((Symbol::new(r.symbol.as_str()).ok()?, r.mark_price)))
+                .collect();
+            *marks
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        }
+        Err(e) => eprintln!("qtrade: market feed: mark prices: {e}"),
+    }
+}
+
 /// Step 2, repeated; failures are reported and retried at the next period.
-async fn refresh_screen(rest: RestClient, hub: Tracked<MarketDataHub>, every: Duration) {
+async fn refresh_screen(
+    rest: RestClient,
+    hub: Tracked<MarketDataHub>,
+    every: Duration,
+    marks: SharedMarks,
+) {
     let mut tick = tokio::time::interval(every);
     tick.tick().await;
     loop {
         tick.tick().await;
+        refresh_marks(&rest, &marks).await;
         let got = async {
             let info = rest.exchange_info().await.context("exchangeInfo")?;
             let tickers = rest.tickers_24h().await.context("24h tickers")?;

@@ -18,6 +18,7 @@ use actix::{Actor, ActorContext, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, Payload, TradeEvent};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::trading::event::OrderRequest;
+use quantumtrade::trading::execution_quality::ExecutionQuality;
 use quantumtrade::trading::paper_venue::{FillModel, PaperVenue};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, PoisonError};
@@ -87,6 +88,8 @@ pub struct ExecutorActor {
     placed: BTreeMap<String, EventId>,
     /// Signal-to-order latencies of the recent orders, ms.
     latencies: VecDeque<f64>,
+    /// Orders in flight, timed from their write to their ack and fill.
+    quality: ExecutionQuality,
     gauges: Arc<TradingGauges>,
     stat: Arc<ActorStat>,
 }
@@ -122,6 +125,7 @@ impl ExecutorActor {
             position: None,
             placed: BTreeMap::new(),
             latencies: VecDeque::new(),
+            quality: ExecutionQuality::new(),
             gauges,
             stat,
         };
@@ -138,14 +142,20 @@ impl ExecutorActor {
         self
     }
 
-    /// The live order book last committed, if one was.
+    /// The live order book last committed, if one was (also in the form
+    /// written before take-profits).
     ///
     /// # Errors
     /// A snapshot that does not decode.
     pub fn stored_live_orders(
         journal: &Journal,
     ) -> anyhow::Result<Option<quantumtrade::trading::live_orders::LiveOrders>> {
-        journal.load(CORE_LIVE)
+        use quantumtrade::trading::live_orders::LiveOrders;
+        journal
+            .load_bytes(CORE_LIVE)?
+            .map(|b| LiveOrders::decode_snapshot(&b))
+            .transpose()
+            .map_err(anyhow::Error::from)
     }
 
     /// Commits the start-up reconciliation's events (fills and cancels of
@@ -242,6 +252,7 @@ impl ExecutorActor {
         if !events.is_empty() && !self.commit(&events) {
             return;
         }
+        self.measure(&events, "paper");
         for e in &events {
             if let Payload::Trade(TradeEvent::OrderFilled(f)) = &e.payload {
                 metrics::counter!("qtrade_fills_total", "venue" => "paper").increment(1);
@@ -260,6 +271,7 @@ impl ExecutorActor {
     }
 
     fn on_submit(&mut self, msg: Submit) {
+        let written = Instant::now();
         let rules = self
             .rules
             .read()
@@ -285,10 +297,41 @@ impl ExecutorActor {
         if !self.commit(std::slice::from_ref(&ev)) {
             return;
         }
-        // Written and durable: the order is now "on the wire".
+        // Written and durable: the order is now "on the wire", and the
+        // paper venue accepted it at submit.
         self.record_latency(msg.routed_at, "paper");
+        self.quality
+            .written(&order.client_id, order.side, order.decision_price, written);
+        self.record_ack(&order.client_id, "paper");
         self.placed.insert(order.client_id, ev.meta.id);
         self.publish();
+    }
+
+    /// Records the ack time of `client_id` at `venue` (the first ack only).
+    fn record_ack(&mut self, client_id: &str, venue: &'static str) {
+        if let Some(took) = self.quality.acked(client_id, Instant::now()) {
+            metrics::histogram!("qtrade_order_ack_seconds", "venue" => venue).record(took);
+        }
+    }
+
+    /// Records the fill time and slippage of each fill among the committed
+    /// `events` at `venue`.
+    fn measure(&mut self, events: &[Event], venue: &'static str) {
+        let now = Instant::now();
+        for e in events {
+            let Payload::Trade(t) = &e.payload else {
+                continue;
+            };
+            let Some(m) = self.quality.on_event(t, now) else {
+                continue;
+            };
+            if let Some(took) = m.fill_seconds {
+                metrics::histogram!("qtrade_order_fill_seconds", "venue" => venue).record(took);
+            }
+            if let Some(bps) = m.slippage_bps {
+                metrics::histogram!("qtrade_order_slippage_bps", "venue" => venue).record(bps);
+            }
+        }
     }
 
     /// Counts an order sent to `venue` and its signal-to-order latency.
@@ -328,7 +371,9 @@ impl Supervised for ExecutorActor {
         if let Ok(Some(v)) = self.journal.load(CORE) {
             self.venue = v;
         }
-        if let (Some(l), Ok(Some(b))) = (self.live.as_mut(), self.journal.load(CORE_LIVE)) {
+        if let (Some(l), Ok(Some(b))) =
+            (self.live.as_mut(), Self::stored_live_orders(&self.journal))
+        {
             l.orders = b;
         }
     }
@@ -417,6 +462,7 @@ impl Handler<CancelEntries> for ExecutorActor {
                 .map(|e| self.stamp(e, msg.0, None))
                 .collect();
             if self.commit(&events) {
+                self.measure(&events, "paper");
                 self.publish();
             }
         });

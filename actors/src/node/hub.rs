@@ -15,7 +15,7 @@ use super::config::{MarketSection, Venue};
 use super::selector::{Closes, SelectorActor};
 use super::symbol::{CandleClosed, SymbolActor};
 use super::telemetry::{ActorStat, Tracked};
-use super::trading::SharedRules;
+use super::trading::{SharedMarks, SharedRules};
 use actix::{
     Actor, ActorContext, AsyncContext, Context, Handler, Message, SpawnHandle, Supervised,
 };
@@ -173,6 +173,16 @@ impl HubSource {
             Self::Binance(f) => Arc::clone(&f.rules),
         }
     }
+
+    /// The venue's mark prices, written by the feed (none over the
+    /// synthetic market: positions are marked at the last close).
+    #[must_use]
+    pub fn marks(&self) -> SharedMarks {
+        match self {
+            Self::Synthetic(_) => SharedMarks::default(),
+            Self::Binance(f) => Arc::clone(&f.marks),
+        }
+    }
 }
 
 /// The hub's source as `[market]` configures it.
@@ -192,6 +202,7 @@ pub fn source_of(m: &MarketSection) -> HubSource {
             warmup_minutes: m.warmup_minutes,
             screen_refresh: Duration::from_millis(m.screen_refresh_ms),
             rules: SharedRules::default(),
+            marks: SharedMarks::default(),
         }),
     }
 }

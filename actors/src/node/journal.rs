@@ -93,6 +93,19 @@ impl Journal {
         Ok(())
     }
 
+    /// The stored bytes of the core `name`'s last snapshot (for a core that
+    /// decodes older forms itself).
+    ///
+    /// # Errors
+    /// When sled cannot read it.
+    pub fn load_bytes(&self, name: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(self
+            .cores
+            .get(name.as_bytes())
+            .with_context(|| format!("cannot read the {name} snapshot"))?
+            .map(|b| b.to_vec()))
+    }
+
     /// The last snapshot of the core `name`, if one was committed.
     ///
     /// # Errors

@@ -86,6 +86,21 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         )
         .context("bad histogram buckets")?
         .set_buckets_for_metric(
+            Matcher::Full("qtrade_order_ack_seconds".into()),
+            trading::ACK_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("qtrade_order_fill_seconds".into()),
+            trading::FILL_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("qtrade_order_slippage_bps".into()),
+            trading::SLIPPAGE_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
             Matcher::Full("qtrade_dispatcher_batch_jobs".into()),
             &[1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0],
         )
@@ -178,6 +193,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         // Exchange rules: the synthetic instruments' now; a venue's when
         // its feed has read exchangeInfo.
         let rules = market.rules();
+        let marks = market.marks();
         let (h, sel, hs, warm) = (
             Arc::clone(&history),
             selector.clone(),
@@ -227,6 +243,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
                 history: Arc::clone(&history),
                 board: Arc::clone(&board),
                 rules,
+                marks,
                 state: Arc::clone(&state),
                 selector: selector.clone(),
                 registry: Arc::clone(&registry),
@@ -358,6 +375,7 @@ struct TradingParts {
     history: hub::SharedHistory,
     board: board::SharedBoard,
     rules: trading::SharedRules,
+    marks: trading::SharedMarks,
     state: state::SharedState,
     selector: Tracked<SelectorActor>,
     registry: Arc<Registry>,
@@ -387,7 +405,7 @@ async fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActo
         Arc::clone(&t.gauges),
         reg("executor", "ExecutorActor"),
     )?;
-    let book_positions = position::stored_positions(&t.journal)?;
+    let mut book_positions = position::stored_positions(&t.journal)?;
     // The live venue is asked what it holds; each difference is named.
     let mut live_differences = Vec::new();
     if t.cfg.venue == "binance" {
@@ -403,6 +421,9 @@ async fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActo
         )
         .await?;
         let (recovered, diffs) = live.reconcile(&book_positions).await;
+        // What the position actor holds once these fills reach it.
+        book_positions =
+            quantumtrade::trading::live_orders::positions_after(&book_positions, &recovered);
         executor = executor.with_live(live);
         executor.commit_recovered(recovered)?;
         live_differences = diffs;
@@ -463,6 +484,7 @@ async fn start_trading(t: TradingParts) -> anyhow::Result<Tracked<risk::RiskActo
             risk: risk.clone(),
             signal: signal.clone(),
             selector: t.selector.clone(),
+            marks: t.marks,
         },
         reg("positions", "PositionActor"),
     )?;

@@ -11,8 +11,8 @@ use super::selector::{SelectorActor, Traded};
 use super::signal::{Booked, Outcome, SignalActor};
 use super::state::SharedState;
 use super::telemetry::{ActorStat, Tracked, now_ms, run_or_stop};
-use super::trading::{PositionView, SharedIds};
-use actix::{Actor, Context, Handler, Message, Supervised};
+use super::trading::{SharedIds, SharedMarks, marked_views};
+use actix::{Actor, AsyncContext, Context, Handler, Message, Supervised};
 use quantumtrade::events::{Event, EventId, Payload, TradeEvent};
 use quantumtrade::indicators::battery::Column;
 use quantumtrade::market::{Candle, Interval, Symbol};
@@ -20,6 +20,11 @@ use quantumtrade::portfolio::position::ManagementConfig;
 use quantumtrade::trading::book::{Management, PositionBook};
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+/// How often `/state` is revalued at the venue's mark prices between
+/// minutes (they are refreshed with the screen).
+const REMARK_EVERY: Duration = Duration::from_secs(1);
 
 /// The journal key of the book's snapshot.
 const CORE: &str = "book";
@@ -57,6 +62,8 @@ pub struct PositionLinks {
     pub signal: Tracked<SignalActor>,
     /// Traded symbols (score decay).
     pub selector: Tracked<SelectorActor>,
+    /// The venue's mark prices (`/state` values positions at them).
+    pub marks: SharedMarks,
 }
 
 /// The position actor.
@@ -128,17 +135,21 @@ impl PositionActor {
         Ok(me)
     }
 
+    /// The positions and equity into `/state`, at the venue's marks when
+    /// it publishes them (else the last close).
     fn publish(&self) {
-        let views: Vec<PositionView> = self
-            .book
-            .positions()
-            .values()
-            .map(|p| PositionView::of(p, self.book.mark(&p.symbol).unwrap_or(p.entry)))
-            .collect();
+        let (views, equity) = {
+            let marks = self
+                .links
+                .marks
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            marked_views(&self.book, &marks)
+        };
         self.stat.set_state(format!("positions {}", views.len()));
         let mut st = self.state.write().unwrap_or_else(PoisonError::into_inner);
         st.positions = views;
-        st.equity = Some(self.book.equity());
+        st.equity = Some(equity);
         st.cash = Some(self.book.cash());
     }
 
@@ -203,8 +214,18 @@ impl PositionActor {
             })
             .collect();
         let (asks, moved) = self.book.manage(t, &msg.candles, &atr, &self.management);
+        // Each managed exit's order names the ExitSignal that decided it.
+        let mut exits = BTreeMap::new();
         for m in moved {
-            events.push(self.stamp(m, t, None));
+            let exit = match &m {
+                TradeEvent::ExitSignal { symbol, .. } => Some(symbol.clone()),
+                _ => None,
+            };
+            let ev = self.stamp(m, t, None);
+            if let Some(symbol) = exit {
+                exits.insert(symbol, ev.meta.id);
+            }
+            events.push(ev);
         }
         if !self.commit(&events) {
             return;
@@ -219,8 +240,8 @@ impl PositionActor {
             match ask {
                 Management::MoveStop(s, stop) => self.links.executor.send(MoveStop(s, stop)),
                 Management::Order(request) => self.links.executor.send(Submit {
+                    cause: exits.get(&request.symbol).copied(),
                     request,
-                    cause: None,
                     routed_at: None,
                 }),
             }
@@ -246,6 +267,21 @@ impl PositionActor {
 
 impl Actor for PositionActor {
     type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        // The venue's marks move between minutes: revalue as they do.
+        ctx.run_interval(REMARK_EVERY, |me, _| {
+            let marked = !me
+                .links
+                .marks
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty();
+            if marked && !me.book.positions().is_empty() {
+                me.publish();
+            }
+        });
+    }
 }
 
 impl Supervised for PositionActor {

@@ -48,7 +48,8 @@ pub struct NodeState {
     pub positions: Vec<PositionView>,
     /// Orders open at the venue (working orders and protective stops).
     pub open_orders: Vec<OpenOrder>,
-    /// Equity (cash + unrealized), once the book has seen a minute.
+    /// Equity (cash + unrealized at the marks, see `PositionView::mark`),
+    /// once the book has seen a minute.
     pub equity: Option<f64>,
     /// Cash (initial + realized − fees + funding).
     pub cash: Option<f64>,

@@ -38,6 +38,20 @@ pub fn describe_metrics() {
         Unit::Seconds,
         "From the hub routing a minute's closed candles to the executor committing (fsync) the order decided on that minute."
     );
+    describe_histogram!(
+        "qtrade_order_ack_seconds",
+        Unit::Seconds,
+        "From the executor writing an order (journal commit) to the venue acknowledging it, by venue; the paper venue accepts at submit, so this is its commit alone."
+    );
+    describe_histogram!(
+        "qtrade_order_fill_seconds",
+        Unit::Seconds,
+        "From the executor writing an order to its fill being booked, by venue; the paper venue fills at the next minute's open, so about one minute of market time (a minute of wall time at speed 1)."
+    );
+    describe_histogram!(
+        "qtrade_order_slippage_bps",
+        "Fill price against the order's decision price (a fired stop or take-profit: its trigger), basis points, positive when worse for us, by venue."
+    );
     describe_counter!(
         "qtrade_orders_total",
         "Orders the executor committed and sent, by venue."

@@ -47,13 +47,17 @@ impl Node {
     /// Starts a node with `extra` config TOML appended to a small market,
     /// and `env` set; waits for `listening on`.
     pub fn start(extra: &str, env: &[(&str, &str)]) -> Self {
-        let dir = TempDir::new("node");
-        let config = dir.0.join("node.toml");
-        std::fs::write(
-            &config,
-            format!("[market]\nsymbols = 30\nwarmup_minutes = 120\n\n{extra}"),
+        Self::start_with(
+            &format!("[market]\nsymbols = 30\nwarmup_minutes = 120\n\n{extra}"),
+            env,
         )
-        .unwrap();
+    }
+
+    /// Starts a node on the whole `config` (its own `[market]`), with `env`
+    /// set; waits for `listening on`.
+    pub fn start_with(config: &str, env: &[(&str, &str)]) -> Self {
+        let dir = TempDir::new("node");
+        std::fs::write(dir.0.join("node.toml"), config).unwrap();
         let (child, url) = spawn(&dir.0, env);
         Self {
             child: Some(child),
@@ -177,6 +181,18 @@ impl Node {
         })
     }
 
+    /// `GET /metrics`: the Prometheus text.
+    pub fn metrics(&self) -> String {
+        block(async {
+            reqwest::get(format!("{}/metrics", self.url))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        })
+    }
+
     /// `POST path` with the bearer `token` when given: status and JSON body.
     pub fn post(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
         block(async {
@@ -276,4 +292,28 @@ pub fn wait_for_within<T>(limit: Duration, what: &str, mut probe: impl FnMut() -
         assert!(start.elapsed() < limit, "gave up waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The sample count of histogram `name` with `venue="VENUE"` in the
+/// Prometheus text `metrics` (0 when absent).
+pub fn histogram_count(metrics: &str, name: &str, venue: &str) -> u64 {
+    let prefix = format!("{name}_count{{venue=\"{venue}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or(0, |v| v.trim().parse::<f64>().unwrap() as u64)
+}
+
+/// The three order-execution histograms (ack, fill, slippage) each hold a
+/// sample for `venue` on the node's `/metrics`.
+pub fn execution_measured(node: &Node, venue: &str) -> Option<()> {
+    let m = node.metrics();
+    [
+        "qtrade_order_ack_seconds",
+        "qtrade_order_fill_seconds",
+        "qtrade_order_slippage_bps",
+    ]
+    .iter()
+    .all(|n| histogram_count(&m, n, venue) > 0)
+    .then_some(())
 }

@@ -11,13 +11,17 @@
 //! actor with the next closed minute.
 //!
 //! After an entry fills, its protective stop is placed as a
-//! `STOP_MARKET closePosition=true` conditional order; a moved stop is
-//! cancelled and replaced. A stop the venue refuses because it would fire
-//! at once (`-2021`) means the position is already past it: it is closed
-//! with a reduce-only market order. Every few seconds the venue's positions
-//! are read: a held symbol the venue shows flat was closed there (its stop
-//! fired, or by hand), and is booked closed at the price of the order the
-//! stop placed (else the stop's price).
+//! `STOP_MARKET closePosition=true` conditional order, and its take-profit
+//! (when the entry set one) beside it as `TAKE_PROFIT_MARKET
+//! closePosition=true`, the same way (committed before sent, fresh ids); a
+//! moved stop is cancelled and replaced. A stop or take-profit the venue
+//! refuses because it would fire at once (`-2021`) means the position is
+//! already past it: it is closed with a reduce-only market order. Every few
+//! seconds the venue's positions are read: a held symbol the venue shows
+//! flat was closed there (its stop or take-profit fired, or by hand), and
+//! is booked closed at the price of the order the fired one placed (else
+//! the stop's price); the other conditional order is cancelled, as it is
+//! when the node's own exit closes the position.
 
 use super::{CORE_LIVE, ExecutorActor};
 use crate::node::trading::SharedRules;
@@ -36,11 +40,12 @@ use quantumtrade::market::Symbol;
 use quantumtrade::risk::sizing::PositionSide;
 use quantumtrade::trading::event::{OrderRequest, TradeEvent};
 use quantumtrade::trading::live_orders::{
-    LiveOrders, OrderReport, StopChange, position_differences,
+    CloseKind, LiveOrders, OrderReport, StopChange, position_differences, positions_after,
 };
 use quantumtrade_actors::venue::binance::{Credentials, RestClient, RestError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// The venue connection and what the live path keeps beside the book.
 pub struct LiveVenue {
@@ -52,8 +57,11 @@ pub struct LiveVenue {
     pub(super) unsent: Vec<Event>,
     /// Orders whose request or query is running.
     in_flight: BTreeSet<String>,
-    /// Symbols whose stop request is running.
+    /// Symbols whose stop or take-profit request is running (what
+    /// `closes_in_flight` holds, by symbol).
     stops_in_flight: BTreeSet<Symbol>,
+    /// Stop and take-profit requests running.
+    closes_in_flight: BTreeSet<(Symbol, CloseKind)>,
     /// Open time of the last closed minute.
     pub(super) last_minute: i64,
     /// Bumped by every order sent and answer booked: a position read that
@@ -107,6 +115,7 @@ impl LiveVenue {
             unsent: Vec::new(),
             in_flight: BTreeSet::new(),
             stops_in_flight: BTreeSet::new(),
+            closes_in_flight: BTreeSet::new(),
             last_minute: 0,
             generation: 0,
             syncing: false,
@@ -166,7 +175,9 @@ impl LiveVenue {
                 );
             }
         };
-        let mut diffs = position_differences(&venue, book, "book");
+        // The position actor has not seen the fills just recovered yet.
+        let book = positions_after(book, &events);
+        let mut diffs = position_differences(&venue, &book, "book");
         for d in position_differences(&venue, &self.orders.positions(), "executor") {
             if !diffs
                 .iter()
@@ -191,6 +202,7 @@ impl LiveVenue {
                     .orders
                     .stops()
                     .values()
+                    .chain(self.orders.targets().values())
                     .filter_map(|s| s.algo_id)
                     .collect();
                 diffs.extend(
@@ -212,6 +224,11 @@ impl LiveVenue {
                         ));
                     }
                 }
+                for (s, tp) in self.orders.targets() {
+                    if let Some(id) = tp.algo_id.filter(|id| !at_venue.contains(id)) {
+                        diffs.push(format!("{s}: take-profit {id} is not open at the venue"));
+                    }
+                }
             }
             Err(e) => diffs.push(format!("cannot read the venue's conditional orders: {e}")),
         }
@@ -221,6 +238,20 @@ impl LiveVenue {
     /// Market time now: the minute after the last closed one.
     fn now(&self) -> i64 {
         self.last_minute + 60_000
+    }
+
+    /// Marks the `kind` request of `symbol` running (or done).
+    fn close_in_flight(&mut self, symbol: &Symbol, kind: CloseKind, running: bool) {
+        if running {
+            self.closes_in_flight.insert((symbol.clone(), kind));
+        } else {
+            self.closes_in_flight.remove(&(symbol.clone(), kind));
+        }
+        self.stops_in_flight = self
+            .closes_in_flight
+            .iter()
+            .map(|(s, _)| s.clone())
+            .collect();
     }
 }
 
@@ -268,10 +299,11 @@ struct OrderAnswered {
     resolution: Resolution,
 }
 
-/// The answer to a stop request.
+/// The answer to a stop (or take-profit) request.
 #[derive(Message)]
 #[rtype(result = "()")]
 struct StopAnswered {
+    kind: CloseKind,
     symbol: Symbol,
     client_algo_id: String,
     result: Result<i64, StopFailure>,
@@ -291,8 +323,9 @@ struct VenueRead {
     /// The closed minute the read was started for.
     minute: i64,
     positions: Option<BTreeMap<Symbol, f64>>,
-    /// Execution price of the order each fired stop placed, when found.
-    prices: BTreeMap<Symbol, f64>,
+    /// Which conditional close fired and the execution price of the order
+    /// it placed, when found.
+    prices: BTreeMap<Symbol, (CloseKind, f64)>,
 }
 
 /// The average price of the order the fired conditional order `algo_id`
@@ -332,11 +365,15 @@ impl ExecutorActor {
         if let Err(e) = self.journal.commit(&events, CORE_LIVE, &live.orders) {
             eprintln!("qtrade: error: executor: {e:#}; nothing sent");
             self.stat.error("journal");
-            if let Ok(Some(b)) = self.journal.load(CORE_LIVE) {
+            if let Ok(Some(b)) = Self::stored_live_orders(&self.journal) {
                 live.orders = b;
             }
             return false;
         }
+        self.measure(&events, "binance");
+        let Some(live) = self.live.as_mut() else {
+            return false;
+        };
         for e in &events {
             match &e.payload {
                 Payload::Trade(TradeEvent::OrderPlaced(o)) => {
@@ -408,6 +445,13 @@ impl ExecutorActor {
         if !self.live_commit(vec![ev]) {
             return None;
         }
+        // Committed: the order is written; it goes out now.
+        self.quality.written(
+            &order.client_id,
+            order.side,
+            order.decision_price,
+            Instant::now(),
+        );
         let Ok(cid) = ClientOrderId::new(&order.client_id) else {
             return None;
         };
@@ -452,21 +496,27 @@ impl ExecutorActor {
                             .cancel_algo_order(&AlgoRef::Venue(AlgoId(algo_id)))
                             .await
                         {
-                            eprintln!("qtrade: warning: executor: cancel of stop {algo_id}: {e}");
+                            eprintln!(
+                                "qtrade: warning: executor: cancel of conditional order {algo_id}: {e}"
+                            );
                         }
                     });
                 }
                 StopChange::Place {
+                    kind,
                     symbol,
                     cancel,
                     client_algo_id,
                     side: stop_side,
                     price,
                 } => {
-                    let rounding = match stop_side {
-                        // A sell stop (long) a tick lower never fires early.
-                        PositionSide::Short => RoundingMode::Down,
-                        PositionSide::Long => RoundingMode::Up,
+                    let rounding = match (kind, stop_side) {
+                        // A sell stop (long) a tick lower never fires early,
+                        // nor does a sell take-profit a tick higher.
+                        (CloseKind::Stop, PositionSide::Short)
+                        | (CloseKind::TakeProfit, PositionSide::Long) => RoundingMode::Down,
+                        (CloseKind::Stop, PositionSide::Long)
+                        | (CloseKind::TakeProfit, PositionSide::Short) => RoundingMode::Up,
                     };
                     let trigger = live
                         .rules
@@ -477,18 +527,34 @@ impl ExecutorActor {
                     let (Some(Ok(trigger_price)), Ok(cid)) =
                         (trigger, ClientOrderId::new(&client_algo_id))
                     else {
+                        if kind == CloseKind::TakeProfit {
+                            // Not a price the venue takes (a far target
+                            // under its minimum): the stop protects alone.
+                            eprintln!(
+                                "qtrade: warning: executor: {symbol} take-profit {price}: not a valid price; held without one"
+                            );
+                            live.orders.drop_take_profit(&symbol);
+                            self.commit_live_snapshot();
+                            continue;
+                        }
                         eprintln!(
-                            "qtrade: error: executor: {symbol} stop {price}: not a valid price; not placed"
+                            "qtrade: error: executor: {symbol} {} {price}: not a valid price; not placed",
+                            kind.name()
                         );
                         self.stat.error("order");
                         continue;
                     };
-                    live.stops_in_flight.insert(symbol.clone());
+                    live.close_in_flight(&symbol, kind, true);
                     let order = NewAlgoOrder {
                         symbol: symbol.as_str().to_owned(),
                         side: side(stop_side),
                         position_side: None,
-                        order_type: AlgoOrderType::StopMarket { trigger_price },
+                        order_type: match kind {
+                            CloseKind::Stop => AlgoOrderType::StopMarket { trigger_price },
+                            CloseKind::TakeProfit => {
+                                AlgoOrderType::TakeProfitMarket { trigger_price }
+                            }
+                        },
                         size: AlgoSize::ClosePosition,
                         trigger_source: TriggerSource::ContractPrice,
                         price_protect: false,
@@ -499,7 +565,10 @@ impl ExecutorActor {
                             && let Err(e) =
                                 rest.cancel_algo_order(&AlgoRef::Venue(AlgoId(id))).await
                         {
-                            eprintln!("qtrade: warning: executor: cancel of stop {id}: {e}");
+                            eprintln!(
+                                "qtrade: warning: executor: cancel of {} {id}: {e}",
+                                kind.name()
+                            );
                         }
                         let result = match rest.new_algo_order(&order).await {
                             Ok(a) => Ok(a.algo_id.0),
@@ -513,6 +582,7 @@ impl ExecutorActor {
                             Err(e) => Err(StopFailure::Other(e.to_string())),
                         };
                         me.do_send(StopAnswered {
+                            kind,
                             symbol,
                             client_algo_id,
                             result,
@@ -576,13 +646,13 @@ impl ExecutorActor {
         let live = self.live();
         live.syncing = true;
         let (rest, me, generation) = (live.rest.clone(), ctx.address(), live.generation);
-        let held: Vec<(Symbol, Option<i64>)> = live
+        let held: Vec<(Symbol, Vec<(CloseKind, i64)>)> = live
             .orders
             .positions()
             .into_keys()
             .map(|s| {
-                let algo = live.orders.stops().get(&s).and_then(|st| st.algo_id);
-                (s, algo)
+                let algos = live.orders.close_ids(&s);
+                (s, algos)
             })
             .collect();
         actix::spawn(async move {
@@ -598,11 +668,15 @@ impl ExecutorActor {
             });
             let mut prices = BTreeMap::new();
             if let Some(venue) = &positions {
-                for (s, algo) in held {
-                    if let (false, Some(id)) = (venue.contains_key(&s), algo)
-                        && let Some(p) = fired_price(&rest, &s, id).await
-                    {
-                        prices.insert(s, p);
+                for (s, algos) in held {
+                    if venue.contains_key(&s) {
+                        continue;
+                    }
+                    for (kind, id) in algos {
+                        if let Some(p) = fired_price(&rest, &s, id).await {
+                            prices.insert(s.clone(), (kind, p));
+                            break;
+                        }
                     }
                 }
             }
@@ -667,6 +741,10 @@ impl ExecutorActor {
         live.in_flight.remove(&msg.client_id);
         live.generation += 1;
         let at = live.now();
+        if matches!(msg.resolution, Resolution::Report(_)) {
+            self.record_ack(&msg.client_id, "binance");
+        }
+        let live = self.live();
         let out = match msg.resolution {
             Resolution::Report(r) => live.orders.on_report(&msg.client_id, &r, at),
             Resolution::Unknown(why) => quantumtrade::trading::live_orders::Outcome {
@@ -691,12 +769,12 @@ impl ExecutorActor {
 
     fn on_stop_answered(&mut self, msg: StopAnswered, ctx: &mut Context<Self>) {
         let live = self.live();
-        live.stops_in_flight.remove(&msg.symbol);
+        live.close_in_flight(&msg.symbol, msg.kind, false);
         match msg.result {
             Ok(algo_id) => {
                 if live
                     .orders
-                    .stop_placed(&msg.symbol, &msg.client_algo_id, algo_id)
+                    .close_placed(msg.kind, &msg.symbol, &msg.client_algo_id, algo_id)
                 {
                     self.commit_live_snapshot();
                 } else {
@@ -714,11 +792,12 @@ impl ExecutorActor {
                 let at = live.now();
                 if let Some(exit) =
                     live.orders
-                        .stop_would_trigger(&msg.symbol, &msg.client_algo_id, at)
+                        .close_would_trigger(msg.kind, &msg.symbol, &msg.client_algo_id, at)
                 {
                     eprintln!(
-                        "qtrade: executor: {} is past its stop at the venue; closing it",
-                        msg.symbol
+                        "qtrade: executor: {} is past its {} at the venue; closing it",
+                        msg.symbol,
+                        msg.kind.name()
                     );
                     let submit = super::Submit {
                         request: OrderRequest { ..exit },
@@ -730,8 +809,9 @@ impl ExecutorActor {
             }
             Err(StopFailure::Other(e)) => {
                 eprintln!(
-                    "qtrade: error: executor: {} stop not placed: {e}; placing it again next minute",
-                    msg.symbol
+                    "qtrade: error: executor: {} {} not placed: {e}; placing it again next minute",
+                    msg.symbol,
+                    msg.kind.name()
                 );
                 self.stat.error("venue");
             }
@@ -740,10 +820,11 @@ impl ExecutorActor {
     }
 
     /// The venue's positions: a held symbol the venue shows flat (with no
-    /// request of ours running for it) was closed there, by its stop or by
-    /// hand; it is booked closed, and a stop that did not fire is cancelled.
-    /// Then forwards the minute waiting for this read (a read started
-    /// before that minute closed is followed by another).
+    /// request of ours running for it) was closed there, by its stop, its
+    /// take-profit or by hand; it is booked closed, and the conditional
+    /// orders that did not fire are cancelled. Then forwards the minute
+    /// waiting for this read (a read started before that minute closed is
+    /// followed by another).
     fn on_venue_read(&mut self, msg: VenueRead, ctx: &mut Context<Self>) {
         let minute = msg.minute;
         let stale = !self.book_venue_read(msg, ctx);
@@ -785,16 +866,10 @@ impl ExecutorActor {
             if venue.contains_key(s) || live.stops_in_flight.contains(s) {
                 continue;
             }
-            let price = msg.prices.get(s).copied();
-            let algo = live.orders.stops().get(s).and_then(|st| st.algo_id);
-            if let (None, Some(algo_id)) = (price, algo) {
-                cancels.push(StopChange::Cancel {
-                    symbol: s.clone(),
-                    algo_id,
-                });
-            }
             eprintln!("qtrade: executor: {s} is flat at the venue; booking it closed");
-            raw.extend(live.orders.stop_fired(s, price, at));
+            let (events, cancel) = live.orders.close_fired(s, msg.prices.get(s).copied(), at);
+            raw.extend(events);
+            cancels.extend(cancel);
         }
         if raw.is_empty() {
             return true;
