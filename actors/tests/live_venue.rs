@@ -28,10 +28,11 @@ const TOKEN: &str = "test-admin-token-0123456789";
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Waits for what these tests wait on: the node warms up from the
-/// simulator's klines before it trades, which takes a while on a busy
-/// machine.
+/// simulator's klines before it trades, and keeps trading, so a moment
+/// when its book and the simulator agree (positions and stops) can take a
+/// while on a busy machine.
 fn wait_for<T>(what: &str, probe: impl FnMut() -> Option<T>) -> T {
-    support::wait_for_within(std::time::Duration::from_secs(120), what, probe)
+    support::wait_for_within(std::time::Duration::from_secs(240), what, probe)
 }
 
 /// The simulator's account keys (test values).
@@ -42,13 +43,15 @@ fn keys() -> (String, String) {
 /// The simulator's fault-injection token.
 const SIM_TOKEN: &str = "sim-admin-token";
 
-/// The simulator: thirty symbols, a deep account, fault injection on, and
-/// a request-weight limit the node's market feed and these tests' polling
-/// (every 100 ms) together never reach (the limiter has its own tests).
+/// The simulator: thirty symbols at 120x (a minute every 0.5 s: the node
+/// reads the venue's positions before it books each minute), a deep
+/// account, fault injection on, and a request-weight limit the node's
+/// market feed and these tests' polling (every 100 ms) together never
+/// reach (the limiter has its own tests).
 fn sim() -> Sim {
     let (key, secret) = keys();
     Sim::launch(
-        "symbols = 30\nhistory_minutes = 120\nmax_history_minutes = 1680\nspeed = 600.0\n\
+        "symbols = 30\nhistory_minutes = 120\nmax_history_minutes = 1680\nspeed = 120.0\n\
          initial_balance_usdt = 100000000.0\nweight_limit_per_minute = 1000000\n",
         &["--api-key", &key, "--api-secret", &secret],
         &[("QTRADE_SIM_ADMIN_TOKEN", SIM_TOKEN)],

@@ -300,7 +300,9 @@ impl SymbolRules {
     }
 
     /// Brings a raw quantity down onto the step grid `minQty + k × stepSize`
-    /// (never more than asked), then checks it against the lot filter.
+    /// (never more than asked, but for a float's hair: within a millionth
+    /// of a step under a grid point is that point), then checks it against
+    /// the lot filter.
     ///
     /// # Errors
     /// [`FilterViolation`] when the rounded quantity is out of range.
@@ -310,7 +312,15 @@ impl SymbolRules {
         let rounded = if lot.step_size.is_zero() || d < lot.min_qty {
             d
         } else {
-            d.round_to_step(lot.min_qty, lot.step_size, RoundingMode::Down)?
+            // A quantity a float sum left a hair under a step (0.1599…92
+            // for 0.16) is that step: rounding it down would leave one step
+            // of the position behind.
+            let up = d.round_to_step(lot.min_qty, lot.step_size, RoundingMode::Up)?;
+            if (up.to_f64() - raw).abs() <= lot.step_size.to_f64() * 1e-6 {
+                up
+            } else {
+                d.round_to_step(lot.min_qty, lot.step_size, RoundingMode::Down)?
+            }
         };
         let qty = Quantity(rounded);
         self.check_qty(qty, kind)?;
@@ -511,6 +521,11 @@ mod tests {
         assert_eq!(
             r.round_qty(41.9, OrderKind::Limit).unwrap(),
             Quantity(d("41"))
+        );
+        // A float sum a hair under a step is that step, not one less.
+        assert_eq!(
+            r.round_qty(42.0 - 1e-12, OrderKind::Limit).unwrap(),
+            Quantity(d("42"))
         );
         assert_eq!(
             r.round_qty(0.5, OrderKind::Limit),
