@@ -214,7 +214,7 @@ fn the_node_on_the_simulator_trades_what_the_backtest_trades() {
         .as_i64()
         .unwrap();
 
-    let node = Node::with_config(
+    let node = Node::start_with(
         &config,
         &[
             ("QTRADE_BINANCE_API_KEY", key.as_str()),

@@ -66,19 +66,6 @@ impl Node {
         }
     }
 
-    /// Starts a node on exactly `config` (no market defaults added), with
-    /// `env` set; waits for `listening on`.
-    pub fn with_config(config: &str, env: &[(&str, &str)]) -> Self {
-        let dir = TempDir::new("node");
-        std::fs::write(dir.0.join("node.toml"), config).unwrap();
-        let (child, url) = spawn(&dir.0, env);
-        Self {
-            child: Some(child),
-            url,
-            dir,
-        }
-    }
-
     /// Starts the node again on the same config and data directory (after
     /// [`Node::stop`] or [`Node::kill9`]).
     pub fn restart(&mut self, env: &[(&str, &str)]) {
