@@ -96,9 +96,16 @@ fn restart(node: &mut Node) {
     node.restart(&pairs);
 }
 
+/// The tests' own signed client, at the simulator's rate limits (these
+/// tests poll every 100 ms: under the documented 2400 weight a minute the
+/// client would wait out the rest of each minute, and a look at node and
+/// venue that straddles such a wait compares two different moments).
 fn client(sim: &Sim) -> RestClient {
     let (key, secret) = keys();
-    RestClient::new(&sim.http(), Some(Credentials::new(&key, &secret).unwrap())).unwrap()
+    let rest =
+        RestClient::new(&sim.http(), Some(Credentials::new(&key, &secret).unwrap())).unwrap();
+    block(rest.exchange_info()).unwrap();
+    rest
 }
 
 /// The simulator's positions: symbol → signed quantity.
@@ -188,12 +195,50 @@ fn sim_client_ids(rest: &RestClient) -> Vec<String> {
 /// The node's positions equal the simulator's, each protected by its stop
 /// there (read node, sim, node again so a change in between retries).
 fn agreeing(node: &Node, rest: &RestClient) -> Option<BTreeMap<String, f64>> {
+    agreement(node, rest).ok()
+}
+
+/// The positions when the node's book (read before and after the venue)
+/// and the simulator's positions agree and each venue position has its
+/// stop; otherwise what disagreed, for the message of a failed wait.
+fn agreement(node: &Node, rest: &RestClient) -> Result<BTreeMap<String, f64>, String> {
     let before = positions_from_state(&node.state());
     let venue = sim_positions(rest);
     let stops = sim_stops(rest);
     let after = positions_from_state(&node.state());
-    (before == after && same_positions(&before, &venue) && venue.keys().all(|s| stops.contains(s)))
-        .then_some(before)
+    if before != after {
+        return Err(format!("the node's book moved: {before:?} -> {after:?}"));
+    }
+    if !same_positions(&before, &venue) {
+        return Err(format!("node {before:?}, venue {venue:?}"));
+    }
+    match venue.keys().find(|s| !stops.contains(*s)) {
+        Some(naked) => Err(format!(
+            "{naked} has no stop at the venue (stops: {stops:?})"
+        )),
+        None => Ok(before),
+    }
+}
+
+/// Waits until node and venue agree on a non-empty set of positions;
+/// a failed wait says what the last look saw.
+fn wait_for_agreement(node: &Node, rest: &RestClient, what: &str) -> BTreeMap<String, f64> {
+    let mut last = String::new();
+    let found =
+        support::wait_for_within_or(std::time::Duration::from_secs(240), || {
+            match agreement(node, rest) {
+                Ok(p) if !p.is_empty() => Some(p),
+                Ok(_) => {
+                    last = "both flat".into();
+                    None
+                }
+                Err(e) => {
+                    last = e;
+                    None
+                }
+            }
+        });
+    found.unwrap_or_else(|| panic!("gave up waiting for {what}; last seen: {last}"))
 }
 
 fn no_duplicates(ids: &[String]) {
@@ -214,9 +259,10 @@ fn orders_reach_the_sim_positions_agree_and_survive_a_sigkill() {
     let rest = client(&sim);
     let mut node = start(&sim);
     // (a) Orders reach the simulator; a position opens on both sides.
-    let held = wait_for(
+    let held = wait_for_agreement(
+        &node,
+        &rest,
         "positions held at the sim and the node, each with its stop",
-        || agreeing(&node, &rest).filter(|p| !p.is_empty()),
     );
     // Every order the node placed is one the simulator knows, by our id.
     // The node's events are read first: an order filled in them is at the
@@ -401,6 +447,7 @@ fn a_refused_send_is_queried_recorded_cancelled_and_never_sent_again() {
             .status()
     });
     assert!(status.is_success());
+    let started = std::time::Instant::now();
     let node = start(&sim);
     let canceled = wait_for("orders recorded as not placed", || {
         let all = node.events();
@@ -417,9 +464,9 @@ fn a_refused_send_is_queried_recorded_cancelled_and_never_sent_again() {
         (!c.is_empty()).then_some(c)
     });
     // Trading goes on: later orders are filled at the simulator.
-    wait_for("positions agreeing after the refusals", || {
-        agreeing(&node, &rest).filter(|p| !p.is_empty())
-    });
+    eprintln!("refusals recorded after {:?}", started.elapsed());
+    wait_for_agreement(&node, &rest, "positions agreeing after the refusals");
+    eprintln!("positions agreed after {:?}", started.elapsed());
     let ids = sim_client_ids(&rest);
     no_duplicates(&ids);
     for c in &canceled {
@@ -447,9 +494,7 @@ fn a_position_closed_at_the_venue_is_booked_closed_and_its_stop_cancelled() {
     let sim = sim();
     let rest = client(&sim);
     let node = start(&sim);
-    let held = wait_for("a position held at both, with its stop", || {
-        agreeing(&node, &rest).filter(|p| !p.is_empty())
-    });
+    let held = wait_for_agreement(&node, &rest, "a position held at both, with its stop");
     let (symbol, qty) = held.into_iter().next().unwrap();
     // Its stop, and its take-profit when it has one: as many at the sim
     // as /state shows.

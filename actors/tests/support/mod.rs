@@ -281,6 +281,21 @@ pub fn wait_for_within<T>(limit: Duration, what: &str, mut probe: impl FnMut() -
     }
 }
 
+/// Calls `probe` until it returns `Some`, or `None` after `limit` (the
+/// caller says what it saw).
+pub fn wait_for_within_or<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = probe() {
+            return Some(v);
+        }
+        if start.elapsed() >= limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// The sample count of histogram `name` with `venue="VENUE"` in the
 /// Prometheus text `metrics` (0 when absent).
 pub fn histogram_count(metrics: &str, name: &str, venue: &str) -> u64 {

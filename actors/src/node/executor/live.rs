@@ -108,6 +108,14 @@ impl LiveVenue {
             RestClient::new(&s.rest_url, Some(creds)).context("cannot build the REST client")?;
         // No time sync up front: the client resynchronises on a -1021 by
         // itself, and a simulated venue's clock may run faster than ours.
+        // The venue's own rate limits, not the documented defaults: a venue
+        // that allows more (a simulator at an accelerated clock) must not
+        // see the executor stall until the next minute for weight it has.
+        if let Err(e) = rest.exchange_info().await {
+            eprintln!(
+                "qtrade: warning: executor: exchangeInfo: {e}; keeping the documented rate limits"
+            );
+        }
         Ok(Self {
             orders: orders.unwrap_or_else(|| LiveOrders::new(s.fee_rate)),
             rest,
