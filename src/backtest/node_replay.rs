@@ -16,7 +16,7 @@
 use super::report::{Report, ReportFill, ReportOrder, ReportTrade, order_side};
 use crate::analysis::breakout::BreakoutSettings;
 use crate::exchange::binance::filters::SymbolRules;
-use crate::exchange::sim::market::{decimals_of, fixed};
+use crate::exchange::sim::market::{decimals_of, served};
 use crate::indicators::battery::Column;
 use crate::market::instrument::Instrument;
 use crate::market::replay::{book_of, instrument_of};
@@ -152,11 +152,7 @@ impl NodeReplay {
     /// it (prices to the tick's decimals, sizes to the step's) and read
     /// back.
     fn venue_readings(&self, s: &Symbol, c: &Candle) -> VenueReadings {
-        let served = |x: f64, step: f64| {
-            fixed(x, decimals_of(step))
-                .parse::<f64>()
-                .unwrap_or(f64::NAN)
-        };
+        let served = |x: f64, step: f64| served(x, decimals_of(step));
         VenueReadings {
             book: self.books.get(s).map(|ins| {
                 let b = book_of(c, ins, self.cfg.replay_spread);

@@ -80,8 +80,39 @@ pub fn symbol_of_file(name: &str) -> Option<(Symbol, bool)> {
     Some((symbol, interval == "1m"))
 }
 
-/// Decimals `x` needs when written in shortest form (`49321.12` → 2).
+/// Decimals `x` needs when written in shortest form (`49321.12` → 2),
+/// capped at [`MAX_DECIMALS`] (the cap is all callers use).
+///
+/// The fewest decimals `d` for which some decimal with `d` digits after the
+/// point reads back as `x`: that decimal is `x` rounded to `d` digits, `r /
+/// 10^d` with `r` an integer, and reading it back is the correctly rounded
+/// quotient, which f64 division of the exact `r` and `10^d` also gives. So
+/// no text is written (a replay asks this of every price it loads); values
+/// too large for that exactness take the text path.
 fn decimals_in(x: f64) -> usize {
+    if !x.is_finite() {
+        return shortest_decimals(x).min(MAX_DECIMALS);
+    }
+    let mut p = 1.0_f64;
+    for d in 0..=MAX_DECIMALS {
+        let y = x * p;
+        if y.abs() >= 2f64.powi(52) {
+            return shortest_decimals(x).min(MAX_DECIMALS);
+        }
+        // The product's rounding can move it across a half: try both
+        // neighbours of its nearest integer too.
+        let r = y.round();
+        if [r, r - 1.0, r + 1.0].iter().any(|k| k / p == x) {
+            return d;
+        }
+        p *= 10.0;
+    }
+    MAX_DECIMALS
+}
+
+/// Decimals of `x` in Rust's shortest round-trip text (the definition
+/// [`decimals_in`] computes without text).
+fn shortest_decimals(x: f64) -> usize {
     let text = format!("{x}");
     text.split_once('.').map_or(0, |(_, frac)| frac.len())
 }
@@ -97,8 +128,7 @@ pub fn instrument_of(symbol: &Symbol, candles: &[Candle]) -> Instrument {
         .flat_map(|c| [c.open, c.high, c.low, c.close])
         .map(decimals_in)
         .max()
-        .unwrap_or(0)
-        .min(MAX_DECIMALS);
+        .unwrap_or(0);
     let price = candles
         .iter()
         .map(|c| c.close)
@@ -220,7 +250,6 @@ impl ReplayMarket {
                     .map(decimals_in)
                     .max()
                     .unwrap_or(0)
-                    .min(MAX_DECIMALS)
             })
             .collect();
         let series = series
@@ -397,8 +426,34 @@ pub fn book_of(c: &Candle, ins: &Instrument, spread: f64) -> BookTicker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const T0: i64 = 1_620_950_400_000;
+
+    proptest! {
+        /// Prices as exchanges write them: an integer over a power of ten.
+        #[test]
+        fn decimals_in_equals_the_shortest_text_for_written_prices(
+            units in 0u64..10_000_000_000, d in 0u32..12,
+        ) {
+            let x = units as f64 / 10f64.powi(d as i32);
+            prop_assert_eq!(decimals_in(x), shortest_decimals(x).min(MAX_DECIMALS), "{}", x);
+        }
+
+        /// Any finite value, computed prices with float noise included.
+        #[test]
+        fn decimals_in_equals_the_shortest_text_for_any_value(bits in any::<u64>()) {
+            let x = f64::from_bits(bits);
+            prop_assume!(x.is_finite());
+            prop_assert_eq!(decimals_in(x), shortest_decimals(x).min(MAX_DECIMALS), "{}", x);
+        }
+
+        #[test]
+        fn decimals_in_equals_the_shortest_text_for_sums(a in 0.0f64..1e6, b in 0.0f64..1.0) {
+            let x = a + b * 0.1;
+            prop_assert_eq!(decimals_in(x), shortest_decimals(x).min(MAX_DECIMALS), "{}", x);
+        }
+    }
 
     fn series(symbol: &str, start: i64, closes: &[f64]) -> ReplaySeries {
         ReplaySeries {

@@ -146,6 +146,34 @@ pub fn fixed(x: f64, decimals: usize) -> String {
     format!("{x:.decimals$}")
 }
 
+/// `x` as a client reads it from the simulator: written with `decimals`
+/// decimals ([`fixed`]) and parsed back.
+///
+/// Without text where that is exact (a backtest asks this of every book it
+/// replays, every minute): the written decimal is `x · 10^d` rounded to an
+/// integer `r`, over `10^d`, and reading it back is the correctly rounded
+/// quotient, which f64 division of the exact `r` and `10^d` also gives.
+/// Near a half, where the product's own rounding could pick the other
+/// integer, and for values too large for an exact `r`, it writes the text.
+#[must_use]
+pub fn served(x: f64, decimals: usize) -> f64 {
+    let text = || fixed(x, decimals).parse::<f64>().unwrap_or(f64::NAN);
+    if !x.is_finite() || decimals > 15 {
+        return text();
+    }
+    let mut p = 1.0_f64;
+    for _ in 0..decimals {
+        p *= 10.0;
+    }
+    let y = x * p;
+    if y.abs() >= 2f64.powi(52)
+        || ((y - y.floor()) - 0.5).abs() <= 4.0 * f64::EPSILON * y.abs().max(1.0)
+    {
+        return text();
+    }
+    y.round() / p
+}
+
 impl SimMarket {
     /// A market whose one-minute history runs from a UTC midnight at least
     /// `config.history_minutes` before `now_ms` up to the last minute closed
@@ -586,6 +614,41 @@ pub struct Ticker24hView {
     pub first_id: i64,
     /// Last trade id.
     pub last_id: i64,
+}
+
+#[cfg(test)]
+mod served_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// What `served` computes is what the text round trip gives, bit
+        /// for bit, for book-like values (computed prices and sizes).
+        #[test]
+        fn served_equals_the_text_round_trip(x in 0.0f64..1e7, d in 0usize..9) {
+            let text: f64 = fixed(x, d).parse().unwrap();
+            prop_assert_eq!(served(x, d).to_bits(), text.to_bits(), "{} to {}", x, d);
+        }
+
+        /// Halves and values on the grid, where rounding is closest to a tie.
+        #[test]
+        fn served_equals_the_text_round_trip_at_halves(units in 0u64..100_000_000, d in 0usize..9) {
+            let x = (units as f64 + 0.5) / 10f64.powi(d as i32);
+            let text: f64 = fixed(x, d).parse().unwrap();
+            prop_assert_eq!(served(x, d).to_bits(), text.to_bits(), "{} to {}", x, d);
+            let x = units as f64 / 10f64.powi(d as i32 + 1);
+            let text: f64 = fixed(x, d).parse().unwrap();
+            prop_assert_eq!(served(x, d).to_bits(), text.to_bits(), "{} to {}", x, d);
+        }
+
+        #[test]
+        fn served_equals_the_text_round_trip_for_any_value(bits in any::<u64>(), d in 0usize..13) {
+            let x = f64::from_bits(bits);
+            prop_assume!(x.is_finite());
+            let text: f64 = fixed(x, d).parse().unwrap();
+            prop_assert_eq!(served(x, d).to_bits(), text.to_bits(), "{} to {}", x, d);
+        }
+    }
 }
 
 #[cfg(test)]
