@@ -5,6 +5,7 @@
 //! trades and final equity: tests/ema_cross_parity.rs).
 
 pub mod ema_cross;
+pub mod ledger;
 pub mod metrics;
 pub mod node_replay;
 pub mod report;

@@ -13,12 +13,15 @@
 //! prices, the step follows the price level, 5 USDT minimum notional), and
 //! fills as the simulator fills (`trading::paper_venue`).
 
+use crate::node::backtest::{BacktestInput, BacktestRun};
 use crate::node::config::NodeConfig;
 use anyhow::{Context, bail};
 use quantumtrade::backtest::ema_cross::{EmaCrossConfig, EmaCrossResult, run as run_ema};
+use quantumtrade::backtest::ledger::Ledger;
 use quantumtrade::backtest::node_replay::{ReplayConfig, replay};
 use quantumtrade::backtest::report::{Report, SymbolRun, ema_cross_report};
 use quantumtrade::events::summary::utc_ms;
+use quantumtrade::events::{Payload, TradeEvent};
 use quantumtrade::exchange::sim::config::SimConfig;
 use quantumtrade::market::Candle;
 use quantumtrade::market::Symbol;
@@ -30,6 +33,7 @@ use quantumtrade::trading::paper::rules_of;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Symbols whose trades are drawn on their price in the HTML page.
@@ -45,6 +49,16 @@ pub enum Strategy {
     EmaCross,
 }
 
+/// What runs the node strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// The real node (its actors) on a simulated clock, in lockstep.
+    Actors,
+    /// The pure cores the actors wrap, driven one minute at a time: the
+    /// reference the actor run is checked against.
+    Core,
+}
+
 /// Arguments of `qtrade backtest`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -57,6 +71,9 @@ pub struct Args {
     /// Strategy.
     #[arg(long, value_enum, default_value_t = Strategy::Node)]
     pub strategy: Strategy,
+    /// What runs `--strategy node`: the node's actors, or the pure cores.
+    #[arg(long, value_enum, default_value_t = Engine::Actors)]
+    pub engine: Engine,
     /// Quantity per entry (ema_cross).
     #[arg(long, default_value_t = 1.0)]
     pub qty: f64,
@@ -286,14 +303,37 @@ fn run_node(
     let total: u64 = series.iter().map(|(_, c)| c.len() as u64).sum();
     let bar = super::progress::bar(total, "candles", "replaying");
     let start = Instant::now();
-    let (r, last) = replay(&symbols, listed, replay_cfg, rules, |n| bar.inc(n));
-    let elapsed = start.elapsed().as_secs_f64();
+    let report = match args.engine {
+        Engine::Core => {
+            let (r, last) = replay(&symbols, listed, replay_cfg, rules, |n| bar.inc(n));
+            let elapsed = start.elapsed().as_secs_f64();
+            r.report(&last, total, elapsed)
+        }
+        Engine::Actors => {
+            let progress = bar.clone();
+            let input = BacktestInput {
+                series: symbols,
+                listed,
+                rules,
+                spread: replay_cfg.replay_spread,
+                cash: args.cash,
+                progress: Arc::new(move |n| progress.inc(n)),
+            };
+            let store = StoreDir::new()?;
+            let run = crate::node::backtest::run(&cfg, input, &store.0)?;
+            let elapsed = start.elapsed().as_secs_f64();
+            actor_report(&run, series, elapsed)
+        }
+    };
     bar.finish_and_clear();
-    let report = r.report(&last, total, elapsed);
     let dir = write_report(args, &report, series)?;
     let m = &report.metrics;
     println!(
-        "node: {} symbols, {} candles in {:.3} s ({:.0} candles/s)",
+        "node ({}): {} symbols, {} candles in {:.3} s ({:.0} candles/s)",
+        match args.engine {
+            Engine::Actors => "actors",
+            Engine::Core => "core",
+        },
         report.symbols.len(),
         report.candles,
         report.elapsed_s,
@@ -310,4 +350,53 @@ fn run_node(
     );
     println!("report: {}", dir.display());
     Ok(())
+}
+
+/// The report of an actor run, built as the core replay builds its own
+/// ([`Ledger`]): each live minute's trading events from the node's store
+/// (stamped with the minute they were decided or booked on), then its
+/// equity from the node's state; open positions from the position actor's
+/// last book.
+fn actor_report(run: &BacktestRun, series: &[(String, Vec<Candle>)], elapsed: f64) -> Report {
+    let mut by_minute: BTreeMap<i64, Vec<&TradeEvent>> = BTreeMap::new();
+    for e in &run.events {
+        if let Payload::Trade(t) = &e.payload {
+            by_minute.entry(e.meta.venue_ts).or_default().push(t);
+        }
+    }
+    let mut ledger = Ledger::new();
+    for &(t, equity, in_market) in &run.end.equity {
+        if let Some(events) = by_minute.get(&t) {
+            ledger.on_events(t, events.iter().copied());
+        }
+        ledger.close_minute(t, equity, in_market);
+    }
+    ledger.report(
+        &run.book,
+        &run.end.last,
+        series.iter().map(|(s, _)| s.clone()).collect(),
+        run.end.candles,
+        elapsed,
+    )
+}
+
+/// A scratch directory for the actor run's event store, removed on drop.
+struct StoreDir(PathBuf);
+
+impl StoreDir {
+    fn new() -> anyhow::Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let p =
+            std::env::temp_dir().join(format!("qtrade-backtest-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).with_context(|| format!("cannot create {}", p.display()))?;
+        Ok(Self(p))
+    }
+}
+
+impl Drop for StoreDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -74,6 +74,8 @@ impl IndicatorActor {
         let batch: Vec<(BatteryJob, ReplyTo)> = self.pending.drain(..take).collect();
         let (jobs, replies): (Vec<BatteryJob>, Vec<ReplyTo>) = batch.into_iter().unzip();
         self.in_flight = true;
+        // Work in progress until the results are sent back.
+        let held = self.stat.hold();
         self.submitted += jobs.len() as u64;
         let dispatcher = self.dispatcher.clone();
         ctx.spawn(
@@ -101,6 +103,8 @@ impl IndicatorActor {
                     if act.pending.len() >= act.max_batch {
                         act.flush(ctx);
                     }
+                    // Released after the results are sent (counted there).
+                    drop(held);
                 }),
         );
     }

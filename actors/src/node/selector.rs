@@ -56,6 +56,15 @@ pub struct Traded(pub Symbol, pub i64);
 #[rtype(result = "()")]
 pub struct UniverseChanged(pub BTreeSet<Symbol>, pub Vec<ScreenInput>);
 
+/// Selects the minute still waiting for scores with the scores there are
+/// (a symbol without a candle in it keeps its last score). A backtest
+/// sends it once the whole node is idle after a minute, so that the
+/// selection never waits for the next minute's `Closes`, whose arrival
+/// against that minute's scores depends on scheduling.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Settle;
+
 /// Connects the selector to the trading actors: it ticks the executor
 /// with each closed minute and hands each selection to the signal actor.
 #[derive(Message)]
@@ -294,6 +303,17 @@ impl Handler<Traded> for SelectorActor {
             times.truncate(2);
         });
         if ok.is_none() {
+            ctx.stop();
+        }
+    }
+}
+
+impl Handler<Settle> for SelectorActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Settle, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        if stat.run(|| self.try_select(true)).is_none() {
             ctx.stop();
         }
     }

@@ -9,7 +9,7 @@ use super::board::{Minute, SharedBoard, TimedRow};
 use super::hub::{History, SharedHistory};
 use super::indicator::{BatteryComputed, IndicatorActor, ReplyTo, Submit};
 use super::selector::{ScoreUpdate, SelectorActor};
-use super::telemetry::{ActorStat, Tracked, now_ms};
+use super::telemetry::{ActorStat, Held, Tracked, now_ms};
 use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, Supervised};
 use quantumtrade::analysis::breakout::BreakoutSettings;
 use quantumtrade::market::{Candle, Interval, Symbol};
@@ -101,6 +101,8 @@ pub struct SymbolActor {
     pause: Option<Duration>,
     /// Live candles handled (survives restarts: it is the actor's age).
     live: u64,
+    /// The first start, counted as the node's work in progress until done.
+    held: Option<Held>,
 }
 
 impl SymbolActor {
@@ -117,7 +119,16 @@ impl SymbolActor {
             stat,
             pause: None,
             live: 0,
+            held: None,
         }
+    }
+
+    /// The actor, its start-up counted as work in progress by `held`
+    /// (dropped once it has backfilled and published).
+    #[must_use]
+    pub fn holding(mut self, held: Held) -> Self {
+        self.held = Some(held);
+        self
     }
 
     /// Publishes the latest score and rows; submits the closed higher
@@ -238,6 +249,7 @@ impl Actor for SymbolActor {
             }
             self.publish(ctx);
         }
+        self.held = None;
     }
 }
 
