@@ -128,6 +128,9 @@ impl SelectorActor {
             return;
         };
         if self.universe.is_empty() {
+            // Nothing to select: the venue still fills against the minute.
+            self.pending = None;
+            self.close_minute(minute);
             return;
         }
         let complete = self
@@ -138,11 +141,24 @@ impl SelectorActor {
             return;
         }
         self.pending = None;
+        self.close_minute(minute);
         self.select(minute, routed_at);
         metrics::histogram!("qtrade_pipeline_latency_seconds")
             .record(routed_at.elapsed().as_secs_f64());
         let complete = if complete { "true" } else { "false" };
         metrics::counter!("qtrade_selections_total", "complete" => complete).increment(1);
+    }
+
+    /// Tells the executor the minute closed: the venue fills against it
+    /// before anything is decided on it (entries placed on it are booked
+    /// with the next), and the position actor then manages the positions
+    /// on it. Sent once every universe symbol has scored the minute (or it
+    /// is selected as it stands), so the board holds the minute's rows
+    /// (its ATR) when they do.
+    fn close_minute(&self, minute: i64) {
+        if let Some(ConnectTrading(_, executor)) = &self.trading {
+            executor.send(MinuteClosed { open_time: minute });
+        }
     }
 
     fn select(&mut self, minute: i64, routed_at: Instant) {
@@ -259,13 +275,6 @@ impl Handler<Closes> for SelectorActor {
             }
             if !msg.live {
                 return;
-            }
-            // The venue fills against the minute before anything is decided
-            // on it (entries placed on this minute are booked with the next).
-            if let Some(ConnectTrading(_, executor)) = &self.trading {
-                executor.send(MinuteClosed {
-                    open_time: msg.open_time,
-                });
             }
             self.pending = Some((msg.open_time, msg.routed_at));
             self.try_select(false);

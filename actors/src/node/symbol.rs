@@ -12,6 +12,7 @@ use super::selector::{ScoreUpdate, SelectorActor};
 use super::telemetry::{ActorStat, Held, Tracked, now_ms};
 use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, Supervised};
 use quantumtrade::analysis::breakout::BreakoutSettings;
+use quantumtrade::market::ring::TimeframeBuffers;
 use quantumtrade::market::{Candle, Interval, Symbol};
 use quantumtrade::node::backoff::{Backoff, BackoffConfig};
 use quantumtrade::node::battery_batch::{BatteryJob, WINDOW_EXACT_MIN_CANDLES, mismatches};
@@ -131,18 +132,28 @@ impl SymbolActor {
         self
     }
 
-    /// Publishes the latest score and rows; submits the closed higher
-    /// timeframes' windows for the batched battery.
-    fn publish(&self, ctx: &mut Context<Self>) {
+    /// Publishes the latest rows (of the timeframes the last candle
+    /// closed; of every timeframe after a backfill, `all_rows`) and score;
+    /// submits the closed higher timeframes' windows for the batched
+    /// battery.
+    ///
+    /// The rows go to the board before the score goes to the selector: the
+    /// selector closes the minute at the executor once every score is in,
+    /// and the trading actors then read this minute's ATR from the board.
+    fn publish(&self, ctx: &mut Context<Self>, all_rows: bool) {
         let Some(s) = self.analyzer.last() else {
             return;
         };
-        self.deps.selector.send(ScoreUpdate(s.clone()));
         let sym = self.analyzer.symbol();
         let closed = self.analyzer.last_closed();
         let buffers = self.analyzer.buffers();
+        let rows: Vec<Interval> = if all_rows {
+            TimeframeBuffers::TIMEFRAMES.to_vec()
+        } else {
+            closed.iter().collect()
+        };
         self.deps.board.update(sym, |v| {
-            for tf in closed.iter() {
+            for &tf in &rows {
                 if let (Some(row), Some(k)) = (
                     self.analyzer.row(tf),
                     buffers.ring(tf).and_then(|r| r.last()),
@@ -166,6 +177,7 @@ impl SymbolActor {
                 },
             );
         }
+        self.deps.selector.send(ScoreUpdate(s.clone()));
         for tf in closed.iter().filter(|&tf| tf != Interval::M1) {
             if let Some(ring) = buffers.ring(tf) {
                 self.deps.indicators.send(Submit(
@@ -247,7 +259,7 @@ impl Actor for SymbolActor {
             for (c, r) in &h {
                 self.analyzer.on_candle_with(c, r);
             }
-            self.publish(ctx);
+            self.publish(ctx, true);
         }
         self.held = None;
     }
@@ -287,7 +299,7 @@ impl Handler<CandleClosed> for SymbolActor {
                 metrics::counter!("qtrade_errors_total", "kind" => "actor_panic").increment(1);
                 ctx.stop();
             }
-            Some(true) => self.publish(ctx),
+            Some(true) => self.publish(ctx, false),
             Some(false) => {}
         }
     }
