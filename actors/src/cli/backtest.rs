@@ -371,13 +371,10 @@ fn actor_report(run: &BacktestRun, series: &[(String, Vec<Candle>)], elapsed: f6
         }
         ledger.close_minute(t, equity, in_market);
     }
-    ledger.report(
-        &run.book,
-        &run.end.last,
-        series.iter().map(|(s, _)| s.clone()).collect(),
-        run.end.candles,
-        elapsed,
-    )
+    // In symbol order, as the core lists its analysers.
+    let mut symbols: Vec<String> = series.iter().map(|(s, _)| s.clone()).collect();
+    symbols.sort();
+    ledger.report(&run.book, &run.end.last, symbols, run.end.candles, elapsed)
 }
 
 /// A scratch directory for the actor run's event store, removed on drop.

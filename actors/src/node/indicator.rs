@@ -130,14 +130,16 @@ impl Handler<Submit> for IndicatorActor {
 
     fn handle(&mut self, msg: Submit, ctx: &mut Context<Self>) {
         let stat = Arc::clone(&self.stat);
-        let full = stat.run(|| {
+        // Flushed inside the handled work, so a batch it starts is held
+        // before this message stops being work in progress.
+        let ok = stat.run(|| {
             self.pending.push((msg.0, msg.1));
-            self.pending.len() >= self.max_batch
+            if self.pending.len() >= self.max_batch {
+                self.flush(ctx);
+            }
         });
-        match full {
-            Some(true) => self.flush(ctx),
-            Some(false) => {}
-            None => ctx.stop(),
+        if ok.is_none() {
+            ctx.stop();
         }
     }
 }

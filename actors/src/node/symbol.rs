@@ -288,19 +288,20 @@ impl Handler<CandleClosed> for SymbolActor {
         let stat = Arc::clone(&self.stat);
         self.live += 1;
         let live = self.live;
+        // Published inside the handled work: what it sends is the node's
+        // work in progress before this message stops being (a backtest's
+        // lockstep must not see the node idle in between).
         let ok = stat.run(|| {
             if fault_due(self.analyzer.symbol(), live) {
                 panic!("fault hook: {} fails once", self.analyzer.symbol());
             }
-            self.analyzer.on_candle_with(&msg.0, &msg.1).is_some()
-        });
-        match ok {
-            None => {
-                metrics::counter!("qtrade_errors_total", "kind" => "actor_panic").increment(1);
-                ctx.stop();
+            if self.analyzer.on_candle_with(&msg.0, &msg.1).is_some() {
+                self.publish(ctx, false);
             }
-            Some(true) => self.publish(ctx, false),
-            Some(false) => {}
+        });
+        if ok.is_none() {
+            metrics::counter!("qtrade_errors_total", "kind" => "actor_panic").increment(1);
+            ctx.stop();
         }
     }
 }
