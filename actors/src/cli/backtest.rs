@@ -74,6 +74,11 @@ pub struct Args {
     /// What runs `--strategy node`: the node's actors, or the pure cores.
     #[arg(long, value_enum, default_value_t = Engine::Actors)]
     pub engine: Engine,
+    /// `--engine actors`: also run the batched indicator battery on every
+    /// closed 5m/15m/1h window and check it against the streaming values,
+    /// as the live node does (it decides nothing, and costs CPU).
+    #[arg(long)]
+    pub battery_checks: bool,
     /// Quantity per entry (ema_cross).
     #[arg(long, default_value_t = 1.0)]
     pub qty: f64,
@@ -318,6 +323,7 @@ fn run_node(
                 spread: replay_cfg.replay_spread,
                 cash: args.cash,
                 progress: Arc::new(move |n| progress.inc(n)),
+                battery_checks: args.battery_checks,
             };
             let store = StoreDir::new()?;
             let run = crate::node::backtest::run(&cfg, input, &store.0)?;

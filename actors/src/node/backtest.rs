@@ -9,7 +9,11 @@
 //! Left out, as they decide nothing: the HTTP endpoints, the metrics
 //! exporter, the alert actor and the state snapshots. The universe takes
 //! its screens from the feed (on replayed time) instead of polling on a
-//! wall-clock timer. The event store is a real sled store in `store_dir`,
+//! wall-clock timer. The timers left do not decide: the indicator actor's
+//! batch timer sends the battery jobs it holds (their results are only
+//! checked against the streaming rows the decisions read; a batch in
+//! flight is waited for, jobs still held are not), and the position actor
+//! revalues `/state` at venue marks a replay does not have. The event store is a real sled store in `store_dir`,
 //! its trading commits neither flushed nor fsynced
 //! ([`super::journal::Journal::without_sync`]); the orders, fills and
 //! positions of the report are read back from it.
@@ -27,8 +31,8 @@ use super::universe::UniverseActor;
 use super::{TradingParts, start_trading, state, trading};
 use actix::Supervisor;
 use anyhow::Context as _;
-use quantumtrade::events::Event;
 use quantumtrade::events::codec::decode;
+use quantumtrade::events::{Event, Payload};
 use quantumtrade::exchange::binance::filters::SymbolRules;
 use quantumtrade::market::instrument::Instrument;
 use quantumtrade::market::{Candle, Symbol};
@@ -53,13 +57,17 @@ pub struct BacktestInput {
     pub cash: f64,
     /// Progress, in candles.
     pub progress: Progress,
+    /// Whether the symbol actors send their closed windows to the batched
+    /// battery, which checks the streaming rows and decides nothing
+    /// (`--battery-checks`; it costs most of a backtest's CPU).
+    pub battery_checks: bool,
 }
 
 /// What the node did.
 pub struct BacktestRun {
     /// What the feed recorded (equity per live minute, last candles).
     pub end: ReplayEnd,
-    /// Every event of the store, in sequence.
+    /// The trading events of the store, in sequence.
     pub events: Vec<Event>,
     /// The position actor's book at the end.
     pub book: PositionBook,
@@ -84,7 +92,7 @@ pub fn run(
     let registry = Arc::new(Registry::default());
     let cap = cfg.node.mailbox_capacity;
     let store_stat = registry.register("event-store".into(), "EventStore", None, cap);
-    let store = EventStore::open(store_dir, Arc::clone(&store_stat))?;
+    let store = EventStore::open_scratch(store_dir, Arc::clone(&store_stat))?;
     registry.set_dead_letters(store.dead_letters());
     let events_tree = store.events_tree();
     let journal = store.journal()?.without_sync();
@@ -204,6 +212,7 @@ pub fn run(
             history,
             selector,
             indicators,
+            battery_checks: input.battery_checks,
             board,
             backoff: cfg.supervision,
             capacity: cap,
@@ -237,10 +246,15 @@ pub fn run(
         }
         anyhow::Ok(end)
     })?;
+    // The trading events only: the rest (a selection a minute, with every
+    // score) would hold the whole run in memory for nothing.
     let mut events = Vec::new();
     for kv in &events_tree {
         let (_, v) = kv.context("cannot read the event store")?;
-        events.push(decode(&v).context("an event does not decode")?);
+        let e = decode(&v).context("an event does not decode")?;
+        if matches!(e.payload, Payload::Trade(_)) {
+            events.push(e);
+        }
     }
     // No book stored: no minute was traded.
     let (book, _): (PositionBook, Option<i64>) = book_journal

@@ -264,6 +264,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             history,
             selector,
             indicators,
+            battery_checks: true,
             board: Arc::clone(&board),
             backoff: cfg.supervision,
             capacity: cap,

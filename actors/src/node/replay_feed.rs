@@ -45,7 +45,27 @@ use quantumtrade::selection::screen::ScreenInput;
 use quantumtrade::signals::inputs::VenueReadings;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 use tokio::sync::oneshot;
+
+/// Longest wait for the node to settle a minute. It decides nothing: a
+/// node still busy after it has lost work (a message dropped by a stopped
+/// actor) and would wait forever, so the backtest fails, saying so.
+const SETTLE_LIMIT: Duration = Duration::from_secs(120);
+
+/// Waits until the node is idle ([`Registry::idle`]), or fails after
+/// [`SETTLE_LIMIT`].
+async fn settled(registry: &Registry, what: &str, minute: i64) -> Result<(), String> {
+    tokio::time::timeout(SETTLE_LIMIT, registry.idle())
+        .await
+        .map_err(|_| {
+            format!(
+                "the node did not settle {what} of minute {minute} within {} s ({} messages or jobs outstanding)",
+                SETTLE_LIMIT.as_secs(),
+                registry.outstanding()
+            )
+        })
+}
 
 /// Called with the candles of each minute replayed (a progress bar).
 pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
@@ -60,6 +80,9 @@ pub struct ReplayEnd {
     /// Candles replayed.
     pub candles: u64,
 }
+
+/// Where the replay's end (or why it stopped) goes, taken once.
+pub type EndSlot = Arc<Mutex<Option<oneshot::Sender<Result<ReplayEnd, String>>>>>;
 
 /// The replay's files and knobs.
 #[derive(Clone)]
@@ -89,7 +112,7 @@ pub struct ReplaySettings {
     pub progress: Progress,
     /// Where the end goes (taken by the first run: a restarted hub does
     /// not replay again, and the backtest then fails as the sender drops).
-    pub done: Arc<Mutex<Option<oneshot::Sender<Result<ReplayEnd, String>>>>>,
+    pub done: EndSlot,
 }
 
 impl std::fmt::Debug for ReplaySettings {
@@ -134,7 +157,6 @@ fn screen_inputs(market: &ReplayMarket, books: &BTreeMap<usize, BookTicker>) -> 
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let t = market.ticker_24h(i);
             let served = |x: f64| {
                 fixed(x, decimals_of(p.instrument.tick_size))
                     .parse::<f64>()
@@ -146,10 +168,10 @@ fn screen_inputs(market: &ReplayMarket, books: &BTreeMap<usize, BookTicker>) -> 
             ScreenInput {
                 symbol: p.instrument.symbol.clone(),
                 status: p.instrument.status,
-                quote_volume_24h: t.quote_volume,
+                quote_volume_24h: market.quote_volume_24h(i),
                 bid,
                 ask,
-                last_price: t.last_price,
+                last_price: market.last_price(i),
             }
         })
         .collect()
@@ -181,11 +203,11 @@ async fn replay(s: &ReplaySettings, links: &ReplayLinks) -> Result<ReplayEnd, St
     let mut end = ReplayEnd::default();
     for (k, &t) in times.iter().enumerate() {
         let live = k >= s.warmup_minutes;
-        if live && (k - s.warmup_minutes) % rescreen == 0 {
+        if live && (k - s.warmup_minutes).is_multiple_of(rescreen) {
             links
                 .universe
                 .send(Screened(screen_inputs(&market, &books)));
-            s.registry.idle().await;
+            settled(&s.registry, "the screen", t).await?;
         }
         while market.next_open_time() <= t {
             for m in market.step() {
@@ -220,10 +242,10 @@ async fn replay(s: &ReplaySettings, links: &ReplayLinks) -> Result<ReplayEnd, St
             })
             .await
             .map_err(|_| "the hub is gone".to_owned())?;
-        s.registry.idle().await;
+        settled(&s.registry, "the candles", t).await?;
         if live {
             links.selector.send(Settle);
-            s.registry.idle().await;
+            settled(&s.registry, "the selection", t).await?;
             let st = s.state.read().unwrap_or_else(PoisonError::into_inner);
             end.equity
                 .push((t, st.equity.unwrap_or(f64::NAN), !st.positions.is_empty()));

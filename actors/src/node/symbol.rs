@@ -41,6 +41,10 @@ pub struct SymbolDeps {
     pub selector: Tracked<SelectorActor>,
     /// Where battery jobs go.
     pub indicators: Tracked<IndicatorActor>,
+    /// Whether closed 5m/15m/1h windows go to the batched battery, whose
+    /// results are checked against the streaming rows (a check: the
+    /// decisions read the streaming rows). A backtest may leave it out.
+    pub battery_checks: bool,
     /// Where the endpoints read the symbol.
     pub board: SharedBoard,
     /// Restart pauses.
@@ -178,7 +182,10 @@ impl SymbolActor {
             );
         }
         self.deps.selector.send(ScoreUpdate(s.clone()));
-        for tf in closed.iter().filter(|&tf| tf != Interval::M1) {
+        let batched = closed
+            .iter()
+            .filter(|&tf| tf != Interval::M1 && self.deps.battery_checks);
+        for tf in batched {
             if let Some(ring) = buffers.ring(tf) {
                 self.deps.indicators.send(Submit(
                     BatteryJob {
