@@ -6,7 +6,9 @@
 //! Steps:
 //! 1. The minutes are the open times of the files' candles (a symbol
 //!    without a candle in a minute is absent from it), as the pure-core
-//!    replay (`quantumtrade::backtest::node_replay`) takes them.
+//!    replay (`quantumtrade::backtest::node_replay`) takes them. (The
+//!    simulator serves a flat, volume-less candle in such a gap instead,
+//!    so on gapped files a node trading it may differ from both engines.)
 //! 2. The first `warmup_minutes` go to the hub as warm-up (analysed, not
 //!    traded on), the rest live; each with what the node would read from
 //!    `qtrade sim-exchange --data` replaying the same files at the close
@@ -38,8 +40,7 @@ use super::universe::{Screened, UniverseActor};
 use quantumtrade::backtest::node_replay::served_readings;
 use quantumtrade::exchange::sim::market::{decimals_of, fixed};
 use quantumtrade::market::instrument::Instrument;
-use quantumtrade::market::replay::{ReplayMarket, ReplaySeries};
-use quantumtrade::market::synthetic::BookTicker;
+use quantumtrade::market::replay::{ReplayMarket, ReplaySeries, book_of};
 use quantumtrade::market::{Candle, Symbol};
 use quantumtrade::selection::screen::ScreenInput;
 use quantumtrade::signals::inputs::VenueReadings;
@@ -150,21 +151,31 @@ pub async fn run(settings: ReplaySettings, links: ReplayLinks) {
 }
 
 /// The screen inputs the simulator serves after the minutes `market` has
-/// stepped through, its book tickers `books` written to the tick.
-fn screen_inputs(market: &ReplayMarket, books: &BTreeMap<usize, BookTicker>) -> Vec<ScreenInput> {
+/// stepped through (`last`: each symbol's last minute there, gaps filled as
+/// the simulator fills them): its 24h quote volume and last price, and the
+/// book tickers of the contracts it lists for the whole files (`listed`),
+/// written to the tick.
+fn screen_inputs(
+    market: &ReplayMarket,
+    last: &BTreeMap<usize, Candle>,
+    listed: &BTreeMap<Symbol, Instrument>,
+    spread: f64,
+) -> Vec<ScreenInput> {
     market
         .profiles()
         .iter()
         .enumerate()
         .map(|(i, p)| {
+            let ins = listed.get(&p.instrument.symbol).unwrap_or(&p.instrument);
             let served = |x: f64| {
-                fixed(x, decimals_of(p.instrument.tick_size))
+                fixed(x, decimals_of(ins.tick_size))
                     .parse::<f64>()
                     .unwrap_or(f64::NAN)
             };
-            let (bid, ask) = books
-                .get(&i)
-                .map_or((f64::NAN, f64::NAN), |b| (served(b.bid), served(b.ask)));
+            let (bid, ask) = last.get(&i).map_or((f64::NAN, f64::NAN), |c| {
+                let b = book_of(c, ins, spread);
+                (served(b.bid), served(b.ask))
+            });
             ScreenInput {
                 symbol: p.instrument.symbol.clone(),
                 status: p.instrument.status,
@@ -190,7 +201,7 @@ async fn replay(s: &ReplaySettings, links: &ReplayLinks) -> Result<ReplayEnd, St
         s.spread,
     )
     .map_err(|e| format!("the replayed files: {e}"))?;
-    let mut books: BTreeMap<usize, BookTicker> = BTreeMap::new();
+    let mut stepped: BTreeMap<usize, Candle> = BTreeMap::new();
     let mut times: Vec<i64> = s
         .series
         .iter()
@@ -204,14 +215,14 @@ async fn replay(s: &ReplaySettings, links: &ReplayLinks) -> Result<ReplayEnd, St
     for (k, &t) in times.iter().enumerate() {
         let live = k >= s.warmup_minutes;
         if live && (k - s.warmup_minutes).is_multiple_of(rescreen) {
-            links
-                .universe
-                .send(Screened(screen_inputs(&market, &books)));
+            links.universe.send(Screened(screen_inputs(
+                &market, &stepped, &s.listed, s.spread,
+            )));
             settled(&s.registry, "the screen", t).await?;
         }
         while market.next_open_time() <= t {
             for m in market.step() {
-                books.insert(m.index, m.book);
+                stepped.insert(m.index, m.kline);
             }
         }
         let mut candles = Vec::new();
