@@ -641,6 +641,43 @@ fn describe<M: Any>(msg: &M) -> String {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn the_node_is_idle_only_once_sent_work_is_handled_and_held_work_released() {
+        let reg = Arc::new(Registry::default());
+        let a = reg.register("a".into(), "A", None, 8);
+        let b = reg.register("b".into(), "B", None, 8);
+        reg.idle().await;
+        a.enqueued();
+        assert_eq!(reg.outstanding(), 1);
+        // A handler that sends on: the work moves, it never drops to zero.
+        a.run(|| {
+            b.enqueued();
+            assert_eq!(reg.outstanding(), 2);
+        });
+        assert_eq!(reg.outstanding(), 1);
+        let held = b.hold();
+        b.run(|| ());
+        assert_eq!(reg.outstanding(), 1);
+        let waiter = tokio::spawn({
+            let reg = Arc::clone(&reg);
+            async move { reg.idle().await }
+        });
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!waiter.is_finished(), "idle while a batch is held");
+        drop(held);
+        tokio::time::timeout(std::time::Duration::from_secs(10), waiter)
+            .await
+            .expect("idle once the held work is released")
+            .unwrap();
+        assert_eq!(reg.outstanding(), 0);
+        // A dead letter ends the work its send started.
+        a.enqueued();
+        a.dead_letter("Ping".into(), DeadLetterReason::MailboxClosed);
+        assert_eq!(reg.outstanding(), 0);
+    }
+
     #[test]
     fn run_ids_never_repeat_across_threads() {
         let threads: Vec<_> = (0..4)
