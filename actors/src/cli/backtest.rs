@@ -3,11 +3,14 @@
 //!
 //! `--strategy ema_cross` is the reference strategy (rules in
 //! `quantumtrade::backtest::ema_cross`); every symbol trades `--qty` on one
-//! account that starts with `--cash`. `--strategy node` replays the node's
-//! decisions (`quantumtrade::backtest::node_replay`: per-symbol analysis,
-//! top five, signals, risk, paper fills) with the analysis, selection and
-//! `[trading]` knobs of `--config` (default config/default.toml), the
-//! node's own. Replayed files carry no exchange rules: each symbol trades
+//! account that starts with `--cash`. `--strategy node` runs the node's
+//! decisions (per-symbol analysis, universe, top five, signals, risk, paper
+//! fills) with the knobs of `--config` (default config/default.toml), the
+//! node's own: `--engine actors` (default) runs the node itself on a
+//! simulated clock ([`crate::node::backtest`]), `--engine core` the pure
+//! cores it wraps (`quantumtrade::backtest::node_replay`), the reference;
+//! both report through `quantumtrade::backtest::ledger`. Replayed files
+//! carry no exchange rules: each symbol trades
 //! under the rules `qtrade sim-exchange --data` lists for the same file
 //! (`market::replay::instrument_of`: the tick is the finest decimal of its
 //! prices, the step follows the price level, 5 USDT minimum notional), and
