@@ -2,8 +2,10 @@
 //! recorded candles (tests/data/parity: 20 real contracts × 480 minutes)
 //! served by the real `qtrade sim-exchange --data` and traded by the real
 //! node over loopback (`[market]` and `[trading]` venue `binance`, the
-//! replay at 60×), and replayed by `qtrade backtest` with the same config,
-//! give the same orders and the same fills.
+//! replay at 60×), and replayed by `qtrade backtest` with the same config
+//! (its default engine: the node's own actors on a simulated clock; the
+//! pure-core engine equals it, tests/backtest_actors.rs), give the same
+//! orders and the same fills.
 //!
 //! The simulator starts with its replay clock held, so the node warms up
 //! on the same 180 minutes of history the backtest warms up on; the clock

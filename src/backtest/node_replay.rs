@@ -13,7 +13,8 @@
 //! symbol has no candle simply lacks it (no fill, no management, no score
 //! update for that symbol).
 
-use super::report::{Report, ReportFill, ReportOrder, ReportTrade, order_side};
+use super::ledger::Ledger;
+use super::report::Report;
 use crate::analysis::breakout::BreakoutSettings;
 use crate::exchange::binance::filters::SymbolRules;
 use crate::exchange::sim::market::{decimals_of, served};
@@ -22,12 +23,10 @@ use crate::market::instrument::Instrument;
 use crate::market::replay::{book_of, instrument_of};
 use crate::market::{Candle, Interval, Symbol};
 use crate::node::symbol::{SymbolAnalyzer, SymbolConfig};
-use crate::risk::sizing::PositionSide;
 use crate::selection::correlation::ReturnWindows;
 use crate::selection::screen::ScreenConfig;
 use crate::selection::top::{TopConfig, select_top};
 use crate::signals::inputs::{BookQuote, VenueReadings};
-use crate::trading::event::Fill;
 use crate::trading::paper::{MinuteInput, PaperConfig, PaperEngine, TradeEvent};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -78,18 +77,6 @@ impl Default for ReplayConfig {
     }
 }
 
-/// An open position's trade, while it is being built.
-#[derive(Debug, Clone)]
-struct OpenTrade {
-    side: PositionSide,
-    qty: f64,
-    entry_time: i64,
-    entry_price: f64,
-    exit_qty: f64,
-    exit_notional: f64,
-    fees: f64,
-}
-
 /// The replay's state.
 pub struct NodeReplay {
     cfg: ReplayConfig,
@@ -103,16 +90,10 @@ pub struct NodeReplay {
     last_close: BTreeMap<Symbol, f64>,
     engine: PaperEngine,
     minutes: usize,
-    open: BTreeMap<Symbol, OpenTrade>,
     /// Open time of the minute each symbol's last position was opened
     /// (the selector's decay, as the node's position actor reports it).
     last_traded: BTreeMap<Symbol, i64>,
-    /// Traded minutes that ended with a position open.
-    minutes_in_market: usize,
-    trades: Vec<ReportTrade>,
-    orders: Vec<ReportOrder>,
-    fills: Vec<ReportFill>,
-    equity: Vec<(i64, f64)>,
+    ledger: Ledger,
     events: u64,
 }
 
@@ -130,13 +111,8 @@ impl NodeReplay {
             returns: BTreeMap::new(),
             last_close: BTreeMap::new(),
             minutes: 0,
-            open: BTreeMap::new(),
             last_traded: BTreeMap::new(),
-            minutes_in_market: 0,
-            trades: Vec::new(),
-            orders: Vec::new(),
-            fills: Vec::new(),
-            equity: Vec::new(),
+            ledger: Ledger::new(),
             events: 0,
         }
     }
@@ -152,21 +128,13 @@ impl NodeReplay {
     /// it (prices to the tick's decimals, sizes to the step's) and read
     /// back.
     fn venue_readings(&self, s: &Symbol, c: &Candle) -> VenueReadings {
-        let served = |x: f64, step: f64| served(x, decimals_of(step));
-        VenueReadings {
-            book: self.books.get(s).map(|ins| {
-                let b = book_of(c, ins, self.cfg.replay_spread);
-                BookQuote {
-                    bid: served(b.bid, ins.tick_size),
-                    bid_size: served(b.bid_qty, ins.step_size),
-                    ask: served(b.ask, ins.tick_size),
-                    ask_size: served(b.ask_qty, ins.step_size),
-                }
-            }),
-            funding_rate: self.cfg.paper.funding_rate,
-            open_interest: f64::NAN,
-            max_spread: self.cfg.max_spread,
-        }
+        served_readings(
+            c,
+            self.books.get(s),
+            self.cfg.replay_spread,
+            self.cfg.paper.funding_rate,
+            self.cfg.max_spread,
+        )
     }
 
     /// The engine.
@@ -237,166 +205,63 @@ impl NodeReplay {
             correlation: &corr,
             rules: &self.rules,
         });
-        self.book(time, &events);
-        if !self.engine.positions().is_empty() {
-            self.minutes_in_market += 1;
-        }
-        self.equity.push((time, self.engine.equity()));
-        self.events += events.len() as u64;
-        events
-    }
-
-    /// Turns fills into report trades: one per position, entry at its
-    /// opening fill, exit at the quantity-weighted price of its closing
-    /// fills.
-    fn book(&mut self, time: i64, events: &[TradeEvent]) {
-        for e in events {
-            match e {
-                TradeEvent::OrderPlaced(o) => {
-                    let kind = match o.client_id.split_once(':') {
-                        Some(("stop", _)) => "STOP_MARKET",
-                        Some(("tp", _)) => "TAKE_PROFIT_MARKET",
-                        _ => "MARKET",
-                    };
-                    self.orders.push(ReportOrder {
-                        time,
-                        symbol: o.symbol.to_string(),
-                        side: order_side(o.side.sign() > 0.0),
-                        qty: o.qty,
-                        kind: kind.into(),
-                        reduce_only: o.reduce_only,
-                        decision_price: o.decision_price,
-                    });
-                }
-                TradeEvent::PositionOpened(p) => {
-                    self.last_traded.insert(p.symbol.clone(), time);
-                    self.open.insert(
-                        p.symbol.clone(),
-                        OpenTrade {
-                            side: p.side,
-                            qty: p.qty,
-                            entry_time: p.opened_at,
-                            entry_price: p.entry,
-                            exit_qty: 0.0,
-                            exit_notional: 0.0,
-                            fees: p.fees,
-                        },
-                    );
-                }
-                TradeEvent::OrderFilled(Fill {
-                    symbol,
-                    side,
-                    qty,
-                    price,
-                    fee,
-                    ..
-                }) => {
-                    self.fills.push(ReportFill {
-                        time,
-                        symbol: symbol.to_string(),
-                        side: order_side(side.sign() > 0.0),
-                        qty: *qty,
-                        price: *price,
-                        fee: *fee,
-                    });
-                    if let Some(t) = self.open.get_mut(symbol)
-                        && *side != t.side
-                    {
-                        t.exit_qty += qty;
-                        t.exit_notional += qty * price;
-                        t.fees += fee;
-                    }
-                }
-                TradeEvent::PositionClosed { symbol, pnl } => {
-                    if let Some(t) = self.open.remove(symbol) {
-                        self.trades.push(ReportTrade {
-                            symbol: symbol.to_string(),
-                            side: t.side.as_str().into(),
-                            qty: t.qty,
-                            entry_time: t.entry_time,
-                            entry_price: t.entry_price,
-                            exit_time: self.equity.last().map(|e| e.0 + 60_000),
-                            exit_price: Some(t.exit_notional / t.exit_qty),
-                            pnl: *pnl,
-                            fees: t.fees,
-                        });
-                    }
-                }
-                _ => {}
+        for e in &events {
+            if let TradeEvent::PositionOpened(p) = e {
+                self.last_traded.insert(p.symbol.clone(), time);
             }
         }
+        self.ledger.on_events(time, &events);
+        self.ledger.close_minute(
+            time,
+            self.engine.equity(),
+            !self.engine.positions().is_empty(),
+        );
+        self.events += events.len() as u64;
+        events
     }
 
     /// The report of the replay so far (open positions listed open, marked
     /// at `marks`).
     #[must_use]
     pub fn report(&self, marks: &BTreeMap<Symbol, Candle>, candles: u64, elapsed_s: f64) -> Report {
-        use super::metrics::{RunSummary, compute, drawdowns};
-        let mut trades = self.trades.clone();
-        for (s, t) in &self.open {
-            let p = &self.engine.positions()[s];
-            let mark = marks.get(s).map_or(p.entry, |c| c.close);
-            trades.push(ReportTrade {
-                symbol: s.to_string(),
-                side: t.side.as_str().into(),
-                qty: t.qty,
-                entry_time: t.entry_time,
-                entry_price: t.entry_price,
-                exit_time: None,
-                exit_price: None,
-                pnl: p.total_pnl(mark),
-                fees: t.fees,
-            });
-        }
-        trades.sort_by(|a, b| {
-            a.entry_time
-                .cmp(&b.entry_time)
-                .then(a.symbol.cmp(&b.symbol))
-        });
-        let closed: Vec<f64> = self.trades.iter().map(|t| t.pnl).collect();
-        let notional: f64 = trades
-            .iter()
-            .map(|t| t.qty * t.entry_price + t.exit_price.map_or(0.0, |p| t.qty * p))
-            .sum();
-        let (_, fees) = self.engine.realized_and_fees();
-        let m = compute(&RunSummary {
-            equity: &self.equity,
-            trade_pnls: &closed,
-            // Minutes, one equity point each: the share with a position.
-            candles_in_market: self.minutes_in_market,
-            traded_notional: notional,
-            fees,
-            funding: self.engine.book().funding(),
-            periods_per_year: 525_600.0,
-        });
-        let mut pnl_by_symbol = BTreeMap::new();
-        for t in &trades {
-            *pnl_by_symbol.entry(t.symbol.clone()).or_insert(0.0) += t.pnl;
-        }
-        let dd = drawdowns(&self.equity);
-        Report {
-            strategy: "node".into(),
-            symbols: self.analyzers.keys().map(ToString::to_string).collect(),
+        self.ledger.report(
+            self.engine.book(),
+            marks,
+            self.analyzers.keys().map(ToString::to_string).collect(),
             candles,
             elapsed_s,
-            candles_per_second: if elapsed_s > 0.0 {
-                candles as f64 / elapsed_s
-            } else {
-                f64::NAN
-            },
-            metrics: m,
-            trades,
-            orders: self.orders.clone(),
-            fills: self.fills.clone(),
-            drawdown: self
-                .equity
-                .iter()
-                .zip(&dd)
-                .map(|(e, d)| (e.0, *d))
-                .collect(),
-            equity: self.equity.clone(),
-            pnl_by_symbol,
-        }
+        )
+    }
+}
+
+/// What the node reads at the close of `c` from the simulated exchange
+/// replaying the same files: the book of the contract it lists (`listed`,
+/// none without one) at relative `spread`, written as the simulator writes
+/// it (prices to the tick's decimals, sizes to the step's) and read back;
+/// the paper `funding_rate` (which the simulator's premium index reports);
+/// no open interest (replayed files have none); the screen's `max_spread`.
+#[must_use]
+pub fn served_readings(
+    c: &Candle,
+    listed: Option<&Instrument>,
+    spread: f64,
+    funding_rate: f64,
+    max_spread: f64,
+) -> VenueReadings {
+    let served = |x: f64, step: f64| served(x, decimals_of(step));
+    VenueReadings {
+        book: listed.map(|ins| {
+            let b = book_of(c, ins, spread);
+            BookQuote {
+                bid: served(b.bid, ins.tick_size),
+                bid_size: served(b.bid_qty, ins.step_size),
+                ask: served(b.ask, ins.tick_size),
+                ask_size: served(b.ask_qty, ins.step_size),
+            }
+        }),
+        funding_rate,
+        open_interest: f64::NAN,
+        max_spread,
     }
 }
 

@@ -366,21 +366,46 @@ impl ReplayMarket {
     #[must_use]
     pub fn ticker_24h(&self, index: usize) -> Ticker24h {
         let s = &self.series[index];
-        let price = s.last.map_or(s.candles[0].open, |c| c.close);
-        let n = s.day.len();
-        #[expect(clippy::cast_precision_loss, reason = "at most 1440 minutes")]
-        let scale = if n == 0 {
-            0.0
-        } else {
-            DAY_MINUTES as f64 / n as f64
-        };
+        let price = self.last_price(index);
         Ticker24h {
             last_price: price,
             open_price: s.day.front().map_or(price, |c| c.open),
             high: s.day.iter().map(|c| c.high).fold(price, f64::max),
             low: s.day.iter().map(|c| c.low).fold(price, f64::min),
-            volume: s.day.iter().map(|c| c.volume).sum::<f64>() * scale,
-            quote_volume: s.day.iter().map(quote_volume).sum::<f64>() * scale,
+            volume: s.day.iter().map(|c| c.volume).sum::<f64>() * self.day_scale(index),
+            quote_volume: self.quote_volume_24h(index),
+        }
+    }
+
+    /// The last price [`Self::ticker_24h`] reports for symbol `index`.
+    ///
+    /// # Panics
+    /// When `index` is out of range.
+    #[must_use]
+    pub fn last_price(&self, index: usize) -> f64 {
+        let s = &self.series[index];
+        s.last.map_or(s.candles[0].open, |c| c.close)
+    }
+
+    /// The 24h quote volume [`Self::ticker_24h`] reports for symbol
+    /// `index`, alone: all a screen reads of it (one pass over the day, not
+    /// five).
+    ///
+    /// # Panics
+    /// When `index` is out of range.
+    #[must_use]
+    pub fn quote_volume_24h(&self, index: usize) -> f64 {
+        self.series[index].day.iter().map(quote_volume).sum::<f64>() * self.day_scale(index)
+    }
+
+    /// What scales the replayed minutes of the day up to a whole day.
+    fn day_scale(&self, index: usize) -> f64 {
+        let n = self.series[index].day.len();
+        #[expect(clippy::cast_precision_loss, reason = "at most 1440 minutes")]
+        if n == 0 {
+            0.0
+        } else {
+            DAY_MINUTES as f64 / n as f64
         }
     }
 }

@@ -3,22 +3,28 @@
 //!
 //! `--strategy ema_cross` is the reference strategy (rules in
 //! `quantumtrade::backtest::ema_cross`); every symbol trades `--qty` on one
-//! account that starts with `--cash`. `--strategy node` replays the node's
-//! decisions (`quantumtrade::backtest::node_replay`: per-symbol analysis,
-//! top five, signals, risk, paper fills) with the analysis, selection and
-//! `[trading]` knobs of `--config` (default config/default.toml), the
-//! node's own. Replayed files carry no exchange rules: each symbol trades
+//! account that starts with `--cash`. `--strategy node` runs the node's
+//! decisions (per-symbol analysis, universe, top five, signals, risk, paper
+//! fills) with the knobs of `--config` (default config/default.toml), the
+//! node's own: `--engine actors` (default) runs the node itself on a
+//! simulated clock ([`crate::node::backtest`]), `--engine core` the pure
+//! cores it wraps (`quantumtrade::backtest::node_replay`), the reference;
+//! both report through `quantumtrade::backtest::ledger`. Replayed files
+//! carry no exchange rules: each symbol trades
 //! under the rules `qtrade sim-exchange --data` lists for the same file
 //! (`market::replay::instrument_of`: the tick is the finest decimal of its
 //! prices, the step follows the price level, 5 USDT minimum notional), and
 //! fills as the simulator fills (`trading::paper_venue`).
 
+use crate::node::backtest::{BacktestInput, BacktestRun};
 use crate::node::config::NodeConfig;
 use anyhow::{Context, bail};
 use quantumtrade::backtest::ema_cross::{EmaCrossConfig, EmaCrossResult, run as run_ema};
+use quantumtrade::backtest::ledger::Ledger;
 use quantumtrade::backtest::node_replay::{ReplayConfig, replay};
 use quantumtrade::backtest::report::{Report, SymbolRun, ema_cross_report};
 use quantumtrade::events::summary::utc_ms;
+use quantumtrade::events::{Payload, TradeEvent};
 use quantumtrade::exchange::sim::config::SimConfig;
 use quantumtrade::market::Candle;
 use quantumtrade::market::Symbol;
@@ -30,6 +36,7 @@ use quantumtrade::trading::paper::rules_of;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Symbols whose trades are drawn on their price in the HTML page.
@@ -45,6 +52,16 @@ pub enum Strategy {
     EmaCross,
 }
 
+/// What runs the node strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// The real node (its actors) on a simulated clock, in lockstep.
+    Actors,
+    /// The pure cores the actors wrap, driven one minute at a time: the
+    /// reference the actor run is checked against.
+    Core,
+}
+
 /// Arguments of `qtrade backtest`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -57,6 +74,14 @@ pub struct Args {
     /// Strategy.
     #[arg(long, value_enum, default_value_t = Strategy::Node)]
     pub strategy: Strategy,
+    /// What runs `--strategy node`: the node's actors, or the pure cores.
+    #[arg(long, value_enum, default_value_t = Engine::Actors)]
+    pub engine: Engine,
+    /// `--engine actors`: also run the batched indicator battery on every
+    /// closed 5m/15m/1h window and check it against the streaming values,
+    /// as the live node does (it decides nothing, and costs CPU).
+    #[arg(long)]
+    pub battery_checks: bool,
     /// Quantity per entry (ema_cross).
     #[arg(long, default_value_t = 1.0)]
     pub qty: f64,
@@ -286,14 +311,38 @@ fn run_node(
     let total: u64 = series.iter().map(|(_, c)| c.len() as u64).sum();
     let bar = super::progress::bar(total, "candles", "replaying");
     let start = Instant::now();
-    let (r, last) = replay(&symbols, listed, replay_cfg, rules, |n| bar.inc(n));
-    let elapsed = start.elapsed().as_secs_f64();
+    let report = match args.engine {
+        Engine::Core => {
+            let (r, last) = replay(&symbols, listed, replay_cfg, rules, |n| bar.inc(n));
+            let elapsed = start.elapsed().as_secs_f64();
+            r.report(&last, total, elapsed)
+        }
+        Engine::Actors => {
+            let progress = bar.clone();
+            let input = BacktestInput {
+                series: symbols,
+                listed,
+                rules,
+                spread: replay_cfg.replay_spread,
+                cash: args.cash,
+                progress: Arc::new(move |n| progress.inc(n)),
+                battery_checks: args.battery_checks,
+            };
+            let store = StoreDir::new()?;
+            let run = crate::node::backtest::run(&cfg, input, &store.0)?;
+            let elapsed = start.elapsed().as_secs_f64();
+            actor_report(&run, series, elapsed)
+        }
+    };
     bar.finish_and_clear();
-    let report = r.report(&last, total, elapsed);
     let dir = write_report(args, &report, series)?;
     let m = &report.metrics;
     println!(
-        "node: {} symbols, {} candles in {:.3} s ({:.0} candles/s)",
+        "node ({}): {} symbols, {} candles in {:.3} s ({:.0} candles/s)",
+        match args.engine {
+            Engine::Actors => "actors",
+            Engine::Core => "core",
+        },
         report.symbols.len(),
         report.candles,
         report.elapsed_s,
@@ -310,4 +359,50 @@ fn run_node(
     );
     println!("report: {}", dir.display());
     Ok(())
+}
+
+/// The report of an actor run, built as the core replay builds its own
+/// ([`Ledger`]): each live minute's trading events from the node's store
+/// (stamped with the minute they were decided or booked on), then its
+/// equity from the node's state; open positions from the position actor's
+/// last book.
+fn actor_report(run: &BacktestRun, series: &[(String, Vec<Candle>)], elapsed: f64) -> Report {
+    let mut by_minute: BTreeMap<i64, Vec<&TradeEvent>> = BTreeMap::new();
+    for e in &run.events {
+        if let Payload::Trade(t) = &e.payload {
+            by_minute.entry(e.meta.venue_ts).or_default().push(t);
+        }
+    }
+    let mut ledger = Ledger::new();
+    for &(t, equity, in_market) in &run.end.equity {
+        if let Some(events) = by_minute.get(&t) {
+            ledger.on_events(t, events.iter().copied());
+        }
+        ledger.close_minute(t, equity, in_market);
+    }
+    // In symbol order, as the core lists its analysers.
+    let mut symbols: Vec<String> = series.iter().map(|(s, _)| s.clone()).collect();
+    symbols.sort();
+    ledger.report(&run.book, &run.end.last, symbols, run.end.candles, elapsed)
+}
+
+/// A scratch directory for the actor run's event store, removed on drop.
+struct StoreDir(PathBuf);
+
+impl StoreDir {
+    fn new() -> anyhow::Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let p =
+            std::env::temp_dir().join(format!("qtrade-backtest-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).with_context(|| format!("cannot create {}", p.display()))?;
+        Ok(Self(p))
+    }
+}
+
+impl Drop for StoreDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

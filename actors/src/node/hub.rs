@@ -3,6 +3,9 @@
 //! history for backfills, routes closed candles to the symbol actors and
 //! returns to the selector, and answers the universe's screen requests.
 //!
+//! A backtest's hub takes its minutes from recorded files
+//! ([`super::replay_feed`]), in lockstep with the node.
+//!
 //! Each routed candle goes with what the market read at its close
 //! ([`VenueReadings`], the signals' book, funding and open interest): the
 //! synthetic market's book of the minute, the paper funding rate and the
@@ -12,10 +15,12 @@
 
 use super::binance_feed::{self, FeedSettings};
 use super::config::{MarketSection, Venue};
+use super::replay_feed::{self, ReplayLinks, ReplaySettings};
 use super::selector::{Closes, SelectorActor};
 use super::symbol::{CandleClosed, SymbolActor};
 use super::telemetry::{ActorStat, Tracked};
 use super::trading::{SharedMarks, SharedRules};
+use super::universe::UniverseActor;
 use actix::{
     Actor, ActorContext, AsyncContext, Context, Handler, Message, SpawnHandle, Supervised,
 };
@@ -152,7 +157,16 @@ pub enum HubSource {
     Synthetic(SyntheticMarket),
     /// A Binance-compatible venue, followed by a feed task.
     Binance(FeedSettings),
+    /// Recorded kline files replayed on a simulated clock (a backtest),
+    /// started by [`StartReplay`].
+    Replay(ReplaySettings),
 }
+
+/// Starts the replay of a [`HubSource::Replay`] hub, once the universe it
+/// sends screens to is up.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StartReplay(pub Tracked<UniverseActor>);
 
 impl HubSource {
     /// The exchange rules the trading actors size orders with: the
@@ -171,6 +185,7 @@ impl HubSource {
                     .collect(),
             )),
             Self::Binance(f) => Arc::clone(&f.rules),
+            Self::Replay(r) => Arc::clone(&r.rules),
         }
     }
 
@@ -179,7 +194,7 @@ impl HubSource {
     #[must_use]
     pub fn marks(&self) -> SharedMarks {
         match self {
-            Self::Synthetic(_) => SharedMarks::default(),
+            Self::Synthetic(_) | Self::Replay(_) => SharedMarks::default(),
             Self::Binance(f) => Arc::clone(&f.marks),
         }
     }
@@ -373,6 +388,10 @@ impl Actor for MarketDataHub {
             self.feed = Some(ctx.spawn(actix::fut::wrap_future(feed)));
             return;
         }
+        if let HubSource::Replay(_) = &self.source {
+            // Waits for StartReplay.
+            return;
+        }
         while self.minutes < self.warmup as u64 {
             self.step_market(false);
         }
@@ -419,7 +438,7 @@ impl Handler<GetScreenInputs> for MarketDataHub {
     fn handle(&mut self, _: GetScreenInputs, ctx: &mut Context<Self>) -> Vec<ScreenInput> {
         let stat = Arc::clone(&self.stat);
         let out = stat.run(|| match &self.source {
-            HubSource::Binance(_) => self.screen.clone(),
+            HubSource::Binance(_) | HubSource::Replay(_) => self.screen.clone(),
             HubSource::Synthetic(market) => market
                 .profiles()
                 .iter()
@@ -481,6 +500,28 @@ impl Handler<FeedMinute> for MarketDataHub {
         if ok.is_none() {
             ctx.stop();
         }
+    }
+}
+
+impl Handler<StartReplay> for MarketDataHub {
+    type Result = ();
+
+    fn handle(&mut self, msg: StartReplay, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        stat.run(|| ());
+        let HubSource::Replay(settings) = &self.source else {
+            return;
+        };
+        let links = ReplayLinks {
+            hub: Tracked {
+                addr: ctx.address(),
+                stat: Arc::clone(&self.stat),
+            },
+            universe: msg.0,
+            selector: self.selector.clone(),
+        };
+        let feed = replay_feed::run(settings.clone(), links);
+        self.feed = Some(ctx.spawn(actix::fut::wrap_future(feed)));
     }
 }
 

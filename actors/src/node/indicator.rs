@@ -74,6 +74,8 @@ impl IndicatorActor {
         let batch: Vec<(BatteryJob, ReplyTo)> = self.pending.drain(..take).collect();
         let (jobs, replies): (Vec<BatteryJob>, Vec<ReplyTo>) = batch.into_iter().unzip();
         self.in_flight = true;
+        // Work in progress until the results are sent back.
+        let held = self.stat.hold();
         self.submitted += jobs.len() as u64;
         let dispatcher = self.dispatcher.clone();
         ctx.spawn(
@@ -101,6 +103,8 @@ impl IndicatorActor {
                     if act.pending.len() >= act.max_batch {
                         act.flush(ctx);
                     }
+                    // Released after the results are sent (counted there).
+                    drop(held);
                 }),
         );
     }
@@ -126,14 +130,16 @@ impl Handler<Submit> for IndicatorActor {
 
     fn handle(&mut self, msg: Submit, ctx: &mut Context<Self>) {
         let stat = Arc::clone(&self.stat);
-        let full = stat.run(|| {
+        // Flushed inside the handled work, so a batch it starts is held
+        // before this message stops being work in progress.
+        let ok = stat.run(|| {
             self.pending.push((msg.0, msg.1));
-            self.pending.len() >= self.max_batch
+            if self.pending.len() >= self.max_batch {
+                self.flush(ctx);
+            }
         });
-        match full {
-            Some(true) => self.flush(ctx),
-            Some(false) => {}
-            None => ctx.stop(),
+        if ok.is_none() {
+            ctx.stop();
         }
     }
 }

@@ -6,6 +6,8 @@
 //! - [`telemetry`]: per-actor statistics and metrics.
 //! - [`hub`]: MarketDataHub (synthetic market or venue feed, history, routing).
 //! - [`binance_feed`]: the hub's feed from a Binance-compatible venue.
+//! - [`replay_feed`]: the hub's feed from recorded files, in lockstep (a
+//!   backtest; [`backtest`] runs the node on it).
 //! - [`universe`]: UniverseActor (screening, symbol actor lifecycle).
 //! - [`symbol`]: SymbolActor (per-symbol analysis).
 //! - [`indicator`] and [`dispatcher`]: IndicatorActor (batches battery
@@ -20,6 +22,7 @@
 //!   [`journal`] before they act ([`trading`]: what they share).
 
 pub mod alert;
+pub mod backtest;
 pub mod binance_feed;
 pub mod board;
 pub mod config;
@@ -30,6 +33,7 @@ pub mod hub;
 pub mod indicator;
 pub mod journal;
 pub mod position;
+pub mod replay_feed;
 pub mod risk;
 pub mod selector;
 pub mod signal;
@@ -260,6 +264,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             history,
             selector,
             indicators,
+            battery_checks: true,
             board: Arc::clone(&board),
             backoff: cfg.supervision,
             capacity: cap,
@@ -274,7 +279,7 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         let every = step * cfg.universe.rescreen_minutes;
         let (reg, us, screen) = (Arc::clone(&registry), Arc::clone(&uni_stat), cfg.screen);
         let universe = Supervisor::start(move |_| {
-            UniverseActor::new(screen, deps, every, hub, reg, handles, us)
+            UniverseActor::new(screen, deps, Some(every), hub, reg, handles, us)
         });
 
         for kind in telemetry::ERROR_KINDS {

@@ -26,8 +26,12 @@ use std::time::Duration;
 /// minutes (they are refreshed with the screen).
 const REMARK_EVERY: Duration = Duration::from_secs(1);
 
+/// The journal key of the book's snapshot: `(PositionBook, Option<i64>)`,
+/// the book and the minute it last saw.
+pub const BOOK_CORE: &str = "book";
+
 /// The journal key of the book's snapshot.
-const CORE: &str = "book";
+const CORE: &str = BOOK_CORE;
 
 /// What the venue did on a minute, with the candles of every symbol it
 /// holds a position or an order in.

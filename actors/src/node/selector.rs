@@ -56,6 +56,15 @@ pub struct Traded(pub Symbol, pub i64);
 #[rtype(result = "()")]
 pub struct UniverseChanged(pub BTreeSet<Symbol>, pub Vec<ScreenInput>);
 
+/// Selects the minute still waiting for scores with the scores there are
+/// (a symbol without a candle in it keeps its last score). A backtest
+/// sends it once the whole node is idle after a minute, so that the
+/// selection never waits for the next minute's `Closes`, whose arrival
+/// against that minute's scores depends on scheduling.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Settle;
+
 /// Connects the selector to the trading actors: it ticks the executor
 /// with each closed minute and hands each selection to the signal actor.
 #[derive(Message)]
@@ -119,6 +128,9 @@ impl SelectorActor {
             return;
         };
         if self.universe.is_empty() {
+            // Nothing to select: the venue still fills against the minute.
+            self.pending = None;
+            self.close_minute(minute);
             return;
         }
         let complete = self
@@ -129,11 +141,24 @@ impl SelectorActor {
             return;
         }
         self.pending = None;
+        self.close_minute(minute);
         self.select(minute, routed_at);
         metrics::histogram!("qtrade_pipeline_latency_seconds")
             .record(routed_at.elapsed().as_secs_f64());
         let complete = if complete { "true" } else { "false" };
         metrics::counter!("qtrade_selections_total", "complete" => complete).increment(1);
+    }
+
+    /// Tells the executor the minute closed: the venue fills against it
+    /// before anything is decided on it (entries placed on it are booked
+    /// with the next), and the position actor then manages the positions
+    /// on it. Sent once every universe symbol has scored the minute (or it
+    /// is selected as it stands), so the board holds the minute's rows
+    /// (its ATR) when they do.
+    fn close_minute(&self, minute: i64) {
+        if let Some(ConnectTrading(_, executor)) = &self.trading {
+            executor.send(MinuteClosed { open_time: minute });
+        }
     }
 
     fn select(&mut self, minute: i64, routed_at: Instant) {
@@ -251,13 +276,6 @@ impl Handler<Closes> for SelectorActor {
             if !msg.live {
                 return;
             }
-            // The venue fills against the minute before anything is decided
-            // on it (entries placed on this minute are booked with the next).
-            if let Some(ConnectTrading(_, executor)) = &self.trading {
-                executor.send(MinuteClosed {
-                    open_time: msg.open_time,
-                });
-            }
             self.pending = Some((msg.open_time, msg.routed_at));
             self.try_select(false);
         });
@@ -294,6 +312,17 @@ impl Handler<Traded> for SelectorActor {
             times.truncate(2);
         });
         if ok.is_none() {
+            ctx.stop();
+        }
+    }
+}
+
+impl Handler<Settle> for SelectorActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Settle, ctx: &mut Context<Self>) {
+        let stat = Arc::clone(&self.stat);
+        if stat.run(|| self.try_select(true)).is_none() {
             ctx.stop();
         }
     }

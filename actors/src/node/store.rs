@@ -26,6 +26,9 @@ pub const DEAD_LETTERS_TREE: &str = "dead_letters";
 /// (removed at shutdown), for readers of the locked store.
 pub const NODE_URL_FILE: &str = "node.url";
 
+/// Page cache of a backtest's scratch store ([`EventStore::open_scratch`]).
+const SCRATCH_CACHE_BYTES: u64 = 64 << 20;
+
 /// Appends dead letters to their tree; shared by every sender.
 #[derive(Debug)]
 pub struct DeadLetterLog {
@@ -116,6 +119,30 @@ impl EventStore {
             .with_context(|| format!("cannot create data dir {}", dir.display()))?;
         let db = open_waiting_for_readers(&dir.join(STORE_DIR))
             .with_context(|| format!("cannot open event store in {}", dir.display()))?;
+        Self::over(db, dir, stat)
+    }
+
+    /// Opens a new store under `dir` for a backtest: a real sled store, but
+    /// with a small page cache (sled's default grows to 1 GiB) and no
+    /// background flush timer, since a backtest's store is scratch that
+    /// needs no crash-proofing (its journal skips the fsync as well:
+    /// [`super::journal::Journal::without_sync`]).
+    ///
+    /// # Errors
+    /// When sled cannot open the directory.
+    pub fn open_scratch(dir: &Path, stat: Arc<ActorStat>) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create data dir {}", dir.display()))?;
+        let db = sled::Config::new()
+            .path(dir.join(STORE_DIR))
+            .cache_capacity(SCRATCH_CACHE_BYTES)
+            .flush_every_ms(None)
+            .open()
+            .with_context(|| format!("cannot open event store in {}", dir.display()))?;
+        Self::over(db, dir, stat)
+    }
+
+    fn over(db: sled::Db, dir: &Path, stat: Arc<ActorStat>) -> anyhow::Result<Self> {
         let tree = db
             .open_tree(EVENTS_TREE)
             .context("cannot open events tree")?;

@@ -9,9 +9,10 @@ use super::board::{Minute, SharedBoard, TimedRow};
 use super::hub::{History, SharedHistory};
 use super::indicator::{BatteryComputed, IndicatorActor, ReplyTo, Submit};
 use super::selector::{ScoreUpdate, SelectorActor};
-use super::telemetry::{ActorStat, Tracked, now_ms};
+use super::telemetry::{ActorStat, Held, Tracked, now_ms};
 use actix::{Actor, ActorContext, AsyncContext, Context, Handler, Message, Supervised};
 use quantumtrade::analysis::breakout::BreakoutSettings;
+use quantumtrade::market::ring::TimeframeBuffers;
 use quantumtrade::market::{Candle, Interval, Symbol};
 use quantumtrade::node::backoff::{Backoff, BackoffConfig};
 use quantumtrade::node::battery_batch::{BatteryJob, WINDOW_EXACT_MIN_CANDLES, mismatches};
@@ -40,6 +41,10 @@ pub struct SymbolDeps {
     pub selector: Tracked<SelectorActor>,
     /// Where battery jobs go.
     pub indicators: Tracked<IndicatorActor>,
+    /// Whether closed 5m/15m/1h windows go to the batched battery, whose
+    /// results are checked against the streaming rows (a check: the
+    /// decisions read the streaming rows). A backtest may leave it out.
+    pub battery_checks: bool,
     /// Where the endpoints read the symbol.
     pub board: SharedBoard,
     /// Restart pauses.
@@ -101,6 +106,8 @@ pub struct SymbolActor {
     pause: Option<Duration>,
     /// Live candles handled (survives restarts: it is the actor's age).
     live: u64,
+    /// The first start, counted as the node's work in progress until done.
+    held: Option<Held>,
 }
 
 impl SymbolActor {
@@ -117,21 +124,40 @@ impl SymbolActor {
             stat,
             pause: None,
             live: 0,
+            held: None,
         }
     }
 
-    /// Publishes the latest score and rows; submits the closed higher
-    /// timeframes' windows for the batched battery.
-    fn publish(&self, ctx: &mut Context<Self>) {
+    /// The actor, its start-up counted as work in progress by `held`
+    /// (dropped once it has backfilled and published).
+    #[must_use]
+    pub fn holding(mut self, held: Held) -> Self {
+        self.held = Some(held);
+        self
+    }
+
+    /// Publishes the latest rows (of the timeframes the last candle
+    /// closed; of every timeframe after a backfill, `all_rows`) and score;
+    /// submits the closed higher timeframes' windows for the batched
+    /// battery.
+    ///
+    /// The rows go to the board before the score goes to the selector: the
+    /// selector closes the minute at the executor once every score is in,
+    /// and the trading actors then read this minute's ATR from the board.
+    fn publish(&self, ctx: &mut Context<Self>, all_rows: bool) {
         let Some(s) = self.analyzer.last() else {
             return;
         };
-        self.deps.selector.send(ScoreUpdate(s.clone()));
         let sym = self.analyzer.symbol();
         let closed = self.analyzer.last_closed();
         let buffers = self.analyzer.buffers();
+        let rows: Vec<Interval> = if all_rows {
+            TimeframeBuffers::TIMEFRAMES.to_vec()
+        } else {
+            closed.iter().collect()
+        };
         self.deps.board.update(sym, |v| {
-            for tf in closed.iter() {
+            for &tf in &rows {
                 if let (Some(row), Some(k)) = (
                     self.analyzer.row(tf),
                     buffers.ring(tf).and_then(|r| r.last()),
@@ -155,7 +181,11 @@ impl SymbolActor {
                 },
             );
         }
-        for tf in closed.iter().filter(|&tf| tf != Interval::M1) {
+        self.deps.selector.send(ScoreUpdate(s.clone()));
+        let batched = closed
+            .iter()
+            .filter(|&tf| tf != Interval::M1 && self.deps.battery_checks);
+        for tf in batched {
             if let Some(ring) = buffers.ring(tf) {
                 self.deps.indicators.send(Submit(
                     BatteryJob {
@@ -236,8 +266,9 @@ impl Actor for SymbolActor {
             for (c, r) in &h {
                 self.analyzer.on_candle_with(c, r);
             }
-            self.publish(ctx);
+            self.publish(ctx, true);
         }
+        self.held = None;
     }
 }
 
@@ -264,19 +295,20 @@ impl Handler<CandleClosed> for SymbolActor {
         let stat = Arc::clone(&self.stat);
         self.live += 1;
         let live = self.live;
+        // Published inside the handled work: what it sends is the node's
+        // work in progress before this message stops being (a backtest's
+        // lockstep must not see the node idle in between).
         let ok = stat.run(|| {
             if fault_due(self.analyzer.symbol(), live) {
                 panic!("fault hook: {} fails once", self.analyzer.symbol());
             }
-            self.analyzer.on_candle_with(&msg.0, &msg.1).is_some()
-        });
-        match ok {
-            None => {
-                metrics::counter!("qtrade_errors_total", "kind" => "actor_panic").increment(1);
-                ctx.stop();
+            if self.analyzer.on_candle_with(&msg.0, &msg.1).is_some() {
+                self.publish(ctx, false);
             }
-            Some(true) => self.publish(ctx),
-            Some(false) => {}
+        });
+        if ok.is_none() {
+            metrics::counter!("qtrade_errors_total", "kind" => "actor_panic").increment(1);
+            ctx.stop();
         }
     }
 }

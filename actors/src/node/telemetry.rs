@@ -240,6 +240,42 @@ pub struct ActorStat {
     samples: Mutex<VecDeque<u64>>,
     dead_letters: DeadLetterSink,
     errors: Arc<AtomicU64>,
+    outstanding: Arc<Outstanding>,
+}
+
+/// The node's work in progress, over all actors: messages sent and not
+/// yet fully handled (counted up when sent, down when the handler has
+/// returned, so a message sent from inside a handler is counted before the
+/// one that caused it is taken off), plus work held outside a mailbox
+/// ([`ActorStat::hold`]). One counter, so that it reads zero only when the
+/// whole node has nothing left to do: the lockstep of a backtest
+/// ([`Registry::idle`]) releases the next minute then.
+#[derive(Debug, Default)]
+pub struct Outstanding {
+    count: AtomicI64,
+    idle: tokio::sync::Notify,
+}
+
+impl Outstanding {
+    fn up(&self) {
+        self.count.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn down(&self) {
+        if self.count.fetch_sub(1, Ordering::SeqCst) <= 1 {
+            self.idle.notify_one();
+        }
+    }
+}
+
+/// Work in progress counted by [`ActorStat::hold`]; dropping it ends it.
+#[derive(Debug)]
+pub struct Held(Arc<Outstanding>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.down();
+    }
 }
 
 /// Where dead letters go: the store's `dead_letters` tree once it is open.
@@ -291,6 +327,7 @@ impl ActorStat {
     /// dead-letter tree (when the store is open).
     pub fn dead_letter(&self, message: String, reason: DeadLetterReason) {
         self.depth.fetch_sub(1, Ordering::Relaxed);
+        self.outstanding.down();
         self.error("dead_letter");
         metrics::counter!("qtrade_dead_letters_total", "target" => self.name.clone()).increment(1);
         let letter = DeadLetter {
@@ -309,8 +346,19 @@ impl ActorStat {
         }
     }
 
+    /// Counts work this actor does outside its mailbox (a batch in flight,
+    /// an actor starting up) as the node's work in progress until the
+    /// returned guard is dropped (also when the future or actor holding it
+    /// is dropped by a restart, so nothing waits for work that is gone).
+    #[must_use]
+    pub fn hold(&self) -> Held {
+        self.outstanding.up();
+        Held(Arc::clone(&self.outstanding))
+    }
+
     /// Records a message put into the mailbox.
     pub fn enqueued(&self) {
+        self.outstanding.up();
         let d = self.depth.fetch_add(1, Ordering::Relaxed) + 1;
         #[expect(clippy::cast_precision_loss, reason = "a gauge of a small count")]
         metrics::gauge!("qtrade_actor_mailbox_depth", "actor" => self.name.clone()).set(d as f64);
@@ -326,6 +374,8 @@ impl ActorStat {
         }
         let start = Instant::now();
         let out = catch_unwind(AssertUnwindSafe(work)).ok();
+        // After the work: what it sent is counted already.
+        self.outstanding.down();
         let took = start.elapsed();
         self.handled.fetch_add(1, Ordering::Relaxed);
         self.last_activity_ms.store(now_ms(), Ordering::Relaxed);
@@ -408,6 +458,7 @@ pub struct Registry {
     actors: Mutex<BTreeMap<String, Arc<ActorStat>>>,
     dead_letters: DeadLetterSink,
     errors: Arc<AtomicU64>,
+    outstanding: Arc<Outstanding>,
 }
 
 /// The kinds of `qtrade_errors_total`, exported at 0 from the start so
@@ -454,6 +505,7 @@ impl Registry {
                 samples: Mutex::new(VecDeque::new()),
                 dead_letters: Arc::clone(&self.dead_letters),
                 errors: Arc::clone(&self.errors),
+                outstanding: Arc::clone(&self.outstanding),
             })
         }))
     }
@@ -476,6 +528,25 @@ impl Registry {
             .values()
             .map(|s| s.depth.load(Ordering::Relaxed).max(0))
             .sum()
+    }
+
+    /// The node's work in progress ([`Outstanding`]).
+    #[must_use]
+    pub fn outstanding(&self) -> i64 {
+        self.outstanding.count.load(Ordering::SeqCst)
+    }
+
+    /// Waits until the whole node is idle: every message sent handled and
+    /// no held work left ([`Outstanding`]). Woken by the counter reaching
+    /// zero, never by a timer.
+    pub async fn idle(&self) {
+        loop {
+            let woken = self.outstanding.idle.notified();
+            if self.outstanding() <= 0 {
+                return;
+            }
+            woken.await;
+        }
     }
 
     /// Every actor, by name.
@@ -569,6 +640,43 @@ fn describe<M: Any>(msg: &M) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_node_is_idle_only_once_sent_work_is_handled_and_held_work_released() {
+        let reg = Arc::new(Registry::default());
+        let a = reg.register("a".into(), "A", None, 8);
+        let b = reg.register("b".into(), "B", None, 8);
+        reg.idle().await;
+        a.enqueued();
+        assert_eq!(reg.outstanding(), 1);
+        // A handler that sends on: the work moves, it never drops to zero.
+        a.run(|| {
+            b.enqueued();
+            assert_eq!(reg.outstanding(), 2);
+        });
+        assert_eq!(reg.outstanding(), 1);
+        let held = b.hold();
+        b.run(|| ());
+        assert_eq!(reg.outstanding(), 1);
+        let waiter = tokio::spawn({
+            let reg = Arc::clone(&reg);
+            async move { reg.idle().await }
+        });
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!waiter.is_finished(), "idle while a batch is held");
+        drop(held);
+        tokio::time::timeout(std::time::Duration::from_secs(10), waiter)
+            .await
+            .expect("idle once the held work is released")
+            .unwrap();
+        assert_eq!(reg.outstanding(), 0);
+        // A dead letter ends the work its send started.
+        a.enqueued();
+        a.dead_letter("Ping".into(), DeadLetterReason::MailboxClosed);
+        assert_eq!(reg.outstanding(), 0);
+    }
 
     #[test]
     fn run_ids_never_repeat_across_threads() {

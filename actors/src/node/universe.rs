@@ -25,7 +25,9 @@ pub struct Screened(pub Vec<ScreenInput>);
 pub struct UniverseActor {
     screen: ScreenConfig,
     deps: SymbolDeps,
-    every: Duration,
+    /// Re-screen period (`None`: screens are sent in, [`Screened`], as a
+    /// backtest sends them on its simulated clock).
+    every: Option<Duration>,
     hub: Tracked<MarketDataHub>,
     registry: Arc<Registry>,
     /// Threads the symbol actors are spread over, round robin.
@@ -36,7 +38,8 @@ pub struct UniverseActor {
 }
 
 impl UniverseActor {
-    /// A universe actor.
+    /// A universe actor; it polls the hub for screens every `every`
+    /// (`None`: it takes the screens it is sent).
     ///
     /// # Panics
     /// When `arbiters` is empty.
@@ -44,7 +47,7 @@ impl UniverseActor {
     pub fn new(
         screen: ScreenConfig,
         deps: SymbolDeps,
-        every: Duration,
+        every: Option<Duration>,
         hub: Tracked<MarketDataHub>,
         registry: Arc<Registry>,
         arbiters: Vec<ArbiterHandle>,
@@ -96,11 +99,15 @@ impl UniverseActor {
                 Some(s.to_string()),
                 self.deps.capacity,
             );
+            // Its start-up (the backfill and first score) is the node's
+            // work in progress until done (SymbolActor::started).
+            let held = stat.hold();
             let (sym, deps, st) = (s.clone(), self.deps.clone(), Arc::clone(&stat));
             let arbiter = &self.arbiters[self.spawned % self.arbiters.len()];
             self.spawned += 1;
-            let addr =
-                Supervisor::start_in_arbiter(arbiter, move |_| SymbolActor::new(sym, deps, st));
+            let addr = Supervisor::start_in_arbiter(arbiter, move |_| {
+                SymbolActor::new(sym, deps, st).holding(held)
+            });
             let t = Tracked { addr, stat };
             self.hub.send(Route(s.clone(), Some(t.clone())));
             self.symbols.insert(s, t);
@@ -116,8 +123,10 @@ impl Actor for UniverseActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        self.poll(ctx);
-        ctx.run_interval(self.every, |act, ctx| act.poll(ctx));
+        if let Some(every) = self.every {
+            self.poll(ctx);
+            ctx.run_interval(every, |act, ctx| act.poll(ctx));
+        }
     }
 }
 
