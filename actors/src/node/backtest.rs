@@ -19,16 +19,11 @@
 //! positions of the report are read back from it.
 
 use super::config::NodeConfig;
-use super::dispatcher::GpuDispatcher;
-use super::hub::{History, HubSource, MarketDataHub, ReadingSettings, StartReplay};
-use super::indicator::IndicatorActor;
+use super::hub::{HubSource, StartReplay};
 use super::replay_feed::{Progress, ReplayEnd, ReplaySettings};
-use super::selector::SelectorActor;
 use super::store::EventStore;
-use super::symbol::SymbolDeps;
 use super::telemetry::{Registry, Tracked};
-use super::universe::UniverseActor;
-use super::{TradingParts, start_trading, state, trading};
+use super::{Pipeline, PipelineParts, start_pipeline, state};
 use actix::Supervisor;
 use anyhow::Context as _;
 use quantumtrade::events::codec::decode;
@@ -41,7 +36,6 @@ use quantumtrade::trading::book::PositionBook;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 /// What a backtest replays.
 pub struct BacktestInput {
@@ -113,24 +107,7 @@ pub fn run(
             }),
             stat: store_stat,
         };
-        let sel_stat = registry.register("selector".into(), "SelectorActor", None, cap);
-        let (st, sto, ss, top, sc) = (
-            Arc::clone(&state),
-            store.clone(),
-            Arc::clone(&sel_stat),
-            cfg.top,
-            cfg.selector.clone(),
-        );
-        let selector = Tracked {
-            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
-                ctx.set_mailbox_capacity(cap);
-                SelectorActor::new(sc.correlation_window, sc.min_overlap, top, sto, st, ss)
-            }),
-            stat: sel_stat,
-        };
-        let history = History::shared(cfg.market.history_minutes);
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let rules: trading::SharedRules = Arc::new(RwLock::new(input.rules));
         let settings = ReplaySettings {
             series: Arc::new(input.series),
             listed: Arc::new(input.listed),
@@ -139,103 +116,33 @@ pub fn run(
             spread: input.spread,
             funding_rate: cfg.trading.engine.funding_rate,
             max_spread: cfg.screen.max_spread,
-            rules: Arc::clone(&rules),
+            rules: Arc::new(RwLock::new(input.rules)),
             registry: Arc::clone(&registry),
             state: Arc::clone(&state),
             progress: input.progress,
             done: Arc::new(Mutex::new(Some(tx))),
         };
-        let hub_stat = registry.register("market-data-hub".into(), "MarketDataHub", None, cap);
-        let market = HubSource::Replay(settings);
-        let marks = market.marks();
-        let readings = ReadingSettings {
-            paper_funding_rate: cfg.trading.engine.funding_rate,
-            max_spread: cfg.screen.max_spread,
-        };
-        let (h, sel, hs, warm) = (
-            Arc::clone(&history),
-            selector.clone(),
-            Arc::clone(&hub_stat),
-            cfg.market.warmup_minutes,
-        );
-        // The step is the synthetic market's timer; a replay hub has none.
-        let step = Duration::from_millis(cfg.step_ms());
-        let hub = Tracked {
-            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
-                ctx.set_mailbox_capacity(cap);
-                MarketDataHub::new(market, h, warm, sel, hs, step, readings)
-            }),
-            stat: hub_stat,
-        };
-        let disp_stat = registry.register("gpu-dispatcher".into(), "GpuDispatcher", None, cap);
-        let ds = Arc::clone(&disp_stat);
-        let dispatcher = Tracked {
-            addr: actix::SyncArbiter::start(1, move || {
-                GpuDispatcher::new(Box::new(CpuBackend), Arc::clone(&ds))
-            }),
-            stat: disp_stat,
-        };
-        let ind_stat = registry.register("indicators".into(), "IndicatorActor", None, cap);
-        let (is, batch_every, max_batch) = (
-            Arc::clone(&ind_stat),
-            Duration::from_millis(cfg.indicators.batch_ms),
-            cfg.indicators.max_batch,
-        );
-        let indicators = Tracked {
-            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
-                ctx.set_mailbox_capacity(cap);
-                IndicatorActor::new(dispatcher, batch_every, max_batch, is)
-            }),
-            stat: ind_stat,
-        };
-        let board = Arc::new(super::board::Board::default());
-        let gauges = Arc::new(trading::TradingGauges::default());
-        let parts = TradingParts {
-            cfg: cfg.trading.clone(),
-            journal,
-            history: Arc::clone(&history),
-            board: Arc::clone(&board),
-            rules,
-            marks,
-            state: Arc::clone(&state),
-            selector: selector.clone(),
+        let pipeline = start_pipeline(PipelineParts {
+            cfg: cfg.clone(),
             registry: Arc::clone(&registry),
-            capacity: cap,
-            gauges,
-        };
-        let _risk = start_trading(parts)
-            .await
-            .context("cannot start the trading actors")?;
-        let deps = SymbolDeps {
-            cfg: cfg.symbol,
-            breakout: cfg.breakout.clone(),
-            history,
-            selector,
-            indicators,
+            store,
+            journal,
+            state,
+            market: HubSource::Replay(settings),
+            backend: Mutex::new(Some(Box::new(CpuBackend))),
             battery_checks: input.battery_checks,
-            board,
-            backoff: cfg.supervision,
-            capacity: cap,
-        };
-        let threads = match cfg.indicators.symbol_threads {
-            0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-            n => n,
-        };
-        let arbiters: Vec<actix::Arbiter> = (0..threads).map(|_| actix::Arbiter::new()).collect();
-        let handles = arbiters.iter().map(actix::Arbiter::handle).collect();
-        let uni_stat = registry.register("universe".into(), "UniverseActor", None, cap);
-        let (reg, us, screen, hub_for_universe) = (
-            Arc::clone(&registry),
-            Arc::clone(&uni_stat),
-            cfg.screen,
-            hub.clone(),
-        );
-        let universe = Tracked {
-            addr: Supervisor::start(move |_| {
-                UniverseActor::new(screen, deps, None, hub_for_universe, reg, handles, us)
-            }),
-            stat: uni_stat,
-        };
+            // The feed sends the screens, on replayed time.
+            rescreen: None,
+        })
+        .await?;
+        // The risk actor held to the end, as `qtrade run` holds it.
+        let Pipeline {
+            hub,
+            universe,
+            arbiters,
+            risk: _risk,
+            ..
+        } = pipeline;
         hub.send(StartReplay(universe));
         let end = rx
             .await

@@ -52,7 +52,7 @@ use hub::{History, MarketDataHub};
 use indicator::IndicatorActor;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
 use quantumtrade::events::{EventIds, SystemEvent};
-use quantumtrade::node::battery_batch::CpuBackend;
+use quantumtrade::node::battery_batch::{BatteryBackend, CpuBackend};
 use selector::SelectorActor;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -175,112 +175,27 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
             None,
             None,
         )));
-        let sel_stat = registry.register("selector".into(), "SelectorActor", None, cap);
-        let (st, sto, ss, top, sc) = (
-            Arc::clone(&state),
-            store.clone(),
-            Arc::clone(&sel_stat),
-            cfg.top,
-            cfg.selector.clone(),
-        );
-        let selector = Tracked {
-            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
-                ctx.set_mailbox_capacity(cap);
-                SelectorActor::new(sc.correlation_window, sc.min_overlap, top, sto, st, ss)
-            }),
-            stat: sel_stat,
-        };
-        let history = History::shared(cfg.market.history_minutes);
-        let step = Duration::from_millis(cfg.step_ms());
-        let hub_stat = registry.register("market-data-hub".into(), "MarketDataHub", None, cap);
+        let every = Duration::from_millis(cfg.step_ms()) * cfg.universe.rescreen_minutes;
         let market = hub::source_of(&cfg.market);
-        // Exchange rules: the synthetic instruments' now; a venue's when
-        // its feed has read exchangeInfo.
-        let rules = market.rules();
-        let marks = market.marks();
-        let (h, sel, hs, warm) = (
-            Arc::clone(&history),
-            selector.clone(),
-            Arc::clone(&hub_stat),
-            cfg.market.warmup_minutes,
-        );
-        let readings = hub::ReadingSettings {
-            paper_funding_rate: cfg.trading.engine.funding_rate,
-            max_spread: cfg.screen.max_spread,
-        };
-        let hub = Tracked {
-            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
-                ctx.set_mailbox_capacity(cap);
-                MarketDataHub::new(market, h, warm, sel, hs, step, readings)
-            }),
-            stat: hub_stat,
-        };
-        let hub_handle = hub.clone();
-        let disp_stat = registry.register("gpu-dispatcher".into(), "GpuDispatcher", None, cap);
-        let ds = Arc::clone(&disp_stat);
-        let dispatcher = Tracked {
-            addr: actix::SyncArbiter::start(1, move || {
-                let b = backend.lock().ok().and_then(|mut b| b.take());
-                GpuDispatcher::new(b.unwrap_or_else(|| Box::new(CpuBackend)), Arc::clone(&ds))
-            }),
-            stat: disp_stat,
-        };
-        let ind_stat = registry.register("indicators".into(), "IndicatorActor", None, cap);
-        let (is, batch_every, max_batch) = (
-            Arc::clone(&ind_stat),
-            Duration::from_millis(cfg.indicators.batch_ms),
-            cfg.indicators.max_batch,
-        );
-        let indicators = Tracked {
-            addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
-                ctx.set_mailbox_capacity(cap);
-                IndicatorActor::new(dispatcher, batch_every, max_batch, is)
-            }),
-            stat: ind_stat,
-        };
-        let board = Arc::new(board::Board::default());
-        let gauges = Arc::new(trading::TradingGauges::default());
-        let risk = if cfg.trading.enabled {
-            let t = TradingParts {
-                cfg: cfg.trading.clone(),
-                journal,
-                history: Arc::clone(&history),
-                board: Arc::clone(&board),
-                rules,
-                marks,
-                state: Arc::clone(&state),
-                selector: selector.clone(),
-                registry: Arc::clone(&registry),
-                capacity: cap,
-                gauges: Arc::clone(&gauges),
-            };
-            Some(start_trading(t).await.context("cannot start the trading actors")?)
-        } else {
-            None
-        };
-        let deps = SymbolDeps {
-            cfg: cfg.symbol,
-            breakout: cfg.breakout.clone(),
-            history,
-            selector,
-            indicators,
+        let Pipeline {
+            hub: hub_handle,
+            universe,
+            risk,
+            board,
+            gauges,
+            arbiters,
+        } = start_pipeline(PipelineParts {
+            cfg: cfg.clone(),
+            registry: Arc::clone(&registry),
+            store: store.clone(),
+            journal,
+            state: Arc::clone(&state),
+            market,
+            backend,
             battery_checks: true,
-            board: Arc::clone(&board),
-            backoff: cfg.supervision,
-            capacity: cap,
-        };
-        let threads = match cfg.indicators.symbol_threads {
-            0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-            n => n,
-        };
-        let arbiters: Vec<actix::Arbiter> = (0..threads).map(|_| actix::Arbiter::new()).collect();
-        let handles = arbiters.iter().map(actix::Arbiter::handle).collect();
-        let uni_stat = registry.register("universe".into(), "UniverseActor", None, cap);
-        let every = step * cfg.universe.rescreen_minutes;
-        let (reg, us, screen) = (Arc::clone(&registry), Arc::clone(&uni_stat), cfg.screen);
-        let universe = Supervisor::start(move |_| {
-            UniverseActor::new(screen, deps, Some(every), hub, reg, handles, us)
-        });
+            rescreen: Some(every),
+        })
+        .await?;
 
         for kind in telemetry::ERROR_KINDS {
             metrics::counter!("qtrade_errors_total", "kind" => kind).absolute(0);
@@ -370,6 +285,183 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         }
         let _ = std::fs::remove_file(&node_url);
         anyhow::Ok(())
+    })
+}
+
+/// What differs between the node's runs (`qtrade run`, a backtest) in the
+/// actors [`start_pipeline`] starts.
+struct PipelineParts {
+    cfg: NodeConfig,
+    registry: Arc<Registry>,
+    store: Tracked<EventStore>,
+    journal: journal::Journal,
+    state: state::SharedState,
+    /// Where the hub's minutes come from.
+    market: hub::HubSource,
+    /// The dispatcher's backend, taken by its first start (a restarted
+    /// dispatcher, the factory called again, gets the CPU).
+    backend: std::sync::Mutex<Option<Box<dyn BatteryBackend>>>,
+    /// Whether symbol actors send their closed windows to the batched
+    /// battery (which checks the streaming rows and decides nothing).
+    battery_checks: bool,
+    /// The universe's re-screen period on the wall clock (none: the feed
+    /// sends the screens).
+    rescreen: Option<Duration>,
+}
+
+/// The running pipeline, as its caller needs it.
+struct Pipeline {
+    hub: Tracked<MarketDataHub>,
+    universe: Tracked<UniverseActor>,
+    /// The risk actor when trading is enabled (the kill switch's address).
+    risk: Option<Tracked<risk::RiskActor>>,
+    board: board::SharedBoard,
+    gauges: Arc<trading::TradingGauges>,
+    /// The symbol actors' threads (stopped at the end).
+    arbiters: Vec<actix::Arbiter>,
+}
+
+/// Starts the actors every run of the node has, wired to each other: the
+/// selector, the market-data hub over `market`, the battery (dispatcher and
+/// indicator actor), the trading actors when `[trading]` is enabled and
+/// the universe with its symbol actors. One wiring for `qtrade run` and
+/// `qtrade backtest`, so a backtest runs the node that trades.
+async fn start_pipeline(p: PipelineParts) -> anyhow::Result<Pipeline> {
+    let PipelineParts {
+        cfg,
+        registry,
+        store,
+        journal,
+        state,
+        market,
+        backend,
+        battery_checks,
+        rescreen,
+    } = p;
+    let cap = cfg.node.mailbox_capacity;
+    let sel_stat = registry.register("selector".into(), "SelectorActor", None, cap);
+    let (st, sto, ss, top, sc) = (
+        Arc::clone(&state),
+        store,
+        Arc::clone(&sel_stat),
+        cfg.top,
+        cfg.selector.clone(),
+    );
+    let selector = Tracked {
+        addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
+            ctx.set_mailbox_capacity(cap);
+            SelectorActor::new(sc.correlation_window, sc.min_overlap, top, sto, st, ss)
+        }),
+        stat: sel_stat,
+    };
+    let history = History::shared(cfg.market.history_minutes);
+    // The synthetic market's timer (a venue feed or a replay has none).
+    let step = Duration::from_millis(cfg.step_ms());
+    let hub_stat = registry.register("market-data-hub".into(), "MarketDataHub", None, cap);
+    // Exchange rules: the synthetic instruments' or the replayed files' now;
+    // a venue's when its feed has read exchangeInfo.
+    let rules = market.rules();
+    let marks = market.marks();
+    let (h, sel, hs, warm) = (
+        Arc::clone(&history),
+        selector.clone(),
+        Arc::clone(&hub_stat),
+        cfg.market.warmup_minutes,
+    );
+    let readings = hub::ReadingSettings {
+        paper_funding_rate: cfg.trading.engine.funding_rate,
+        max_spread: cfg.screen.max_spread,
+    };
+    let hub = Tracked {
+        addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
+            ctx.set_mailbox_capacity(cap);
+            MarketDataHub::new(market, h, warm, sel, hs, step, readings)
+        }),
+        stat: hub_stat,
+    };
+    let disp_stat = registry.register("gpu-dispatcher".into(), "GpuDispatcher", None, cap);
+    let ds = Arc::clone(&disp_stat);
+    let dispatcher = Tracked {
+        addr: actix::SyncArbiter::start(1, move || {
+            let b = backend.lock().ok().and_then(|mut b| b.take());
+            GpuDispatcher::new(b.unwrap_or_else(|| Box::new(CpuBackend)), Arc::clone(&ds))
+        }),
+        stat: disp_stat,
+    };
+    let ind_stat = registry.register("indicators".into(), "IndicatorActor", None, cap);
+    let (is, batch_every, max_batch) = (
+        Arc::clone(&ind_stat),
+        Duration::from_millis(cfg.indicators.batch_ms),
+        cfg.indicators.max_batch,
+    );
+    let indicators = Tracked {
+        addr: Supervisor::start(move |ctx: &mut actix::Context<_>| {
+            ctx.set_mailbox_capacity(cap);
+            IndicatorActor::new(dispatcher, batch_every, max_batch, is)
+        }),
+        stat: ind_stat,
+    };
+    let board = Arc::new(board::Board::default());
+    let gauges = Arc::new(trading::TradingGauges::default());
+    let risk = if cfg.trading.enabled {
+        let t = TradingParts {
+            cfg: cfg.trading.clone(),
+            journal,
+            history: Arc::clone(&history),
+            board: Arc::clone(&board),
+            rules,
+            marks,
+            state,
+            selector: selector.clone(),
+            registry: Arc::clone(&registry),
+            capacity: cap,
+            gauges: Arc::clone(&gauges),
+        };
+        Some(
+            start_trading(t)
+                .await
+                .context("cannot start the trading actors")?,
+        )
+    } else {
+        None
+    };
+    let deps = SymbolDeps {
+        cfg: cfg.symbol,
+        breakout: cfg.breakout.clone(),
+        history,
+        selector,
+        indicators,
+        battery_checks,
+        board: Arc::clone(&board),
+        backoff: cfg.supervision,
+        capacity: cap,
+    };
+    let threads = match cfg.indicators.symbol_threads {
+        0 => std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        n => n,
+    };
+    let arbiters: Vec<actix::Arbiter> = (0..threads).map(|_| actix::Arbiter::new()).collect();
+    let handles = arbiters.iter().map(actix::Arbiter::handle).collect();
+    let uni_stat = registry.register("universe".into(), "UniverseActor", None, cap);
+    let (reg, us, screen, uhub) = (
+        Arc::clone(&registry),
+        Arc::clone(&uni_stat),
+        cfg.screen,
+        hub.clone(),
+    );
+    let universe = Tracked {
+        addr: Supervisor::start(move |_| {
+            UniverseActor::new(screen, deps, rescreen, uhub, reg, handles, us)
+        }),
+        stat: uni_stat,
+    };
+    Ok(Pipeline {
+        hub,
+        universe,
+        risk,
+        board,
+        gauges,
+        arbiters,
     })
 }
 

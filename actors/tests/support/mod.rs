@@ -270,15 +270,8 @@ pub fn wait_for<T>(what: &str, probe: impl FnMut() -> Option<T>) -> T {
 }
 
 /// Calls `probe` until it returns `Some`, failing the test after `limit`.
-pub fn wait_for_within<T>(limit: Duration, what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(start.elapsed() < limit, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+pub fn wait_for_within<T>(limit: Duration, what: &str, probe: impl FnMut() -> Option<T>) -> T {
+    wait_for_within_or(limit, probe).unwrap_or_else(|| panic!("gave up waiting for {what}"))
 }
 
 /// Calls `probe` until it returns `Some`, or `None` after `limit` (the
