@@ -38,7 +38,7 @@ use super::telemetry::{Registry, Tracked};
 use super::trading::SharedRules;
 use super::universe::{Screened, UniverseActor};
 use quantumtrade::backtest::node_replay::served_readings;
-use quantumtrade::exchange::sim::market::{decimals_of, fixed};
+use quantumtrade::exchange::sim::market::{decimals_of, served};
 use quantumtrade::market::instrument::Instrument;
 use quantumtrade::market::replay::{ReplayMarket, ReplaySeries, book_of};
 use quantumtrade::market::{Candle, Symbol};
@@ -167,11 +167,7 @@ fn screen_inputs(
         .enumerate()
         .map(|(i, p)| {
             let ins = listed.get(&p.instrument.symbol).unwrap_or(&p.instrument);
-            let served = |x: f64| {
-                fixed(x, decimals_of(ins.tick_size))
-                    .parse::<f64>()
-                    .unwrap_or(f64::NAN)
-            };
+            let served = |x: f64| served(x, decimals_of(ins.tick_size));
             let (bid, ask) = last.get(&i).map_or((f64::NAN, f64::NAN), |c| {
                 let b = book_of(c, ins, spread);
                 (served(b.bid), served(b.ask))
