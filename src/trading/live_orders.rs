@@ -752,6 +752,24 @@ mod tests {
         Symbol::new(s).unwrap()
     }
 
+    /// Submits an entry of `qty` at `price` with its `stop`, has it filled
+    /// there, and returns the client id of the stop the fill asks for.
+    fn filled_entry(
+        b: &mut LiveOrders,
+        s: &Symbol,
+        side: PositionSide,
+        qty: f64,
+        price: f64,
+        stop: f64,
+    ) -> String {
+        let o = b.submit(&OrderRequest::entry(s.clone(), side, qty, price, stop, 0));
+        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, qty, price), 0);
+        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
+            panic!("a filled entry asks for its stop: {:?}", out.stops)
+        };
+        client_algo_id
+    }
+
     fn report(status: OrderStatus, qty: f64, price: f64) -> OrderReport {
         OrderReport {
             order_id: 7,
@@ -809,18 +827,7 @@ mod tests {
     fn moving_a_placed_stop_cancels_it_and_closing_cancels_the_last() {
         let s = sym("ETHUSDT");
         let mut b = LiveOrders::new(0.0);
-        let o = b.submit(&OrderRequest::entry(
-            s.clone(),
-            PositionSide::Short,
-            3.0,
-            100.0,
-            105.0,
-            0,
-        ));
-        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 3.0, 100.0), 0);
-        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
-            panic!()
-        };
+        let client_algo_id = filled_entry(&mut b, &s, PositionSide::Short, 3.0, 100.0, 105.0);
         assert!(b.stop_placed(&s, &client_algo_id, 41));
         let Some(StopChange::Place {
             cancel,
@@ -894,18 +901,7 @@ mod tests {
     fn a_stop_that_would_trigger_closes_the_position_and_a_fired_stop_is_booked() {
         let s = sym("XRPUSDT");
         let mut b = LiveOrders::new(0.001);
-        let o = b.submit(&OrderRequest::entry(
-            s.clone(),
-            PositionSide::Long,
-            5.0,
-            1.0,
-            0.9,
-            0,
-        ));
-        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 5.0, 1.0), 0);
-        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
-            panic!()
-        };
+        let client_algo_id = filled_entry(&mut b, &s, PositionSide::Long, 5.0, 1.0, 0.9);
         let exit = b.stop_would_trigger(&s, &client_algo_id, 60_000).unwrap();
         assert!(exit.reduce_only);
         assert_eq!((exit.side, exit.qty), (PositionSide::Short, 5.0));
@@ -922,18 +918,7 @@ mod tests {
     fn an_unplaced_stop_is_placed_again_with_a_fresh_id_unless_its_request_runs() {
         let s = sym("BNBUSDT");
         let mut b = LiveOrders::new(0.0);
-        let o = b.submit(&OrderRequest::entry(
-            s.clone(),
-            PositionSide::Long,
-            1.0,
-            10.0,
-            9.0,
-            0,
-        ));
-        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 1.0, 10.0), 0);
-        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
-            panic!()
-        };
+        let client_algo_id = filled_entry(&mut b, &s, PositionSide::Long, 1.0, 10.0, 9.0);
         assert!(b.unplaced_stops(&BTreeSet::from([s.clone()])).is_empty());
         let again = b.unplaced_stops(&BTreeSet::new());
         let [
@@ -1122,18 +1107,7 @@ mod tests {
     fn a_book_journaled_before_take_profits_still_decodes() {
         let s = sym("BTCUSDT");
         let mut b = LiveOrders::new(0.0005);
-        let o = b.submit(&OrderRequest::entry(
-            s.clone(),
-            PositionSide::Long,
-            1.0,
-            100.0,
-            90.0,
-            0,
-        ));
-        let out = b.on_report(&o.client_id, &report(OrderStatus::Filled, 1.0, 100.0), 0);
-        let StopChange::Place { client_algo_id, .. } = out.stops[0].clone() else {
-            panic!()
-        };
+        let client_algo_id = filled_entry(&mut b, &s, PositionSide::Long, 1.0, 100.0, 90.0);
         assert!(b.stop_placed(&s, &client_algo_id, 9));
         // One order still out, as a kill mid-send leaves it.
         b.submit(&OrderRequest::exit(
