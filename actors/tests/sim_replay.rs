@@ -175,3 +175,135 @@ async fn a_market_order_fills_at_the_replayed_price() {
     let avg = filled.avg_price.expect("an average price").to_f64();
     assert!((avg - last.close).abs() < 1e-6, "{avg} vs {}", last.close);
 }
+
+/// Latency: the simulator holds a MARKET order 1.1 s of wall time (66 s
+/// of market time at 60x) before it fills; sent right after a minute
+/// closes, it fills at the touch the *next* close left, and the
+/// backtest's venue with `latency_ms = 66000` fills it at that same
+/// price, not at the decision minute's touch.
+#[tokio::test]
+async fn a_slow_market_order_fills_where_the_backtest_venue_fills_it() {
+    use quantumtrade::market::Symbol;
+    use quantumtrade::risk::sizing::PositionSide;
+    use quantumtrade::trading::event::{OrderRequest, TradeEvent};
+    use quantumtrade::trading::paper_venue::{FillModel, PaperVenue};
+    use std::collections::BTreeMap;
+
+    let want = csv("BTCUSDT");
+    let model = FillModel {
+        fee_rate: 0.0004,
+        slippage_bps: 1.0,
+        spread_bps: 2.0,
+        latency_ms: 66_000,
+    };
+    let instant = FillModel {
+        latency_ms: 0,
+        ..model
+    };
+    // The tick the simulator derives for the data (checked below).
+    let tick = 0.01;
+    // A stretch where each close's touch differs from the next one's, so
+    // a fill that ignored the latency would show.
+    let moves = |i: usize| {
+        (i..i + 8).all(|j| {
+            let a = instant.market_price(PositionSide::Long, want[j].close, tick);
+            let b = instant.market_price(PositionSide::Long, want[j + 1].close, tick);
+            (a - b).abs() > tick / 2.0
+        })
+    };
+    let start = (60..want.len() - 10)
+        .find(|&i| moves(i))
+        .expect("a moving stretch");
+    let (key, secret) = ("k".repeat(64), "s".repeat(64));
+    let sim = replay(
+        &format!(
+            "replay_speed = 60.0\nreplay_start_ms = {}\nreplay_spread_bps = 2.0\n\
+             slippage_bps = 1.0\ntaker_fee_rate = 0.0004\nlatency_ms = 1100\n",
+            want[start].open_time
+        ),
+        Some((&key, &secret)),
+    );
+    let signed =
+        RestClient::new(&sim.http(), Some(Credentials::new(&key, &secret).unwrap())).unwrap();
+    let info = signed.exchange_info().await.unwrap();
+    let rules = info
+        .symbols
+        .iter()
+        .find(|s| s.symbol.as_str() == "BTCUSDT")
+        .unwrap()
+        .rules()
+        .unwrap();
+    assert!((rules.price.tick_size.to_f64() - tick).abs() < 1e-12);
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
+        "ws://{}/market/stream?streams=btcusdt@kline_1m",
+        sim.addr
+    ))
+    .await
+    .unwrap();
+    let decided = loop {
+        let msg = timeout(WAIT, ws.next())
+            .await
+            .expect("no frame in time")
+            .expect("stream ended")
+            .unwrap();
+        let Message::Text(text) = msg else { continue };
+        if let WsBody::Market(MarketEvent::Kline(ev)) =
+            parse_ws_message(text.as_bytes()).unwrap().body
+            && ev.kline.is_closed
+        {
+            break ev.kline;
+        }
+    };
+    let qty = rules.round_qty(0.01, OrderKind::Market).unwrap();
+    let order = NewOrder {
+        symbol: "BTCUSDT".into(),
+        side: Side::Buy,
+        position_side: None,
+        order_type: NewOrderType::Market,
+        quantity: qty,
+        reduce_only: false,
+        client_order_id: ClientOrderId::new("replay-slow-1").unwrap(),
+        response_type: ResponseType::Result,
+    };
+    let filled = signed.new_order(&order).await.unwrap();
+    assert_eq!(filled.status, OrderStatus::Filled);
+    let got = filled.avg_price.expect("an average price").to_f64();
+
+    let m = want
+        .iter()
+        .position(|c| c.open_time == decided.open_time)
+        .expect("a CSV minute");
+    assert!(
+        (start..start + 8).contains(&m),
+        "the first close heard ({m}) is in the stretch from {start}"
+    );
+    let s = Symbol::new("BTCUSDT").unwrap();
+    let mut venue = PaperVenue::new(model);
+    let entry = OrderRequest::entry(
+        s.clone(),
+        PositionSide::Long,
+        qty.to_f64(),
+        want[m].close,
+        want[m].close / 2.0,
+        want[m].open_time,
+    );
+    venue.submit(&entry, Some(&rules)).unwrap();
+    let mut backtest = None;
+    for c in &want[m + 1..m + 3] {
+        let ev = venue.on_candles(c.open_time, &BTreeMap::from([(s.clone(), *c)]));
+        if let Some(TradeEvent::OrderFilled(f)) = ev.first() {
+            backtest = Some(f.price);
+            break;
+        }
+    }
+    let backtest = backtest.expect("the backtest venue filled it");
+    assert!(
+        (got - backtest).abs() < 1e-9,
+        "simulator {got} vs backtest {backtest}"
+    );
+    let unslowed = instant.market_price(PositionSide::Long, want[m].close, tick);
+    assert!(
+        (got - unslowed).abs() > tick / 2.0,
+        "the latency moved the fill: {got} vs {unslowed} without it"
+    );
+}

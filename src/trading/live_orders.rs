@@ -17,6 +17,7 @@
 
 use super::event::{Fill, OrderRequest, TradeEvent};
 use super::paper_venue::OpenOrder;
+use super::snapshot::{SnapshotError, decode_current_or};
 use crate::exchange::binance::order::OrderStatus;
 use crate::exchange::binance::rest::OrderResponse;
 use crate::execution::order::{ManagedOrder, OrderEvent, client_order_id};
@@ -204,22 +205,6 @@ impl From<LiveOrdersV1> for LiveOrders {
     }
 }
 
-/// A journaled book that decodes in no known form.
-#[derive(Debug, thiserror::Error)]
-#[error("the live order book snapshot does not decode: {0}")]
-pub struct SnapshotError(String);
-
-/// Decodes all of `bytes` as a `T` (bincode, standard configuration).
-fn decode_whole<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let (v, used) = bincode::serde::decode_from_slice(bytes, bincode::config::standard())
-        .map_err(|e| e.to_string())?;
-    if used == bytes.len() {
-        Ok(v)
-    } else {
-        Err(format!("{} trailing bytes", bytes.len() - used))
-    }
-}
-
 /// The executor's live order book.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveOrders {
@@ -260,11 +245,7 @@ impl LiveOrders {
     /// [`SnapshotError`] when the bytes are neither form: the node must not
     /// trade on a guess.
     pub fn decode_snapshot(bytes: &[u8]) -> Result<Self, SnapshotError> {
-        decode_whole::<Self>(bytes).or_else(|current| {
-            decode_whole::<LiveOrdersV1>(bytes)
-                .map(Self::from)
-                .map_err(|_| SnapshotError(current))
-        })
+        decode_current_or::<Self, LiveOrdersV1>(bytes, "live order book")
     }
 
     fn closes(&self, kind: CloseKind) -> &BTreeMap<Symbol, ProtectiveStop> {

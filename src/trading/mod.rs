@@ -13,6 +13,7 @@
 //! - [`execution_quality`]: order-to-ack and order-to-fill times and
 //!   slippage against the decision price (ExecutorActor's metrics).
 //! - [`event`]: order requests, fills and the trade events they record.
+//! - [`snapshot`]: journaled snapshots of the cores, current or older form.
 //! - [`paper`]: the four composed, one closed minute in, events out — what
 //!   `qtrade backtest --strategy node` drives.
 
@@ -24,3 +25,4 @@ pub mod paper;
 pub mod paper_venue;
 pub mod risk_desk;
 pub mod signal_desk;
+pub mod snapshot;

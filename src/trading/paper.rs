@@ -59,6 +59,10 @@ pub struct PaperConfig {
     /// Width of the touch around a minute's close that market orders take,
     /// basis points (the simulator's `replay_spread_bps`, default 2).
     pub spread_bps: f64,
+    /// Market time an order takes to reach the venue, ms (the simulator's
+    /// `latency_ms` times its replay speed). Under a minute it moves no
+    /// fill: the replayed book changes only at minute closes.
+    pub latency_ms: u64,
     /// Funding rate per 8 hours, paid by longs when positive (Binance's
     /// baseline is 0.01%: the interest rate with a zero premium).
     pub funding_rate: f64,
@@ -81,6 +85,7 @@ impl Default for PaperConfig {
             fee_rate: 0.0004,
             slippage_bps: 1.0,
             spread_bps: 2.0,
+            latency_ms: 0,
             funding_rate: 0.0001,
             var_horizon_minutes: 1_440.0,
             take_profit_r: 3.0,
@@ -118,6 +123,7 @@ impl PaperConfig {
             fee_rate: self.fee_rate,
             slippage_bps: self.slippage_bps,
             spread_bps: self.spread_bps,
+            latency_ms: self.latency_ms,
         }
     }
 }

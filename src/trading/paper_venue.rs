@@ -16,8 +16,23 @@
 //!
 //! A stop closes whatever the position holds then (Binance's
 //! `closePosition`), so partial exits never leave it oversized.
+//!
+//! Latency: every request takes `latency_ms` of market time to reach the
+//! venue, as the simulator holds each trading request `latency_ms` before
+//! handling it. The book moves only at minute closes, so a market order
+//! fills at the touch of the last close at or before its arrival (the
+//! decision minute's when the latency is under a minute), booked with the
+//! minute it arrived in. The stop and take-profit an entry opens a
+//! position with are sent when its fill is known and arrive one latency
+//! later; a moved stop arrives one latency after the minute that moved
+//! it. A level in force by a minute's close is checked against that
+//! minute's whole range, as the simulator checks it; until a new level
+//! arrives the old one stands. A flatten's cancels are the exception:
+//! they take working entries at once (the conservative reading: an entry
+//! that a halt cancels never fills).
 
 use super::event::{Fill, OrderRequest, TradeEvent};
+use super::snapshot::{SnapshotError, decode_current_or};
 use crate::exchange::binance::decimal::RoundingMode;
 use crate::exchange::binance::filters::{FilterViolation, OrderKind, SymbolRules};
 use crate::exchange::binance::order::{OrderType, Side};
@@ -28,6 +43,11 @@ use crate::risk::sizing::PositionSide;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod legacy;
+
+/// One minute of market time, ms.
+const MINUTE_MS: i64 = 60_000;
+
 /// The fill model.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FillModel {
@@ -37,9 +57,17 @@ pub struct FillModel {
     pub slippage_bps: f64,
     /// Width of the touch around a minute's close, basis points.
     pub spread_bps: f64,
+    /// Market time a request takes to reach the venue, ms (the
+    /// simulator's `latency_ms` times its replay speed).
+    pub latency_ms: u64,
 }
 
 impl FillModel {
+    /// The latency in ms of market time.
+    fn latency(&self) -> i64 {
+        i64::try_from(self.latency_ms).unwrap_or(i64::MAX / 4)
+    }
+
     /// The price a market order on `side` fills at after a minute that
     /// closed at `close`, on the `tick` grid.
     #[must_use]
@@ -71,14 +99,29 @@ fn exchange_side(side: PositionSide) -> Side {
     }
 }
 
-/// A working order, the price it fills at (the touch when it was sent)
-/// and the stop and take-profit its entry opens a position with.
+/// A working order: when it reaches the venue, the close whose touch it
+/// will fill at (the latest one at or before its arrival seen so far) and
+/// the stop and take-profit its entry opens a position with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Working {
     order: ManagedOrder,
-    price: f64,
+    /// Market time it reaches the venue, ms.
+    arrives: i64,
+    /// The latest close at or before `arrives` (the decision's close until
+    /// a later minute closes before it arrives).
+    close: f64,
     stop: Option<f64>,
     take_profit: Option<f64>,
+}
+
+/// A stop or take-profit level on its way to the venue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Pending {
+    symbol: Symbol,
+    kind: Trigger,
+    level: f64,
+    /// Market time it reaches the venue, ms.
+    arrives: i64,
 }
 
 /// An order open at the venue, as operators see it.
@@ -102,7 +145,7 @@ pub struct OpenOrder {
 }
 
 /// Which conditional close a candle may trigger.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Trigger {
     Stop,
     TakeProfit,
@@ -149,6 +192,10 @@ pub struct PaperVenue {
     ticks: BTreeMap<Symbol, f64>,
     seq: u64,
     trade_id: i64,
+    /// Stop and take-profit levels sent but not arrived, oldest first.
+    pending: Vec<Pending>,
+    /// Open time of the last minute the venue saw, ms.
+    clock: Option<i64>,
 }
 
 impl PaperVenue {
@@ -164,7 +211,33 @@ impl PaperVenue {
             ticks: BTreeMap::new(),
             seq: 0,
             trade_id: 0,
+            pending: Vec::new(),
+            clock: None,
         }
+    }
+
+    /// The same venue under `model` (a restarted node's config: the
+    /// orders working keep their arrival times, and fill under it).
+    #[must_use]
+    pub fn with_model(mut self, model: FillModel) -> Self {
+        self.model = model;
+        self
+    }
+
+    /// The fill model.
+    #[must_use]
+    pub fn model(&self) -> &FillModel {
+        &self.model
+    }
+
+    /// Decodes a journaled venue: the current form, else the one written
+    /// before latency was modelled ([`super::snapshot`]).
+    ///
+    /// # Errors
+    /// [`SnapshotError`] when the bytes are neither form: the node must not
+    /// trade on a guess.
+    pub fn decode_snapshot(bytes: &[u8]) -> Result<Self, SnapshotError> {
+        decode_current_or::<Self, legacy::PaperVenueV1>(bytes, "paper venue")
     }
 
     /// Accepts a market order decided on the close `req.decision_price`,
@@ -198,12 +271,13 @@ impl PaperVenue {
         };
         let tick = rules.map_or(0.0, |r| r.price.tick_size.to_f64());
         self.ticks.insert(req.symbol.clone(), tick);
-        let price = self.model.market_price(req.side, req.decision_price, tick);
         self.seq += 1;
-        Ok(self.accept(&req, price, client_order_id(self.seq, 0)))
+        // Sent on the decision minute's close.
+        let arrives = req.at + MINUTE_MS + self.model.latency();
+        Ok(self.accept(&req, arrives, client_order_id(self.seq, 0)))
     }
 
-    fn accept(&mut self, req: &OrderRequest, price: f64, client_id: String) -> ManagedOrder {
+    fn accept(&mut self, req: &OrderRequest, arrives: i64, client_id: String) -> ManagedOrder {
         let mut order = ManagedOrder::new(
             client_id,
             req.symbol.clone(),
@@ -219,7 +293,8 @@ impl PaperVenue {
         });
         self.working.push(Working {
             order: order.clone(),
-            price,
+            arrives,
+            close: req.decision_price,
             stop: req.stop,
             take_profit: req.take_profit,
         });
@@ -227,14 +302,68 @@ impl PaperVenue {
     }
 
     /// Moves a position's protective stop (onto the tick, as
-    /// [`Self::submit`] places it).
+    /// [`Self::submit`] places it), sent on the close of the last minute
+    /// seen.
     pub fn move_stop(&mut self, symbol: &Symbol, stop: f64, rules: Option<&SymbolRules>) {
-        let Some(&(side, _)) = self.positions.get(symbol) else {
+        let (Some(&(side, _)), Some(clock)) = (self.positions.get(symbol), self.clock) else {
             return;
         };
+        if !self.stops.contains_key(symbol) && !self.is_pending(symbol, Trigger::Stop) {
+            return;
+        }
         let close_side = exchange_side(side.opposite());
-        if let Some(s) = self.stops.get_mut(symbol) {
-            *s = trigger_on_tick(rules, stop, Trigger::Stop, close_side);
+        let level = Pending {
+            symbol: symbol.clone(),
+            kind: Trigger::Stop,
+            level: trigger_on_tick(rules, stop, Trigger::Stop, close_side),
+            arrives: clock + MINUTE_MS + self.model.latency(),
+        };
+        // The next minute checked closes two minutes after the last one
+        // seen opened.
+        self.send_level(level, clock + 2 * MINUTE_MS);
+    }
+
+    /// Whether a `kind` level for `symbol` is on its way.
+    fn is_pending(&self, symbol: &Symbol, kind: Trigger) -> bool {
+        self.pending
+            .iter()
+            .any(|p| &p.symbol == symbol && p.kind == kind)
+    }
+
+    /// Puts `level` in force if it arrives before `next_close` (the close
+    /// of the next minute checked, so no check could tell the difference),
+    /// else holds it until it does.
+    fn send_level(&mut self, level: Pending, next_close: i64) {
+        if level.arrives < next_close && !self.is_pending(&level.symbol, level.kind) {
+            self.arm(level);
+        } else {
+            self.pending.push(level);
+        }
+    }
+
+    /// Puts an arrived level in force (nothing when its position is gone).
+    fn arm(&mut self, p: Pending) {
+        if !self.positions.contains_key(&p.symbol) {
+            return;
+        }
+        let levels = match p.kind {
+            Trigger::Stop => &mut self.stops,
+            Trigger::TakeProfit => &mut self.targets,
+        };
+        levels.insert(p.symbol, p.level);
+    }
+
+    /// Puts in force, oldest first, the levels that arrive before `close`.
+    fn arm_arrived(&mut self, close: i64) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let (arrived, later): (Vec<Pending>, Vec<Pending>) = std::mem::take(&mut self.pending)
+            .into_iter()
+            .partition(|p| p.arrives < close);
+        self.pending = later;
+        for p in arrived {
+            self.arm(p);
         }
     }
 
@@ -311,20 +440,38 @@ impl PaperVenue {
         &self.positions
     }
 
-    /// One candle per symbol at market time `at`: the market orders sent
-    /// since the last minute are booked at their touch, then stops and
-    /// take-profits the candle reached fire and fill at its touch. Returns
-    /// the events in the order they happened (fills, the stop orders that
-    /// triggered, cancels).
+    /// One candle per symbol of the minute that opened at market time
+    /// `at`: the market orders that reached the venue before it closed are
+    /// booked at the touch they found, the levels that arrived are put in
+    /// force, then stops and take-profits the candle reached fire and fill
+    /// at its touch. Returns the events in the order they happened (fills,
+    /// the stop orders that triggered, cancels).
     pub fn on_candles(&mut self, at: i64, candles: &BTreeMap<Symbol, Candle>) -> Vec<TradeEvent> {
         let mut out = Vec::new();
-        for w in std::mem::take(&mut self.working) {
-            if candles.contains_key(&w.order.symbol) {
-                self.fill(w.order, (w.stop, w.take_profit), w.price, at, &mut out);
-            } else {
-                self.working.push(w);
+        let close = at + MINUTE_MS;
+        self.clock = Some(at);
+        for mut w in std::mem::take(&mut self.working) {
+            match candles.get(&w.order.symbol) {
+                Some(_) if w.arrives < close => {
+                    let tick = self.ticks.get(&w.order.symbol).copied().unwrap_or(0.0);
+                    let price = self.model.market_price(w.order.side, w.close, tick);
+                    let levels = Levels {
+                        stop: w.stop,
+                        take_profit: w.take_profit,
+                        sent: w.arrives,
+                    };
+                    self.fill(w.order, levels, price, at, &mut out);
+                }
+                Some(c) => {
+                    // Still on its way: this close is the latest before it
+                    // arrives.
+                    w.close = c.close;
+                    self.working.push(w);
+                }
+                None => self.working.push(w),
             }
         }
+        self.arm_arrived(close);
         // Stops first, then take-profits (the simulator fires conditional
         // orders in the order they were placed, the stop first): a candle
         // that reached both is read as stopped, the safe reading.
@@ -371,25 +518,26 @@ impl PaperVenue {
             // venue's open orders name it (`stop:<SYMBOL>`, `tp:<SYMBOL>`).
             self.seq += 1;
             let id = format!("{}:{s}:{}", kind.prefix(), self.seq);
-            let order = self.accept(
-                &OrderRequest::exit(s.clone(), side, qty, level, at),
-                price,
-                id,
-            );
+            let order = self.accept(&OrderRequest::exit(s.clone(), side, qty, level, at), at, id);
             self.working.pop();
             out.push(TradeEvent::OrderPlaced(order.clone()));
-            self.fill(order, (None, None), price, at, out);
+            self.fill(order, Levels::NONE, price, at, out);
         }
     }
 
     fn fill(
         &mut self,
         mut o: ManagedOrder,
-        (stop, take_profit): (Option<f64>, Option<f64>),
+        levels: Levels,
         price: f64,
         at: i64,
         out: &mut Vec<TradeEvent>,
     ) {
+        let Levels {
+            stop,
+            take_profit,
+            sent,
+        } = levels;
         let open = self.positions.get(&o.symbol).copied();
         if o.reduce_only {
             // A reduce-only order never opens or flips: it shrinks to what
@@ -425,6 +573,7 @@ impl PaperVenue {
             self.positions.remove(&o.symbol);
             self.stops.remove(&o.symbol);
             self.targets.remove(&o.symbol);
+            self.pending.retain(|p| p.symbol != o.symbol);
         } else {
             let side = if signed > 0.0 {
                 PositionSide::Long
@@ -434,11 +583,22 @@ impl PaperVenue {
             self.positions
                 .insert(o.symbol.clone(), (side, signed.abs()));
             if open.is_none() {
-                if let Some(stop) = stop {
-                    self.stops.insert(o.symbol.clone(), stop);
-                }
-                if let Some(tp) = take_profit {
-                    self.targets.insert(o.symbol.clone(), tp);
+                // Sent once the fill is known, one latency after the order
+                // arrived; in force for this minute if they arrive before
+                // it closes.
+                let arrives = sent + self.model.latency();
+                let close = at + MINUTE_MS;
+                let sends = [(Trigger::Stop, stop), (Trigger::TakeProfit, take_profit)];
+                for (kind, level) in sends {
+                    if let Some(level) = level {
+                        let p = Pending {
+                            symbol: o.symbol.clone(),
+                            kind,
+                            level,
+                            arrives,
+                        };
+                        self.send_level(p, close);
+                    }
                 }
             }
         }
@@ -454,6 +614,23 @@ impl PaperVenue {
             stop,
         }));
     }
+}
+
+/// The levels an entry's fill sends to the venue, and when its order
+/// arrived (the fill is known then).
+struct Levels {
+    stop: Option<f64>,
+    take_profit: Option<f64>,
+    sent: i64,
+}
+
+impl Levels {
+    /// A close's fill: it sends none.
+    const NONE: Self = Self {
+        stop: None,
+        take_profit: None,
+        sent: 0,
+    };
 }
 
 #[cfg(test)]
@@ -489,7 +666,25 @@ mod tests {
         fee_rate: 0.0004,
         slippage_bps: 1.0,
         spread_bps: 2.0,
+        latency_ms: 0,
     };
+
+    /// The model with a latency of `ms`.
+    fn slow(ms: u64) -> FillModel {
+        FillModel {
+            latency_ms: ms,
+            ..MODEL
+        }
+    }
+
+    fn fills(ev: &[TradeEvent]) -> Vec<&Fill> {
+        ev.iter()
+            .filter_map(|e| match e {
+                TradeEvent::OrderFilled(f) => Some(f),
+                _ => None,
+            })
+            .collect()
+    }
     const TICK: f64 = 0.01;
 
     fn close_to(a: f64, b: f64) -> bool {
@@ -674,5 +869,106 @@ mod tests {
         // Below the minimum quantity: refused, as the exchange would.
         let tiny = OrderRequest::entry(s, PositionSide::Short, 0.0004, 100.0, 101.0, 0);
         assert!(v.submit(&tiny, Some(&rules())).is_err());
+    }
+
+    #[test]
+    fn an_order_slower_than_a_minute_fills_at_the_touch_it_arrives_to_and_its_stop_comes_later() {
+        let s = Symbol::new("BTCUSDT").unwrap();
+        // Sent on the close at 60 s, it arrives at 160 s: after the close
+        // of the minute opened at 60 s (120 s), before the next (180 s).
+        let mut v = PaperVenue::new(slow(100_000));
+        v.submit_at_tick(&OrderRequest::entry(
+            s.clone(),
+            PositionSide::Long,
+            2.0,
+            100.0,
+            95.0,
+            0,
+        ));
+        let ev = v.on_candles(60_000, &one(&s, candle(60_000, 100.0, 104.0, 99.0, 103.0)));
+        assert!(ev.is_empty(), "still on its way: {ev:?}");
+        assert!(v.has_working(&s));
+        // Its stop is sent once the fill is known (160 s) and arrives at
+        // 260 s: this minute's low (90) is not checked against it.
+        let ev = v.on_candles(
+            120_000,
+            &one(&s, candle(120_000, 103.0, 106.0, 90.0, 105.0)),
+        );
+        let f = fills(&ev);
+        assert_eq!(f.len(), 1, "{ev:?}");
+        // The touch of the 103 close (ask 103.0103 → 103.02, slipped
+        // 103.030302 → 103.04), not the decision's 100.
+        assert!(close_to(f[0].price, 103.04), "{}", f[0].price);
+        assert_eq!(f[0].at, 120_000);
+        assert!(v.open_orders().is_empty(), "the stop is on its way");
+        let ev = v.on_candles(
+            180_000,
+            &one(&s, candle(180_000, 105.0, 106.0, 94.0, 105.0)),
+        );
+        assert!(ev.is_empty(), "not in force before 260 s: {ev:?}");
+        let ev = v.on_candles(240_000, &one(&s, candle(240_000, 105.0, 106.0, 94.0, 96.0)));
+        let f = fills(&ev);
+        assert_eq!(f.len(), 1, "{ev:?}");
+        assert!(f[0].client_id.starts_with("stop:BTCUSDT:"));
+        assert!(v.positions().is_empty());
+    }
+
+    #[test]
+    fn a_slow_stop_move_leaves_the_old_stop_in_force_until_it_arrives() {
+        let s = Symbol::new("ETHUSDT").unwrap();
+        let mut v = PaperVenue::new(slow(70_000));
+        v.submit_at_tick(&OrderRequest::entry(
+            s.clone(),
+            PositionSide::Long,
+            1.0,
+            100.0,
+            90.0,
+            0,
+        ));
+        // Arrives at 130 s; the stop sent then arrives at 200 s.
+        let calm = |t: i64| one(&s, candle(t, 100.0, 100.0, 100.0, 100.0));
+        assert!(v.on_candles(60_000, &calm(60_000)).is_empty());
+        assert_eq!(fills(&v.on_candles(120_000, &calm(120_000))).len(), 1);
+        assert!(v.open_orders().is_empty());
+        assert!(v.on_candles(180_000, &calm(180_000)).is_empty());
+        assert_eq!(v.open_orders()[0].stop_price, Some(90.0));
+        // Moved on the close at 240 s, the new stop arrives at 310 s: the
+        // minute closing at 300 s still has the old one (not reached at 95).
+        v.move_stop(&s, 96.0, Some(&rules()));
+        let ev = v.on_candles(240_000, &one(&s, candle(240_000, 100.0, 100.0, 95.0, 99.0)));
+        assert!(ev.is_empty(), "{ev:?}");
+        assert_eq!(v.open_orders()[0].stop_price, Some(90.0));
+        let ev = v.on_candles(300_000, &one(&s, candle(300_000, 99.0, 99.0, 95.0, 97.0)));
+        assert_eq!(fills(&ev).len(), 1, "the moved stop fired: {ev:?}");
+    }
+
+    proptest::proptest! {
+        /// Sent on the decision minute's close, an order with latency `L`
+        /// fills at the touch of the close `L / 60 s` minutes later
+        /// (rounded down), booked with the minute after that close.
+        #[test]
+        fn an_order_fills_at_the_last_close_before_it_arrives(
+            latency in 0u64..600_000,
+            closes in proptest::collection::vec(50.0f64..150.0, 12),
+        ) {
+            let s = Symbol::new("BTCUSDT").unwrap();
+            let model = slow(latency);
+            let mut v = PaperVenue::new(model);
+            v.submit_at_tick(&OrderRequest::entry(
+                s.clone(), PositionSide::Short, 1.0, closes[0], 1e6, 0,
+            ));
+            let k = usize::try_from(latency / 60_000).unwrap();
+            let mut got = None;
+            for (j, &c) in closes.iter().enumerate().skip(1) {
+                let at = i64::try_from(j).unwrap() * 60_000;
+                let ev = v.on_candles(at, &one(&s, candle(at, c, c, c, c)));
+                if let Some(f) = fills(&ev).first() {
+                    got = Some((j, f.price));
+                    break;
+                }
+            }
+            let want = model.market_price(PositionSide::Short, closes[k], TICK);
+            proptest::prop_assert_eq!(got, Some((k + 1, want)));
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! ExecutorActor: the shell around the venue. In paper mode the venue is
-//! [`PaperVenue`] (market orders at the decision minute's touch, booked
-//! with the next minute, as the simulated exchange fills them; protective
-//! stops held at the venue). Every order and fill is committed to the journal before the
-//! position actor hears of it; a failed commit rolls the venue back to its
+//! [`PaperVenue`] (market orders at the touch of the last close before they
+//! arrive — the decision minute's under a minute of latency — booked with
+//! the minute they arrived in, as the simulated exchange fills them;
+//! protective stops held at the venue). Every order and fill is committed
+//! to the journal before the position actor hears of it; a failed commit rolls the venue back to its
 //! last committed state and acts on nothing.
 //!
 //! With `[trading] venue = "binance"` the same actor runs the live path
@@ -111,9 +112,10 @@ impl ExecutorActor {
         gauges: Arc<TradingGauges>,
         stat: Arc<ActorStat>,
     ) -> anyhow::Result<Self> {
-        let venue = journal
-            .load(CORE)?
-            .unwrap_or_else(|| PaperVenue::new(model));
+        // The config's model, also for a restored venue: an operator's
+        // change of fees or latency takes effect at restart.
+        let venue = Self::stored_venue(&journal)?
+            .map_or_else(|| PaperVenue::new(model), |v| v.with_model(model));
         let me = Self {
             venue,
             live: None,
@@ -140,6 +142,19 @@ impl ExecutorActor {
         self.live = Some(live);
         self.publish();
         self
+    }
+
+    /// The paper venue last committed, if one was (also in the form
+    /// written before latency was modelled).
+    ///
+    /// # Errors
+    /// A snapshot that does not decode.
+    fn stored_venue(journal: &Journal) -> anyhow::Result<Option<PaperVenue>> {
+        journal
+            .load_bytes(CORE)?
+            .map(|b| PaperVenue::decode_snapshot(&b))
+            .transpose()
+            .map_err(anyhow::Error::from)
     }
 
     /// The live order book last committed, if one was (also in the form
@@ -212,7 +227,7 @@ impl ExecutorActor {
         if let Err(e) = self.journal.commit(events, CORE, &self.venue) {
             eprintln!("qtrade: error: executor: {e:#}; nothing sent");
             self.stat.error("journal");
-            if let Ok(Some(v)) = self.journal.load(CORE) {
+            if let Ok(Some(v)) = Self::stored_venue(&self.journal) {
                 self.venue = v;
             }
             return false;
@@ -368,7 +383,7 @@ impl Supervised for ExecutorActor {
         self.stat.restarted();
         // A handler that panicked may have left the venue half-changed: go
         // back to what was last committed.
-        if let Ok(Some(v)) = self.journal.load(CORE) {
+        if let Ok(Some(v)) = Self::stored_venue(&self.journal) {
             self.venue = v;
         }
         if let (Some(l), Ok(Some(b))) =
