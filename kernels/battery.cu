@@ -55,6 +55,7 @@
 #define COL_CMF20 31
 #define COL_OBV 32
 #define COL_MFI14 33
+#define COL_COUNT 34
 
 __device__ static inline int qt_is_nan(double v) { return v != v; }
 
@@ -835,4 +836,48 @@ extern "C" __global__ void battery_kernel(const long long* open_time, const doub
     long long from = offsets[s];
     long long n = offsets[s + 1] - from;
     qt_battery_symbol(open_time + from, high + from, low + from, close + from, volume + from, n, out + from, total);
+}
+
+// Live mode: histories resident on the device (host bookkeeping:
+// quantumtrade::node::battery_resident). The candle buffers are slot-major,
+// `stride` candles in all; a batch first scatters its new candles into
+// place, then computes each job's window where it lies and writes only the
+// window's last row, so only new candles go up and only rows come back.
+
+// Thread i writes new candle i (packed: times, then four f64 columns of
+// `count`) to buffer index dst[i].
+extern "C" __global__ void scatter_candles_kernel(const long long* dst, const long long* new_time,
+                                                  const double* new_values, long long count,
+                                                  long long* open_time, double* high, double* low,
+                                                  double* close, double* volume) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= count) return;
+    long long d = dst[i];
+    open_time[d] = new_time[i];
+    high[d] = new_values[i];
+    low[d] = new_values[count + i];
+    close[d] = new_values[2 * count + i];
+    volume[d] = new_values[3 * count + i];
+}
+
+// Thread j computes job j's window [begin[j], begin[j] + len[j]) into the
+// scratch columns `out` (column c at out + c * stride, as the batch
+// kernel's layout) and writes its last row to rows[j * COL_COUNT + c] (NaN
+// for an empty window).
+extern "C" __global__ void battery_rows_kernel(const long long* open_time, const double* high, const double* low,
+                                               const double* close, const double* volume,
+                                               const long long* begin, const long long* len, int jobs,
+                                               long long stride, double* out, double* rows) {
+    int j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= jobs) return;
+    long long from = begin[j];
+    long long n = len[j];
+    double* row = rows + (long long)j * COL_COUNT;
+    if (n <= 0) {
+        for (int c = 0; c < COL_COUNT; c++) row[c] = QT_NAN;
+        return;
+    }
+    qt_battery_symbol(open_time + from, high + from, low + from, close + from, volume + from, n, out + from,
+                      stride);
+    for (int c = 0; c < COL_COUNT; c++) row[c] = out[(long long)c * stride + from + n - 1];
 }

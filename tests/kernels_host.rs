@@ -21,6 +21,7 @@ use quantumtrade::market::{Candle, OhlcvSeries};
 use quantumtrade::market::{Interval, Symbol};
 use quantumtrade::node::battery_batch::{BatteryJob, compute_job};
 use quantumtrade::node::battery_layout::{KERNEL_COLUMNS, PackedBatch, merge_row};
+use quantumtrade::node::battery_resident::{ResidentLayout, Staging};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -278,4 +279,152 @@ fn packed_jobs_read_back_as_the_cpu_backends_rows() {
             );
         }
     }
+}
+
+/// Runs the harness's live mode over `batches` (stride, then per batch the
+/// staged plan); the rows of every batch.
+fn run_rows_harness(exe: &Path, stride: usize, batches: &[Staging]) -> Vec<Vec<f64>> {
+    let mut input = Vec::new();
+    let mut put = |v: i64| input.extend_from_slice(&v.to_ne_bytes());
+    put(i64::try_from(stride).unwrap());
+    put(i64::try_from(batches.len()).unwrap());
+    for b in batches {
+        put(i64::try_from(b.dst.len()).unwrap());
+        b.dst.iter().chain(&b.time).for_each(|&v| put(v));
+        b.values
+            .iter()
+            .for_each(|v| put(i64::from_ne_bytes(v.to_ne_bytes())));
+        put(i64::try_from(b.begin.len()).unwrap());
+        b.begin.iter().chain(&b.len).for_each(|&v| put(v));
+    }
+    let mut child = Command::new(exe)
+        .arg("rows")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "harness rows: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let values: Vec<f64> = out
+        .stdout
+        .chunks_exact(8)
+        .map(|b| f64::from_ne_bytes(b.try_into().unwrap()))
+        .collect();
+    let mut rows = Vec::new();
+    let mut at = 0;
+    for b in batches {
+        let n = b.begin.len() * COLUMN_COUNT;
+        rows.push(values[at..at + n].to_vec());
+        at += n;
+    }
+    assert_eq!(at, values.len(), "output size");
+    rows
+}
+
+/// The live mode without the device: batches of sliding, resized, revised,
+/// repeated and oversized windows over more keys than slots, planned by
+/// [`ResidentLayout`], run through the scatter and last-row kernels over
+/// buffers that persist between batches: every job on the device gets the
+/// CPU backend's row, and far fewer candles go up than the jobs hold.
+#[test]
+fn resident_batches_read_back_the_cpu_backends_rows() {
+    let Some(exe) = build_harness() else {
+        return;
+    };
+    const KEYS: usize = 8;
+    let series: Vec<Vec<Candle>> = (0..KEYS)
+        .map(|k| random_walk(23, k as u64, 700, 0))
+        .collect();
+    let mut layout = ResidentLayout::new(5, 160);
+    let mut end = [150usize; KEYS];
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |m: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        usize::try_from(rng % m as u64).unwrap()
+    };
+    let (mut all_jobs, mut plans, mut staged) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut held, mut sent) = (0usize, 0usize);
+    // Steady ticks first (five keys in five slots, each window sliding by
+    // one candle), then churn.
+    for batch in 0..60 {
+        let steady = batch < 20;
+        let picks: Vec<usize> = if steady {
+            (0..5).collect()
+        } else {
+            (0..1 + next(6)).map(|_| next(KEYS)).collect()
+        };
+        let jobs: Vec<BatteryJob> = picks
+            .into_iter()
+            .map(|k| {
+                end[k] = (end[k] + if steady { 1 } else { next(3) }).min(699);
+                let len = match (steady, next(10)) {
+                    (true, _) => 120,
+                    (false, 0) => 170,
+                    (false, 1) => 1 + next(30),
+                    _ => 120 + next(30),
+                };
+                let mut candles = series[k][end[k].saturating_sub(len)..end[k]].to_vec();
+                if !steady && next(8) == 0 {
+                    candles.last_mut().unwrap().volume += 1.0;
+                }
+                BatteryJob {
+                    symbol: Symbol::new(&format!("K{k}USDT")).unwrap(),
+                    timeframe: if k % 2 == 0 {
+                        Interval::M1
+                    } else {
+                        Interval::M5
+                    },
+                    candles,
+                }
+            })
+            .collect();
+        let plan = layout.plan(&jobs);
+        if steady && batch > 0 {
+            held += jobs.iter().map(|j| j.candles.len()).sum::<usize>();
+            sent += plan.uploaded();
+        }
+        staged.push(plan.staging(&jobs));
+        plans.push(plan);
+        all_jobs.push(jobs);
+    }
+    let rows = run_rows_harness(&exe, layout.len(), &staged);
+    let mut checked = 0;
+    for (b, jobs) in all_jobs.iter().enumerate() {
+        for (j, job) in jobs.iter().enumerate() {
+            let row = &rows[b][j * COLUMN_COUNT..(j + 1) * COLUMN_COUNT];
+            if plans[b].elsewhere.contains(&j) {
+                assert!(row.iter().all(|v| v.is_nan()), "batch {b} job {j}");
+                continue;
+            }
+            let cpu = compute_job(job).row;
+            for &c in Column::ALL {
+                let (g, w) = (row[c as usize], cpu[c as usize]);
+                assert!(
+                    agrees(g, w),
+                    "batch {b} job {j} ({} candles) {}: kernel {g:e} cpu {w:e}",
+                    job.candles.len(),
+                    c.name()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 60, "{checked} jobs checked");
+    // Steady ticks: one candle a job, but a whole window once a slot is
+    // full (after 40 appends at 120 of 160).
+    assert!(
+        sent * 20 < held,
+        "steady ticks uploaded {sent} candles for {held} in the jobs"
+    );
+    eprintln!("{checked} jobs agree; steady ticks uploaded {sent} candles for {held} in the jobs");
 }

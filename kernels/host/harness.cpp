@@ -6,9 +6,16 @@
 // + 1], i64 open_time[total], f64 high[total], low[total], close[total], volume[total].
 // Output: f64 out[34 * total], every cell the kernel leaves alone still
 // holding the input's fill value (the f64 after the volumes).
+//
+// `harness rows`: the live mode over resident buffers. Input: i64 stride,
+// i64 batches; per batch: i64 count, i64 dst[count], i64 time[count],
+// f64 values[4 * count], i64 jobs, i64 begin[jobs], i64 len[jobs]. The
+// buffers persist across batches (NaN at first). Output per batch: f64
+// rows[jobs * 34].
 #include "../battery.cu"
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 static void read_exact(void* p, size_t bytes) {
@@ -18,7 +25,53 @@ static void read_exact(void* p, size_t bytes) {
     }
 }
 
-int main() {
+static long long read_i64() {
+    long long v = 0;
+    read_exact(&v, sizeof v);
+    return v;
+}
+
+template <typename T>
+static std::vector<T> read_vec(long long n) {
+    std::vector<T> v(n);
+    if (n > 0) read_exact(v.data(), n * sizeof(T));
+    return v;
+}
+
+static int rows_mode() {
+    long long stride = read_i64();
+    long long batches = read_i64();
+    std::vector<long long> open_time(stride, 0);
+    std::vector<double> high(stride, QT_NAN), low(stride, QT_NAN), close(stride, QT_NAN),
+        volume(stride, QT_NAN), out(34 * stride, QT_NAN);
+    blockDim.x = 1;
+    threadIdx.x = 0;
+    for (long long b = 0; b < batches; b++) {
+        long long count = read_i64();
+        std::vector<long long> dst = read_vec<long long>(count);
+        std::vector<long long> time = read_vec<long long>(count);
+        std::vector<double> values = read_vec<double>(4 * count);
+        long long jobs = read_i64();
+        std::vector<long long> begin = read_vec<long long>(jobs);
+        std::vector<long long> len = read_vec<long long>(jobs);
+        std::vector<double> rows(34 * jobs, 0.0);
+        for (long long i = 0; i < count; i++) {
+            blockIdx.x = (unsigned)i;
+            scatter_candles_kernel(dst.data(), time.data(), values.data(), count, open_time.data(),
+                                   high.data(), low.data(), close.data(), volume.data());
+        }
+        for (long long j = 0; j < jobs; j++) {
+            blockIdx.x = (unsigned)j;
+            battery_rows_kernel(open_time.data(), high.data(), low.data(), close.data(), volume.data(),
+                                begin.data(), len.data(), (int)jobs, stride, out.data(), rows.data());
+        }
+        if (fwrite(rows.data(), sizeof(double), rows.size(), stdout) != rows.size()) return 3;
+    }
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    if (argc > 1 && std::string(argv[1]) == "rows") return rows_mode();
     long long symbols = 0, total = 0;
     read_exact(&symbols, sizeof symbols);
     read_exact(&total, sizeof total);

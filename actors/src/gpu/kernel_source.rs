@@ -12,11 +12,17 @@ pub struct KernelSource {
     pub entries: &'static [&'static str],
 }
 
-/// The battery kernel: one thread per symbol over ragged SoA candles.
+/// The battery kernels: the batch (one thread per symbol over ragged SoA
+/// candles) and the live mode's scatter and last rows over resident
+/// histories.
 pub const BATTERY: KernelSource = KernelSource {
     file: "battery.cu",
     text: include_str!("../../../kernels/battery.cu"),
-    entries: &["battery_kernel"],
+    entries: &[
+        "battery_kernel",
+        "scatter_candles_kernel",
+        "battery_rows_kernel",
+    ],
 };
 
 /// Every kernel source, in build order.
