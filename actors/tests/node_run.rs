@@ -343,6 +343,8 @@ async fn the_node_screens_scores_and_selects_a_diversified_top_five() {
         "qtrade_pipeline_latency_seconds_bucket",
         "qtrade_pipeline_latency_seconds_count",
         "qtrade_battery_check_total",
+        "qtrade_dispatcher_batch_jobs_count",
+        "qtrade_dispatcher_queue_seconds_bucket",
         "qtrade_universe_size",
     ] {
         assert!(metrics.contains_key(name), "{name} not on /metrics");

@@ -49,6 +49,21 @@ pub struct BatteryResult {
     pub window: usize,
 }
 
+/// Where a device backend's last batch spent its time, and what it moved.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DeviceTimes {
+    /// Host to device copies, seconds.
+    pub upload_s: f64,
+    /// Kernels, seconds.
+    pub kernel_s: f64,
+    /// Device to host copies, seconds.
+    pub download_s: f64,
+    /// Bytes sent to the device.
+    pub bytes_up: usize,
+    /// Bytes read back.
+    pub bytes_down: usize,
+}
+
 /// A way to compute many jobs at once.
 pub trait BatteryBackend: Send {
     /// Short name shown on the node's endpoints ("cpu", "cuda").
@@ -56,6 +71,12 @@ pub trait BatteryBackend: Send {
 
     /// Computes every job; results in job order.
     fn run(&mut self, jobs: &[BatteryJob]) -> Vec<BatteryResult>;
+
+    /// The device times of the last [`Self::run`], for a backend with a
+    /// device (none for the CPU: its whole batch is compute).
+    fn device_times(&self) -> Option<DeviceTimes> {
+        None
+    }
 }
 
 /// The CPU backend: the batch battery, one job per rayon task.

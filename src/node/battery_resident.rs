@@ -178,6 +178,34 @@ impl ResidentLayout {
         self.slots.is_empty()
     }
 
+    /// The size (slots, capacity) the buffers should grow to before `jobs`
+    /// run, when they are too small: a window longer than a slot, or more
+    /// keys (resident and new) than slots. Each grows to at least twice its
+    /// need, so growth is rare; slots stop at `max_slots` (beyond it the
+    /// least recently used key is evicted). None: the layout fits.
+    #[must_use]
+    pub fn wanted(&self, jobs: &[BatteryJob], max_slots: usize) -> Option<(usize, usize)> {
+        let longest = jobs.iter().map(|j| j.candles.len()).max().unwrap_or(0);
+        let new_keys: std::collections::HashSet<(Symbol, Interval)> = jobs
+            .iter()
+            .filter(|j| !j.candles.is_empty())
+            .map(|j| (j.symbol.clone(), j.timeframe))
+            .filter(|k| !self.index.contains_key(k))
+            .collect();
+        let keys = (self.index.len() + new_keys.len()).min(max_slots.max(1));
+        let capacity = if longest > self.capacity {
+            2 * longest
+        } else {
+            self.capacity
+        };
+        let slots = if keys > self.slots.len() {
+            (2 * keys).min(max_slots.max(1))
+        } else {
+            self.slots.len()
+        };
+        (capacity != self.capacity || slots != self.slots.len()).then_some((slots, capacity))
+    }
+
     /// Forgets every slot (after a failed device call: the buffers' content
     /// is no longer known, so every window is uploaded whole next time).
     pub fn forget(&mut self) {
@@ -387,6 +415,26 @@ mod tests {
         layout.forget();
         let plan = layout.plan(&jobs);
         assert_eq!(plan.uploaded(), 10);
+    }
+
+    #[test]
+    fn the_buffers_grow_to_twice_what_a_batch_needs_and_stop_at_the_cap() {
+        let all: Vec<Candle> = (0..100).map(|t| candle(t, t as f64)).collect();
+        let mut layout = ResidentLayout::new(0, 1);
+        let jobs = [job("AUSDT", &all[..30]), job("BUSDT", &all[..10])];
+        assert_eq!(layout.wanted(&jobs, 64), Some((4, 60)));
+        layout = ResidentLayout::new(4, 60);
+        assert_eq!(layout.wanted(&jobs, 64), None);
+        layout.plan(&jobs);
+        // Three more keys: five in all, past the four slots.
+        let more = [
+            job("CUSDT", &all[..5]),
+            job("DUSDT", &all[..5]),
+            job("EUSDT", &all[..5]),
+        ];
+        assert_eq!(layout.wanted(&more, 64), Some((10, 60)));
+        assert_eq!(layout.wanted(&more, 6), Some((6, 60)));
+        assert_eq!(layout.wanted(&more, 4), None, "at the cap: evict instead");
     }
 
     /// One step of a random schedule: which key ticks, by how many candles

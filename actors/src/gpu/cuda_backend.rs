@@ -1,8 +1,14 @@
-//! The CUDA battery backend: packs a batch of jobs into the kernel's
-//! structure-of-arrays layout ([`PackedBatch`]), runs kernels/battery.cu
-//! with one thread per job, and reads the last row of each job back. Columns
-//! the kernel does not compute (none today: `KERNEL_COLUMNS` is all 34) come
-//! from the CPU battery.
+//! The CUDA battery backend, in two modes:
+//! - batch ([`CudaBackend::table`], `qtrade indicators --device gpu`): whole
+//!   histories packed into the kernel's structure-of-arrays layout
+//!   ([`PackedBatch`]), kernels/battery.cu with one thread per series, every
+//!   row read back;
+//! - live (the dispatcher's batches, [`BatteryBackend::run`]): windows
+//!   resident on the device ([`super::resident`]), only new candles up and
+//!   only each job's last row back.
+//!
+//! Columns the kernel does not compute (none today: `KERNEL_COLUMNS` is all
+//! 34) come from the CPU battery.
 //!
 //! UNVERIFIED ON HARDWARE: written and built on a machine with no GPU. The
 //! kernel bodies are checked on the CPU (tests/kernels_host.rs), the source
@@ -13,11 +19,14 @@
 use super::guard::{GpuError, Libraries};
 use super::kernel_source::BATTERY;
 use super::nvrtc;
+use super::resident::ResidentBattery;
 use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg as _};
 use cudarc::nvrtc::Ptx;
 use quantumtrade::indicators::battery::{COLUMN_COUNT, ColumnSet, Table, compute_selected};
 use quantumtrade::market::{Candle, OhlcvSeries};
-use quantumtrade::node::battery_batch::{BatteryBackend, BatteryJob, BatteryResult, compute_job};
+use quantumtrade::node::battery_batch::{
+    BatteryBackend, BatteryJob, BatteryResult, DeviceTimes, compute_job,
+};
 use quantumtrade::node::battery_layout::{
     KERNEL_COLUMNS, PackedBatch, cpu_only_columns, merge_row,
 };
@@ -31,6 +40,8 @@ const BLOCK: u32 = 128;
 pub struct CudaBackend {
     stream: Arc<CudaStream>,
     kernel: CudaFunction,
+    resident: ResidentBattery,
+    times: Option<DeviceTimes>,
     device: String,
     failed_once: bool,
 }
@@ -62,10 +73,17 @@ impl CudaBackend {
         let arch = nvrtc::arch(&format!("sm_{major}{minor}")).unwrap_or(nvrtc::DEFAULT_ARCH);
         let ptx = nvrtc::compile(&BATTERY, arch)?;
         let module = ctx.load_module(Ptx::from_src(ptx)).map_err(driver)?;
-        let kernel = module.load_function(BATTERY.entries[0]).map_err(driver)?;
+        let load = |name: &str| module.load_function(name).map_err(driver);
+        let kernel = load("battery_kernel")?;
+        let resident = ResidentBattery::new(
+            load("scatter_candles_kernel")?,
+            load("battery_rows_kernel")?,
+        );
         Ok(Self {
             stream: ctx.default_stream(),
             kernel,
+            resident,
+            times: None,
             device,
             failed_once: false,
         })
@@ -129,23 +147,19 @@ impl CudaBackend {
         s.clone_dtoh(&out).map_err(driver)
     }
 
-    fn try_run(&self, jobs: &[BatteryJob]) -> Result<Vec<BatteryResult>, GpuError> {
-        let batch = PackedBatch::pack(jobs.iter().map(|j| j.candles.as_slice()));
-        // Nothing to upload (no jobs, or only empty ones): every row is NaN,
-        // and zero-length device buffers are best not asked for.
-        let out = if batch.total() == 0 {
-            Vec::new()
-        } else {
-            self.launch(&batch)?
-        };
+    fn try_run(&mut self, jobs: &[BatteryJob]) -> Result<Vec<BatteryResult>, GpuError> {
+        let (rows, times) = self.resident.run(&self.stream, jobs)?;
+        self.times = Some(times);
         let cpu_part = cpu_only_columns();
         Ok(jobs
             .par_iter()
-            .enumerate()
-            .map(|(s, job)| {
-                let row = match batch.last_row(&out, s) {
-                    None => [f64::NAN; COLUMN_COUNT],
+            .zip(rows)
+            .map(|(job, row)| {
+                let row = match row {
+                    // Not on the device (see ResidentPlan::elsewhere).
+                    None => compute_job(job).row,
                     Some(kernel_row) if cpu_part == ColumnSet::default() => kernel_row,
+                    Some(_) if job.candles.is_empty() => [f64::NAN; COLUMN_COUNT],
                     Some(kernel_row) => {
                         let t =
                             compute_selected(&OhlcvSeries::from(job.candles.as_slice()), cpu_part);
@@ -169,7 +183,12 @@ impl BatteryBackend for CudaBackend {
         "cuda"
     }
 
+    fn device_times(&self) -> Option<DeviceTimes> {
+        self.times
+    }
+
     fn run(&mut self, jobs: &[BatteryJob]) -> Vec<BatteryResult> {
+        self.times = None;
         match self.try_run(jobs) {
             Ok(results) => results,
             Err(e) => {

@@ -11,6 +11,7 @@
 //!   resolved against what the machine offers, with the reason of a
 //!   fallback.
 //! - [`cuda_backend`]: the CUDA [`BatteryBackend`] (unverified on hardware).
+//! - [`resident`]: its live mode, windows resident on the device.
 //!
 //! [`BatteryBackend`]: quantumtrade::node::battery_batch::BatteryBackend
 
@@ -19,3 +20,4 @@ pub mod cuda_backend;
 pub mod guard;
 pub mod kernel_source;
 pub mod nvrtc;
+pub mod resident;

@@ -11,7 +11,7 @@ use actix::{
 };
 use quantumtrade::node::battery_batch::{BatteryJob, BatteryResult};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A batch result for a symbol actor.
 #[derive(Message)]
@@ -38,7 +38,8 @@ pub struct IndicatorActor {
     dispatcher: Tracked<GpuDispatcher>,
     every: Duration,
     max_batch: usize,
-    pending: Vec<(BatteryJob, ReplyTo)>,
+    /// Jobs waiting, with when each was submitted.
+    pending: Vec<(BatteryJob, ReplyTo, Instant)>,
     in_flight: bool,
     stat: Arc<ActorStat>,
     submitted: u64,
@@ -71,15 +72,17 @@ impl IndicatorActor {
             return;
         }
         let take = self.pending.len().min(self.max_batch);
-        let batch: Vec<(BatteryJob, ReplyTo)> = self.pending.drain(..take).collect();
-        let (jobs, replies): (Vec<BatteryJob>, Vec<ReplyTo>) = batch.into_iter().unzip();
+        let batch: Vec<(BatteryJob, ReplyTo, Instant)> = self.pending.drain(..take).collect();
+        let oldest = batch.iter().map(|b| b.2).min().unwrap_or_else(Instant::now);
+        let (jobs, replies): (Vec<BatteryJob>, Vec<ReplyTo>) =
+            batch.into_iter().map(|(j, r, _)| (j, r)).unzip();
         self.in_flight = true;
         // Work in progress until the results are sent back.
         let held = self.stat.hold();
         self.submitted += jobs.len() as u64;
         let dispatcher = self.dispatcher.clone();
         ctx.spawn(
-            async move { dispatcher.ask(RunBatch(jobs)).await }
+            async move { dispatcher.ask(RunBatch(jobs, oldest)).await }
                 .into_actor(self)
                 .map(move |res, act, ctx| {
                     act.in_flight = false;
@@ -133,7 +136,7 @@ impl Handler<Submit> for IndicatorActor {
         // Flushed inside the handled work, so a batch it starts is held
         // before this message stops being work in progress.
         let ok = stat.run(|| {
-            self.pending.push((msg.0, msg.1));
+            self.pending.push((msg.0, msg.1, Instant::now()));
             if self.pending.len() >= self.max_batch {
                 self.flush(ctx);
             }

@@ -85,6 +85,21 @@ pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
         )
         .context("bad histogram buckets")?
         .set_buckets_for_metric(
+            Matcher::Full("qtrade_dispatcher_queue_seconds".into()),
+            dispatcher::BATCH_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("qtrade_dispatcher_kernel_seconds".into()),
+            dispatcher::BATCH_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
+            Matcher::Full("qtrade_dispatcher_transfer_seconds".into()),
+            dispatcher::BATCH_BUCKETS,
+        )
+        .context("bad histogram buckets")?
+        .set_buckets_for_metric(
             Matcher::Full("qtrade_tick_to_order_seconds".into()),
             trading::TRADE_BUCKETS,
         )

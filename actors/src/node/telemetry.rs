@@ -158,6 +158,25 @@ pub fn describe_metrics() {
         "qtrade_dispatcher_batch_jobs",
         "Battery jobs per batch the GPU dispatcher ran."
     );
+    describe_histogram!(
+        "qtrade_dispatcher_queue_seconds",
+        Unit::Seconds,
+        "Wait of a batch's oldest battery job from its submission to the dispatcher starting the batch."
+    );
+    describe_histogram!(
+        "qtrade_dispatcher_kernel_seconds",
+        Unit::Seconds,
+        "Kernel time of one batch on the GPU dispatcher's device (device backends only)."
+    );
+    describe_histogram!(
+        "qtrade_dispatcher_transfer_seconds",
+        Unit::Seconds,
+        "Copy time of one batch between host and device, by direction (up, down; device backends only)."
+    );
+    describe_counter!(
+        "qtrade_dispatcher_transfer_bytes_total",
+        "Bytes copied between host and device by the GPU dispatcher, by direction (up, down)."
+    );
     describe_gauge!(
         "qtrade_actor_mailbox_depth",
         "Messages sent to an actor and not yet handled."

@@ -1,0 +1,242 @@
+//! The CUDA backend's live mode: every (symbol, timeframe) keeps its candle
+//! window resident in device memory between batches. A batch uploads only
+//! the candles its slots lack (planned by
+//! [`quantumtrade::node::battery_resident`]), scatters them into place,
+//! computes each window where it lies and reads back only each job's last
+//! row: per tick one candle a job goes up and 34 values a job come back.
+//!
+//! The buffers grow (all their content dropped, uploaded again by the next
+//! batch) when a window is longer than a slot or there are more keys than
+//! slots, to twice the need, up to [`MAX_SLOTS`] slots.
+//!
+//! UNVERIFIED ON HARDWARE: written on a machine with no GPU. The plan and
+//! both kernels run on the CPU in `tests/kernels_host.rs`
+//! (`resident_batches_read_back_the_cpu_backends_rows`); the device calls
+//! below have never run.
+
+use super::guard::GpuError;
+use cudarc::driver::{
+    CudaEvent, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg as _, sys,
+};
+use quantumtrade::indicators::battery::{COLUMN_COUNT, Row};
+use quantumtrade::node::battery_batch::{BatteryJob, DeviceTimes};
+use quantumtrade::node::battery_resident::ResidentLayout;
+use std::sync::Arc;
+
+/// Most slots the buffers grow to (beyond, the least recently used
+/// window is evicted): 4,096 windows of 1,000 candles take about 1.3 GB
+/// with the kernel's scratch columns.
+pub const MAX_SLOTS: usize = 4096;
+
+/// Threads per block of the live kernels.
+const BLOCK: u32 = 128;
+
+fn driver(e: impl std::fmt::Debug) -> GpuError {
+    GpuError::Driver(format!("{e:?}"))
+}
+
+/// The device buffers: candles slot-major, and the kernel's scratch
+/// columns over them.
+struct Buffers {
+    open_time: CudaSlice<i64>,
+    high: CudaSlice<f64>,
+    low: CudaSlice<f64>,
+    close: CudaSlice<f64>,
+    volume: CudaSlice<f64>,
+    out: CudaSlice<f64>,
+}
+
+impl Buffers {
+    fn alloc(stream: &Arc<CudaStream>, candles: usize) -> Result<Self, GpuError> {
+        let n = candles.max(1);
+        Ok(Self {
+            open_time: stream.alloc_zeros::<i64>(n).map_err(driver)?,
+            high: stream.alloc_zeros::<f64>(n).map_err(driver)?,
+            low: stream.alloc_zeros::<f64>(n).map_err(driver)?,
+            close: stream.alloc_zeros::<f64>(n).map_err(driver)?,
+            volume: stream.alloc_zeros::<f64>(n).map_err(driver)?,
+            out: stream
+                .alloc_zeros::<f64>(COLUMN_COUNT * n)
+                .map_err(driver)?,
+        })
+    }
+}
+
+/// Resident windows on one device.
+pub struct ResidentBattery {
+    layout: ResidentLayout,
+    buffers: Option<Buffers>,
+    scatter: CudaFunction,
+    rows: CudaFunction,
+}
+
+impl std::fmt::Debug for ResidentBattery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResidentBattery")
+            .field("slots", &self.layout.slots())
+            .field("capacity", &self.layout.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The launch shape for `threads` threads.
+fn launch_config(threads: usize) -> Result<LaunchConfig, GpuError> {
+    let blocks = u32::try_from(threads).map_err(driver)?.div_ceil(BLOCK);
+    Ok(LaunchConfig {
+        grid_dim: (blocks.max(1), 1, 1),
+        block_dim: (BLOCK, 1, 1),
+        shared_mem_bytes: 0,
+    })
+}
+
+/// A timing event recorded on `stream` now.
+fn mark(stream: &CudaStream) -> Result<CudaEvent, GpuError> {
+    stream
+        .record_event(Some(sys::CUevent_flags::CU_EVENT_DEFAULT))
+        .map_err(driver)
+}
+
+/// Seconds between two completed events.
+fn between(a: &CudaEvent, b: &CudaEvent) -> Result<f64, GpuError> {
+    Ok(f64::from(a.elapsed_ms(b).map_err(driver)?) / 1e3)
+}
+
+impl ResidentBattery {
+    /// Nothing resident yet; `scatter` and `rows` are battery.cu's
+    /// `scatter_candles_kernel` and `battery_rows_kernel`.
+    #[must_use]
+    pub fn new(scatter: CudaFunction, rows: CudaFunction) -> Self {
+        Self {
+            layout: ResidentLayout::new(0, 1),
+            buffers: None,
+            scatter,
+            rows,
+        }
+    }
+
+    /// Each job's last row, none for a job the device did not compute
+    /// (the plan's `elsewhere`: the caller computes it on the CPU), and the
+    /// batch's device times.
+    ///
+    /// # Errors
+    /// A driver error; nothing resident is trusted afterwards.
+    pub fn run(
+        &mut self,
+        stream: &Arc<CudaStream>,
+        jobs: &[BatteryJob],
+    ) -> Result<(Vec<Option<Row>>, DeviceTimes), GpuError> {
+        if let Some((slots, capacity)) = self.layout.wanted(jobs, MAX_SLOTS) {
+            // Freed before the larger ones are asked for.
+            self.buffers = None;
+            self.layout = ResidentLayout::new(slots, capacity);
+            self.buffers = Some(Buffers::alloc(stream, self.layout.len())?);
+        }
+        let result = self.run_planned(stream, jobs);
+        if result.is_err() {
+            self.layout.forget();
+        }
+        result
+    }
+
+    fn run_planned(
+        &mut self,
+        stream: &Arc<CudaStream>,
+        jobs: &[BatteryJob],
+    ) -> Result<(Vec<Option<Row>>, DeviceTimes), GpuError> {
+        let Some(b) = self.buffers.as_mut().filter(|_| !jobs.is_empty()) else {
+            // No buffers: no job has a candle (or there is no job).
+            return Ok((
+                vec![Some([f64::NAN; COLUMN_COUNT]); jobs.len()],
+                DeviceTimes::default(),
+            ));
+        };
+        let plan = self.layout.plan(jobs);
+        let staged = plan.staging(jobs);
+        let count = staged.dst.len();
+        let stride = i64::try_from(self.layout.len()).map_err(driver)?;
+        let n_jobs = i32::try_from(jobs.len()).map_err(driver)?;
+        let start = mark(stream)?;
+        let begin = stream.clone_htod(&staged.begin).map_err(driver)?;
+        let len = stream.clone_htod(&staged.len).map_err(driver)?;
+        let news = if count > 0 {
+            Some((
+                stream.clone_htod(&staged.dst).map_err(driver)?,
+                stream.clone_htod(&staged.time).map_err(driver)?,
+                stream.clone_htod(&staged.values).map_err(driver)?,
+            ))
+        } else {
+            None
+        };
+        let mut rows = stream
+            .alloc_zeros::<f64>(jobs.len() * COLUMN_COUNT)
+            .map_err(driver)?;
+        let uploaded = mark(stream)?;
+        if let Some((dst, time, values)) = &news {
+            let count = i64::try_from(count).map_err(driver)?;
+            let mut launch = stream.launch_builder(&self.scatter);
+            launch
+                .arg(dst)
+                .arg(time)
+                .arg(values)
+                .arg(&count)
+                .arg(&mut b.open_time)
+                .arg(&mut b.high)
+                .arg(&mut b.low)
+                .arg(&mut b.close)
+                .arg(&mut b.volume);
+            // SAFETY: matches scatter_candles_kernel's signature (i64 dst
+            // and times of `count`, f64 values of 4 × count, i64 count, the
+            // five candle buffers); every dst is inside the buffers (the
+            // plan's indices are below slots × capacity).
+            #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
+            let launched = unsafe { launch.launch(launch_config(staged.dst.len())?) };
+            launched.map_err(driver)?;
+        }
+        let mut launch = stream.launch_builder(&self.rows);
+        launch
+            .arg(&b.open_time)
+            .arg(&b.high)
+            .arg(&b.low)
+            .arg(&b.close)
+            .arg(&b.volume)
+            .arg(&begin)
+            .arg(&len)
+            .arg(&n_jobs)
+            .arg(&stride)
+            .arg(&mut b.out)
+            .arg(&mut rows);
+        // SAFETY: matches battery_rows_kernel's signature (i64 times and
+        // four f64 candle buffers of `stride`, i64 begin and len of `jobs`,
+        // i32 jobs, i64 stride, f64 scratch of 34 × stride, f64 rows of
+        // 34 × jobs); windows lie inside one slot each and no two jobs
+        // share a slot, so threads write disjoint cells.
+        #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
+        let launched = unsafe { launch.launch(launch_config(jobs.len())?) };
+        launched.map_err(driver)?;
+        let computed = mark(stream)?;
+        let host = stream.clone_dtoh(&rows).map_err(driver)?;
+        let done = mark(stream)?;
+        done.synchronize().map_err(driver)?;
+        let times = DeviceTimes {
+            upload_s: between(&start, &uploaded)?,
+            kernel_s: between(&uploaded, &computed)?,
+            download_s: between(&computed, &done)?,
+            bytes_up: staged.bytes_up(),
+            bytes_down: host.len() * 8,
+        };
+        let mut on_device = vec![true; jobs.len()];
+        for &j in &plan.elsewhere {
+            on_device[j] = false;
+        }
+        let out = host
+            .chunks_exact(COLUMN_COUNT)
+            .zip(on_device)
+            .map(|(cells, here)| {
+                let mut row = [f64::NAN; COLUMN_COUNT];
+                row.copy_from_slice(cells);
+                here.then_some(row)
+            })
+            .collect();
+        Ok((out, times))
+    }
+}
