@@ -860,24 +860,150 @@ extern "C" __global__ void scatter_candles_kernel(const long long* dst, const lo
     volume[d] = new_values[3 * count + i];
 }
 
-// Thread j computes job j's window [begin[j], begin[j] + len[j]) into the
-// scratch columns `out` (column c at out + c * stride, as the batch
-// kernel's layout) and writes its last row to rows[j * COL_COUNT + c] (NaN
-// for an empty window).
+// The battery's indicators in groups that share no column and no scratch,
+// so a job's groups run on separate threads: a tick's latency is its
+// slowest group's, not the whole battery's. `out` has COL_COUNT + 2 columns
+// of `stride` (the two last: CCI's and CMF's scratch, which the batch
+// kernel borrows from the OBV column). Group g writes its columns' last
+// values to `row`.
+#define QT_GROUPS 17
+#define COL_SCRATCH_CCI COL_COUNT
+#define COL_SCRATCH_CMF (COL_COUNT + 1)
+
+__device__ static void qt_put_last(double* row, const double* out, long long stride, long long n, int c) {
+    row[c] = out[(long long)c * stride + n - 1];
+}
+
+__device__ static void qt_battery_group(int g, const long long* open_time, const double* high, const double* low,
+                                        const double* close, const double* volume, long long n, double* out,
+                                        long long stride, double* row) {
+#define QT_COL(c) (out + (long long)(c) * stride)
+#define QT_LAST(c) qt_put_last(row, out, stride, n, c)
+    switch (g) {
+    case 0:
+        qt_rsi(close, n, 14, QT_COL(COL_RSI14));
+        qt_stochrsi_from_rsi(QT_COL(COL_RSI14), n, 14, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
+                             QT_COL(COL_STOCHRSI_D));
+        QT_LAST(COL_RSI14);
+        QT_LAST(COL_STOCHRSI_K);
+        QT_LAST(COL_STOCHRSI_D);
+        break;
+    case 1:
+        qt_willr(high, low, close, n, 14, QT_COL(COL_WILLR14));
+        QT_LAST(COL_WILLR14);
+        break;
+    case 2:
+        qt_cci(high, low, close, n, 20, QT_COL(COL_SCRATCH_CCI), QT_COL(COL_CCI20));
+        QT_LAST(COL_CCI20);
+        break;
+    case 3:
+        qt_macd(close, n, 12, 26, 9, QT_COL(COL_MACD), QT_COL(COL_MACD_SIGNAL), QT_COL(COL_MACD_HIST));
+        QT_LAST(COL_MACD);
+        QT_LAST(COL_MACD_SIGNAL);
+        QT_LAST(COL_MACD_HIST);
+        break;
+    case 4:
+        // Keltner and Supertrend share the EMA and the ATR(10).
+        qt_ema(close, n, 20, QT_COL(COL_EMA20));
+        qt_atr(high, low, close, n, 10, QT_COL(COL_KC_UPPER));
+        qt_supertrend_from_atr(high, low, close, QT_COL(COL_KC_UPPER), n, 3.0, QT_COL(COL_SUPERTREND),
+                               QT_COL(COL_SUPERTREND_DIR));
+        qt_keltner_from(QT_COL(COL_EMA20), n, 2.0, QT_COL(COL_KC_UPPER), QT_COL(COL_KC_MIDDLE),
+                        QT_COL(COL_KC_LOWER));
+        QT_LAST(COL_EMA20);
+        QT_LAST(COL_SUPERTREND);
+        QT_LAST(COL_SUPERTREND_DIR);
+        QT_LAST(COL_KC_UPPER);
+        QT_LAST(COL_KC_MIDDLE);
+        QT_LAST(COL_KC_LOWER);
+        break;
+    case 5:
+        qt_sma(close, n, 20, QT_COL(COL_SMA20));
+        qt_bollinger(close, n, 20, 2.0, QT_COL(COL_SMA20), QT_COL(COL_BB_UPPER), QT_COL(COL_BB_LOWER),
+                     QT_COL(COL_BB_PERCENT_B), QT_COL(COL_BB_WIDTH));
+        QT_LAST(COL_SMA20);
+        QT_LAST(COL_BB_UPPER);
+        QT_LAST(COL_BB_LOWER);
+        QT_LAST(COL_BB_PERCENT_B);
+        QT_LAST(COL_BB_WIDTH);
+        // The middle band is the SMA.
+        row[COL_BB_MIDDLE] = row[COL_SMA20];
+        break;
+    case 6:
+        qt_alma(close, n, 9, 0.85, 6.0, QT_COL(COL_ALMA9));
+        QT_LAST(COL_ALMA9);
+        break;
+    case 7:
+        qt_vidya(close, n, 14, 9, QT_COL(COL_VIDYA14));
+        QT_LAST(COL_VIDYA14);
+        break;
+    case 8:
+        qt_t3(close, n, 5, 0.7, QT_COL(COL_T35));
+        QT_LAST(COL_T35);
+        break;
+    case 9:
+        qt_psar(high, low, n, 0.02, 0.2, QT_COL(COL_PSAR));
+        QT_LAST(COL_PSAR);
+        break;
+    case 10:
+        qt_dmi(high, low, close, n, 14, QT_COL(COL_PLUS_DI14), QT_COL(COL_MINUS_DI14), QT_COL(COL_ADX14));
+        QT_LAST(COL_PLUS_DI14);
+        QT_LAST(COL_MINUS_DI14);
+        QT_LAST(COL_ADX14);
+        break;
+    case 11:
+        qt_atr(high, low, close, n, 14, QT_COL(COL_ATR14));
+        qt_natr_from_atr(QT_COL(COL_ATR14), close, n, QT_COL(COL_NATR14));
+        QT_LAST(COL_ATR14);
+        QT_LAST(COL_NATR14);
+        break;
+    case 12:
+        qt_ad(high, low, close, volume, n, QT_COL(COL_AD));
+        QT_LAST(COL_AD);
+        break;
+    case 13:
+        qt_cmf(high, low, close, volume, n, 20, QT_COL(COL_SCRATCH_CMF), QT_COL(COL_CMF20));
+        QT_LAST(COL_CMF20);
+        break;
+    case 14:
+        qt_obv(close, volume, n, QT_COL(COL_OBV));
+        QT_LAST(COL_OBV);
+        break;
+    case 15:
+        qt_mfi(high, low, close, volume, n, 14, QT_COL(COL_MFI14));
+        QT_LAST(COL_MFI14);
+        break;
+    case 16:
+        qt_vwap(open_time, high, low, close, volume, n, QT_COL(COL_VWAP));
+        QT_LAST(COL_VWAP);
+        break;
+    default:
+        break;
+    }
+#undef QT_LAST
+#undef QT_COL
+}
+
+// Thread (j, g) — j along x, the group g along y, so a warp runs one group
+// for 32 jobs without diverging — computes group g of job j's window
+// [begin[j], begin[j] + len[j]) into the scratch columns `out` and writes
+// its columns' last values to rows[j * COL_COUNT + c] (an empty window: NaN
+// everywhere, written by group 0).
 extern "C" __global__ void battery_rows_kernel(const long long* open_time, const double* high, const double* low,
                                                const double* close, const double* volume,
                                                const long long* begin, const long long* len, int jobs,
                                                long long stride, double* out, double* rows) {
     int j = blockIdx.x * blockDim.x + threadIdx.x;
-    if (j >= jobs) return;
+    int g = blockIdx.y;
+    if (j >= jobs || g >= QT_GROUPS) return;
     long long from = begin[j];
     long long n = len[j];
     double* row = rows + (long long)j * COL_COUNT;
     if (n <= 0) {
-        for (int c = 0; c < COL_COUNT; c++) row[c] = QT_NAN;
+        if (g == 0)
+            for (int c = 0; c < COL_COUNT; c++) row[c] = QT_NAN;
         return;
     }
-    qt_battery_symbol(open_time + from, high + from, low + from, close + from, volume + from, n, out + from,
-                      stride);
-    for (int c = 0; c < COL_COUNT; c++) row[c] = out[(long long)c * stride + from + n - 1];
+    qt_battery_group(g, open_time + from, high + from, low + from, close + from, volume + from, n, out + from,
+                     stride, row);
 }

@@ -10,12 +10,14 @@
 // `harness rows`: the live mode over resident buffers. Input: i64 stride,
 // i64 batches; per batch: i64 count, i64 dst[count], i64 time[count],
 // f64 values[4 * count], i64 jobs, i64 begin[jobs], i64 len[jobs]. The
-// buffers persist across batches (NaN at first). Output per batch: f64
+// buffers persist across batches (NaN at first); the scratch has 34 + 2
+// columns, and every (job, group) thread runs. Output per batch: f64
 // rows[jobs * 34].
 #include "../battery.cu"
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <cstring>
 #include <vector>
 
 static void read_exact(void* p, size_t bytes) {
@@ -43,7 +45,7 @@ static int rows_mode() {
     long long batches = read_i64();
     std::vector<long long> open_time(stride, 0);
     std::vector<double> high(stride, QT_NAN), low(stride, QT_NAN), close(stride, QT_NAN),
-        volume(stride, QT_NAN), out(34 * stride, QT_NAN);
+        volume(stride, QT_NAN), out((34 + 2) * stride, QT_NAN);
     blockDim.x = 1;
     threadIdx.x = 0;
     for (long long b = 0; b < batches; b++) {
@@ -54,14 +56,19 @@ static int rows_mode() {
         long long jobs = read_i64();
         std::vector<long long> begin = read_vec<long long>(jobs);
         std::vector<long long> len = read_vec<long long>(jobs);
-        std::vector<double> rows(34 * jobs, 0.0);
+        // Cells no group writes keep a NaN payload no arithmetic makes.
+        unsigned long long untouched_bits = 0x7ff8deadbeef0001ULL;
+        double untouched;
+        memcpy(&untouched, &untouched_bits, sizeof untouched);
+        std::vector<double> rows(34 * jobs, untouched);
         for (long long i = 0; i < count; i++) {
             blockIdx.x = (unsigned)i;
             scatter_candles_kernel(dst.data(), time.data(), values.data(), count, open_time.data(),
                                    high.data(), low.data(), close.data(), volume.data());
         }
-        for (long long j = 0; j < jobs; j++) {
-            blockIdx.x = (unsigned)j;
+        for (long long t = 0; t < jobs * QT_GROUPS; t++) {
+            blockIdx.x = (unsigned)(t / QT_GROUPS);
+            blockIdx.y = (unsigned)(t % QT_GROUPS);
             battery_rows_kernel(open_time.data(), high.data(), low.data(), close.data(), volume.data(),
                                 begin.data(), len.data(), (int)jobs, stride, out.data(), rows.data());
         }

@@ -2,8 +2,10 @@
 //! window resident in device memory between batches. A batch uploads only
 //! the candles its slots lack (planned by
 //! [`quantumtrade::node::battery_resident`]), scatters them into place,
-//! computes each window where it lies and reads back only each job's last
-//! row: per tick one candle a job goes up and 34 values a job come back.
+//! computes each window where it lies — one thread per job and indicator
+//! group, so a tick waits for the slowest group rather than the whole
+//! battery — and reads back only each job's last row: per tick one candle
+//! a job goes up and 34 values a job come back.
 //!
 //! The buffers grow (all their content dropped, uploaded again by the next
 //! batch) when a window is longer than a slot or there are more keys than
@@ -31,6 +33,13 @@ pub const MAX_SLOTS: usize = 4096;
 /// Threads per block of the live kernels.
 const BLOCK: u32 = 128;
 
+/// Indicator groups of `battery_rows_kernel` (`QT_GROUPS` in battery.cu):
+/// one thread per job and group.
+const GROUPS: u32 = 17;
+
+/// Scratch columns the live kernel needs beyond the battery's.
+const SCRATCH_COLUMNS: usize = 2;
+
 fn driver(e: impl std::fmt::Debug) -> GpuError {
     GpuError::Driver(format!("{e:?}"))
 }
@@ -56,7 +65,7 @@ impl Buffers {
             close: stream.alloc_zeros::<f64>(n).map_err(driver)?,
             volume: stream.alloc_zeros::<f64>(n).map_err(driver)?,
             out: stream
-                .alloc_zeros::<f64>(COLUMN_COUNT * n)
+                .alloc_zeros::<f64>((COLUMN_COUNT + SCRATCH_COLUMNS) * n)
                 .map_err(driver)?,
         })
     }
@@ -79,11 +88,11 @@ impl std::fmt::Debug for ResidentBattery {
     }
 }
 
-/// The launch shape for `threads` threads.
-fn launch_config(threads: usize) -> Result<LaunchConfig, GpuError> {
+/// The launch shape for `threads` threads along x, `groups` along y.
+fn launch_config(threads: usize, groups: u32) -> Result<LaunchConfig, GpuError> {
     let blocks = u32::try_from(threads).map_err(driver)?.div_ceil(BLOCK);
     Ok(LaunchConfig {
-        grid_dim: (blocks.max(1), 1, 1),
+        grid_dim: (blocks.max(1), groups, 1),
         block_dim: (BLOCK, 1, 1),
         shared_mem_bytes: 0,
     })
@@ -189,7 +198,7 @@ impl ResidentBattery {
             // five candle buffers); every dst is inside the buffers (the
             // plan's indices are below slots × capacity).
             #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
-            let launched = unsafe { launch.launch(launch_config(staged.dst.len())?) };
+            let launched = unsafe { launch.launch(launch_config(staged.dst.len(), 1)?) };
             launched.map_err(driver)?;
         }
         let mut launch = stream.launch_builder(&self.rows);
@@ -207,11 +216,11 @@ impl ResidentBattery {
             .arg(&mut rows);
         // SAFETY: matches battery_rows_kernel's signature (i64 times and
         // four f64 candle buffers of `stride`, i64 begin and len of `jobs`,
-        // i32 jobs, i64 stride, f64 scratch of 34 × stride, f64 rows of
-        // 34 × jobs); windows lie inside one slot each and no two jobs
-        // share a slot, so threads write disjoint cells.
+        // i32 jobs, i64 stride, f64 scratch of 36 × stride, f64 rows of
+        // 34 × jobs); windows lie inside one slot each, no two jobs share a
+        // slot and no two groups a column, so threads write disjoint cells.
         #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
-        let launched = unsafe { launch.launch(launch_config(jobs.len())?) };
+        let launched = unsafe { launch.launch(launch_config(jobs.len(), GROUPS)?) };
         launched.map_err(driver)?;
         let computed = mark(stream)?;
         let host = stream.clone_dtoh(&rows).map_err(driver)?;
@@ -238,5 +247,27 @@ impl ResidentBattery {
             })
             .collect();
         Ok((out, times))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gpu::kernel_source::BATTERY;
+
+    #[test]
+    fn the_launch_shape_matches_the_kernel_source() {
+        assert!(
+            BATTERY
+                .text
+                .contains(&format!("#define QT_GROUPS {GROUPS}\n")),
+            "GROUPS differs from battery.cu's QT_GROUPS"
+        );
+        assert!(
+            BATTERY
+                .text
+                .contains("#define COL_SCRATCH_CMF (COL_COUNT + 1)\n")
+        );
+        assert_eq!(SCRATCH_COLUMNS, 2);
     }
 }
