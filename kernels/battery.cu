@@ -870,8 +870,10 @@ extern "C" __global__ void scatter_candles_kernel(const long long* dst, const lo
 #define COL_SCRATCH_CCI COL_COUNT
 #define COL_SCRATCH_CMF (COL_COUNT + 1)
 
+// A live batch's row gets each column's last value; a whole-history batch
+// (row NULL) keeps the columns.
 __device__ static void qt_put_last(double* row, const double* out, long long stride, long long n, int c) {
-    row[c] = out[(long long)c * stride + n - 1];
+    if (row) row[c] = out[(long long)c * stride + n - 1];
 }
 
 __device__ static void qt_battery_group(int g, const long long* open_time, const double* high, const double* low,
@@ -927,7 +929,8 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
         QT_LAST(COL_BB_PERCENT_B);
         QT_LAST(COL_BB_WIDTH);
         // The middle band is the SMA.
-        row[COL_BB_MIDDLE] = row[COL_SMA20];
+        for (long long i = 0; i < n; i++) QT_COL(COL_BB_MIDDLE)[i] = QT_COL(COL_SMA20)[i];
+        QT_LAST(COL_BB_MIDDLE);
         break;
     case 6:
         qt_alma(close, n, 9, 0.85, 6.0, QT_COL(COL_ALMA9));
@@ -982,6 +985,25 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
     }
 #undef QT_LAST
 #undef QT_COL
+}
+
+// The batch over whole histories with the groups on separate threads:
+// thread (s, g) computes group g of symbol s (layout as battery_kernel's,
+// but `out` has COL_COUNT + 2 columns of `total`: the last two are
+// scratch). 17 times the threads of battery_kernel, each with a fraction of
+// its work.
+extern "C" __global__ void battery_groups_kernel(const long long* open_time, const double* high, const double* low,
+                                                 const double* close, const double* volume,
+                                                 const long long* offsets, int symbols, long long total,
+                                                 double* out) {
+    int s = blockIdx.x * blockDim.x + threadIdx.x;
+    int g = blockIdx.y;
+    if (s >= symbols || g >= QT_GROUPS) return;
+    long long from = offsets[s];
+    long long n = offsets[s + 1] - from;
+    if (n <= 0) return;
+    qt_battery_group(g, open_time + from, high + from, low + from, close + from, volume + from, n, out + from,
+                     total, 0);
 }
 
 // Thread (j, g) — j along x, the group g along y, so a warp runs one group

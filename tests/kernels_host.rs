@@ -95,8 +95,9 @@ fn compile_harness() -> Option<PathBuf> {
     Some(exe)
 }
 
-/// Runs the harness over `batch`; the kernel's output buffer.
-fn run_harness(exe: &Path, batch: &PackedBatch) -> Vec<f64> {
+/// Runs the harness over `batch` (`mode`: "" for battery_kernel, "groups"
+/// for battery_groups_kernel); the kernel's output buffer.
+fn run_harness(exe: &Path, batch: &PackedBatch, mode: &str) -> Vec<f64> {
     let mut input = Vec::new();
     let symbols = i64::try_from(batch.symbols()).unwrap();
     let total = i64::try_from(batch.total()).unwrap();
@@ -114,6 +115,7 @@ fn run_harness(exe: &Path, batch: &PackedBatch) -> Vec<f64> {
     }
     input.extend_from_slice(&f64::from_bits(UNTOUCHED).to_ne_bytes());
     let mut child = Command::new(exe)
+        .args((!mode.is_empty()).then_some(mode))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -188,12 +190,22 @@ fn agrees(gpu: f64, cpu: f64) -> bool {
 
 #[test]
 fn kernel_on_the_cpu_matches_the_battery() {
+    kernel_matches_the_battery("");
+}
+
+/// The same batch with the indicator groups on separate threads.
+#[test]
+fn grouped_kernel_on_the_cpu_matches_the_battery() {
+    kernel_matches_the_battery("groups");
+}
+
+fn kernel_matches_the_battery(mode: &str) {
     let Some(exe) = build_harness() else {
         return;
     };
     let series = series_under_test();
     let batch = PackedBatch::pack(series.iter().map(|(_, c)| c.as_slice()));
-    let out = run_harness(&exe, &batch);
+    let out = run_harness(&exe, &batch, mode);
     let mut failures = Vec::new();
     let mut cells = 0usize;
     for (s, (name, candles)) in series.iter().enumerate() {
@@ -261,7 +273,7 @@ fn packed_jobs_read_back_as_the_cpu_backends_rows() {
         })
         .collect();
     let batch = PackedBatch::pack(jobs.iter().map(|j| j.candles.as_slice()));
-    let out = run_harness(&exe, &batch);
+    let out = run_harness(&exe, &batch, "");
     for (s, job) in jobs.iter().enumerate() {
         let cpu = compute_job(job).row;
         let Some(kernel) = batch.last_row(&out, s) else {

@@ -6,6 +6,7 @@
 // + 1], i64 open_time[total], f64 high[total], low[total], close[total], volume[total].
 // Output: f64 out[34 * total], every cell the kernel leaves alone still
 // holding the input's fill value (the f64 after the volumes).
+// `harness groups`: the same through battery_groups_kernel.
 //
 // `harness rows`: the live mode over resident buffers. Input: i64 stride,
 // i64 batches; per batch: i64 count, i64 dst[count], i64 time[count],
@@ -93,15 +94,26 @@ int main(int argc, char** argv) {
     read_exact(volume.data(), total * sizeof(double));
     double fill = 0.0;
     read_exact(&fill, sizeof fill);
-    std::vector<double> out(34 * total, fill);
-    // One "thread" per symbol, through the real entry point.
+    // `harness groups`: battery_groups_kernel, two scratch columns more.
+    bool groups = argc > 1 && std::string(argv[1]) == "groups";
+    std::vector<double> out((groups ? 36 : 34) * total, fill);
+    // One "thread" per symbol (and group), through the real entry point.
     blockDim.x = 1;
     threadIdx.x = 0;
     for (long long s = 0; s < symbols; s++) {
         blockIdx.x = (unsigned)s;
-        battery_kernel(open_time.data(), high.data(), low.data(), close.data(), volume.data(), offsets.data(),
-                       (int)symbols, total, out.data());
+        if (!groups) {
+            battery_kernel(open_time.data(), high.data(), low.data(), close.data(), volume.data(),
+                           offsets.data(), (int)symbols, total, out.data());
+            continue;
+        }
+        for (unsigned g = 0; g < QT_GROUPS; g++) {
+            blockIdx.y = g;
+            battery_groups_kernel(open_time.data(), high.data(), low.data(), close.data(), volume.data(),
+                                  offsets.data(), (int)symbols, total, out.data());
+        }
     }
-    if (fwrite(out.data(), sizeof(double), out.size(), stdout) != out.size()) return 3;
+    size_t cells = 34 * (size_t)total;
+    if (fwrite(out.data(), sizeof(double), cells, stdout) != cells) return 3;
     return 0;
 }

@@ -20,6 +20,7 @@ pub const BATTERY: KernelSource = KernelSource {
     text: include_str!("../../../kernels/battery.cu"),
     entries: &[
         "battery_kernel",
+        "battery_groups_kernel",
         "scatter_candles_kernel",
         "battery_rows_kernel",
     ],
