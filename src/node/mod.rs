@@ -1,7 +1,8 @@
 //! The node's per-actor logic, free of actors: what a symbol actor computes
 //! on a closed candle ([`symbol`]), how the universe changes between two
 //! screens ([`universe`]), the batched battery the GPU dispatcher runs
-//! ([`battery_batch`]) and its packing for the GPU kernel ([`battery_layout`]), the restart and reconnect delays ([`backoff`]), the
+//! ([`battery_batch`]) and its packing for the GPU kernel ([`battery_layout`]), the device check's
+//! arithmetic and report ([`gpu_check`]), the restart and reconnect delays ([`backoff`]), the
 //! node's state with its snapshots and rollback ([`state_manager`]), and the
 //! alert rules with hysteresis ([`alert_rules`]) over process measurements
 //! ([`process_stats`]), and the market data of a Binance-compatible venue
@@ -12,6 +13,7 @@ pub mod alert_rules;
 pub mod backoff;
 pub mod battery_batch;
 pub mod battery_layout;
+pub mod gpu_check;
 pub mod process_stats;
 pub mod state_manager;
 pub mod symbol;

@@ -185,3 +185,161 @@ impl BatteryBackend for CudaBackend {
         }
     }
 }
+
+// The device check's hooks (actors/examples/gpu_check.rs): the batch with
+// each phase timed on the device, a bandwidth probe, and what the driver
+// says about the device. Kept apart from the backend above, which the node
+// runs, so that either can change without the other.
+use cudarc::driver::CudaEvent;
+use cudarc::driver::sys::{CUdevice_attribute, CUevent_flags};
+use quantumtrade::node::gpu_check::{BatchTimings, DeviceInfo, copy_bandwidth, cuda_version_text};
+use std::time::Instant;
+
+impl CudaBackend {
+    /// What the driver and NVRTC report about GPU 0.
+    ///
+    /// # Errors
+    /// A driver error.
+    pub fn device_info(&self) -> Result<DeviceInfo, GpuError> {
+        let ctx = self.stream.context();
+        let (major, minor) = ctx.compute_capability().map_err(driver)?;
+        let multiprocessors = ctx
+            .attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+            .map_err(driver)?;
+        let memory_bytes = ctx.total_mem().map_err(driver)? as u64;
+        Ok(DeviceInfo {
+            name: ctx.name().map_err(driver)?,
+            arch: format!("sm_{major}{minor}"),
+            multiprocessors,
+            memory_bytes,
+            driver_cuda_version: driver_cuda_version(),
+            nvrtc_version: nvrtc_version(),
+        })
+    }
+
+    /// Runs the battery kernel over `batch` (the node's launch: same
+    /// kernel, grid and arguments) and returns its whole output buffer
+    /// with the device time of upload, kernel and download (CUDA events)
+    /// and the host wall time of the call (zeroing the output buffer
+    /// included there only).
+    ///
+    /// # Errors
+    /// A driver error.
+    pub fn timed_batch(&self, batch: &PackedBatch) -> Result<(Vec<f64>, BatchTimings), GpuError> {
+        let s = &self.stream;
+        let started = Instant::now();
+        if batch.total() == 0 {
+            return Ok((Vec::new(), BatchTimings::default()));
+        }
+        let event = || {
+            s.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT))
+                .map_err(driver)
+        };
+        let symbols = i32::try_from(batch.symbols()).map_err(driver)?;
+        let total = i64::try_from(batch.total()).map_err(driver)?;
+        // Allocated and zeroed before the first event: the node's launch
+        // zeroes too, but that is not the kernel's traffic.
+        let mut out = s.alloc_zeros::<f64>(batch.output_len()).map_err(driver)?;
+        let e0 = event()?;
+        let open_time = s.clone_htod(&batch.open_time).map_err(driver)?;
+        let high = s.clone_htod(&batch.high).map_err(driver)?;
+        let low = s.clone_htod(&batch.low).map_err(driver)?;
+        let close = s.clone_htod(&batch.close).map_err(driver)?;
+        let volume = s.clone_htod(&batch.volume).map_err(driver)?;
+        let offsets = s.clone_htod(&batch.offsets).map_err(driver)?;
+        let e1 = event()?;
+        let blocks = u32::try_from(batch.symbols())
+            .map_err(driver)?
+            .div_ceil(BLOCK);
+        let cfg = LaunchConfig {
+            grid_dim: (blocks.max(1), 1, 1),
+            block_dim: (BLOCK, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        let mut launch = s.launch_builder(&self.kernel);
+        launch
+            .arg(&open_time)
+            .arg(&high)
+            .arg(&low)
+            .arg(&close)
+            .arg(&volume)
+            .arg(&offsets)
+            .arg(&symbols)
+            .arg(&total)
+            .arg(&mut out);
+        // SAFETY: as in `launch`: the arguments match battery_kernel's
+        // signature and each thread touches only its own symbol's range.
+        #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
+        let launched = unsafe { launch.launch(cfg) };
+        launched.map_err(driver)?;
+        let e2 = event()?;
+        let host = s.clone_dtoh(&out).map_err(driver)?;
+        let e3 = event()?;
+        s.synchronize().map_err(driver)?;
+        let wall_s = started.elapsed().as_secs_f64();
+        let seconds = |a: &CudaEvent, b: &CudaEvent| {
+            a.elapsed_ms(b)
+                .map(|ms| f64::from(ms) * 1e-3)
+                .map_err(driver)
+        };
+        let timings = BatchTimings {
+            upload_s: seconds(&e0, &e1)?,
+            kernel_s: seconds(&e1, &e2)?,
+            download_s: seconds(&e2, &e3)?,
+            wall_s,
+        };
+        Ok((host, timings))
+    }
+
+    /// Device-memory bandwidth in bytes/s (read + write), from `repeats`
+    /// device-to-device copies of `bytes` bytes timed with CUDA events
+    /// after one untimed copy.
+    ///
+    /// # Errors
+    /// A driver error (out of memory among them).
+    pub fn copy_bandwidth(&self, bytes: usize, repeats: u32) -> Result<f64, GpuError> {
+        let s = &self.stream;
+        let n = (bytes / 8).max(1);
+        let src = s.alloc_zeros::<f64>(n).map_err(driver)?;
+        let mut dst = s.alloc_zeros::<f64>(n).map_err(driver)?;
+        s.memcpy_dtod(&src, &mut dst).map_err(driver)?;
+        let event = || {
+            s.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT))
+                .map_err(driver)
+        };
+        let start = event()?;
+        for _ in 0..repeats {
+            s.memcpy_dtod(&src, &mut dst).map_err(driver)?;
+        }
+        let end = event()?;
+        let ms = start.elapsed_ms(&end).map_err(driver)?;
+        s.synchronize().map_err(driver)?;
+        Ok(copy_bandwidth(
+            (n * 8) as u64 * u64::from(repeats),
+            f64::from(ms) * 1e-3,
+        ))
+    }
+}
+
+/// The CUDA version the driver supports, when it answers.
+fn driver_cuda_version() -> Option<String> {
+    let mut v = 0;
+    // SAFETY: libcuda is loaded (the backend exists); the call only writes
+    // the int it is given.
+    #[expect(
+        unsafe_code,
+        reason = "cudarc has no safe wrapper for the driver version"
+    )]
+    let status = unsafe { cudarc::driver::sys::cuDriverGetVersion(&raw mut v) };
+    (status == cudarc::driver::sys::CUresult::CUDA_SUCCESS).then(|| cuda_version_text(v))
+}
+
+/// NVRTC's version, when it answers.
+fn nvrtc_version() -> Option<String> {
+    let (mut major, mut minor) = (0, 0);
+    // SAFETY: libnvrtc is loaded (the kernel compiled); the call only
+    // writes the two ints it is given.
+    #[expect(unsafe_code, reason = "cudarc has no safe wrapper for NVRTC's version")]
+    let status = unsafe { cudarc::nvrtc::sys::nvrtcVersion(&raw mut major, &raw mut minor) };
+    (status == cudarc::nvrtc::sys::nvrtcResult::NVRTC_SUCCESS).then(|| format!("{major}.{minor}"))
+}
