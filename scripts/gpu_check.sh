@@ -12,21 +12,36 @@
 # Exit code: the example's (0 checks passed, 1 a check failed, 2 no usable
 # CUDA), 3 when the build or the toolchain failed.
 #
-#   OUT=/some/dir scripts/gpu_check.sh [--quick]
+#   OUT=/some/dir scripts/gpu_check.sh [--quick] [--dry-run]
+#
+# --dry-run passes on to the example (a CPU stand-in in the GPU's place), to
+# try this script on a machine without a GPU; GPU_CHECK_PROFILE=dev builds
+# the dev profile instead of release there (no GPU figure either way).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 QUICK=0
+DRY=()
 for a in "$@"; do
   case "$a" in
     --quick) QUICK=1 ;;
-    *) echo "usage: scripts/gpu_check.sh [--quick]" >&2; exit 64 ;;
+    --dry-run) DRY=(--dry-run) ;;
+    *) echo "usage: scripts/gpu_check.sh [--quick] [--dry-run]" >&2; exit 64 ;;
   esac
 done
+PROFILE="${GPU_CHECK_PROFILE:-release}"
 OUT="${OUT:-$PWD/gpu-report}"
 mkdir -p "$OUT"
 START=$(date +%s)
+# The device tool ends a command at 600 s: every step's timeout is cut to
+# what is left of this budget, so the script itself always finishes (a
+# step cut short still leaves its partial report under $OUT).
+DEADLINE="${GPU_CHECK_DEADLINE_S:-570}"
 step() { echo "== [$(($(date +%s) - START)) s] $*"; }
+budget() { # budget MAX: MAX seconds, or what is left if less (at least 1)
+  local left=$((DEADLINE - ($(date +%s) - START)))
+  if [ "$left" -lt "$1" ]; then echo $((left > 1 ? left : 1)); else echo "$1"; fi
+}
 
 step "toolchain"
 if ! command -v cargo >/dev/null 2>&1; then
@@ -61,7 +76,7 @@ elif ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so'; then
     if ls "$d"/libnvrtc.so* >/dev/null 2>&1; then nvrtc_dir="$d"; break; fi
   done
   if [ -z "$nvrtc_dir" ]; then
-    f=$(timeout 30 find /usr /opt -name 'libnvrtc.so*' -print -quit 2>/dev/null)
+    f=$(timeout 20 find /usr /opt -name 'libnvrtc.so*' -print -quit 2>/dev/null)
     [ -n "$f" ] && nvrtc_dir=$(dirname "$f")
   fi
 fi
@@ -70,15 +85,15 @@ if [ -n "$nvrtc_dir" ]; then
 fi
 echo "libnvrtc: ${nvrtc_dir:-$(ldconfig -p 2>/dev/null | grep -m1 'libnvrtc\.so' || echo 'NOT FOUND (the check will say so)')}" | tee -a "$OUT/env.txt"
 
-step "build (release)"
-BUILD=(build --release --locked -p quantumtrade-actors --example gpu_check --bin qtrade)
+step "build ($PROFILE)"
+BUILD=(build --profile "$PROFILE" --locked -p quantumtrade-actors --example gpu_check --bin qtrade)
 # The registry cache is all a machine without internet has: offline first.
-timeout 480 cargo "${BUILD[@]}" --offline >"$OUT/build.log" 2>&1
+timeout "$(budget 480)" cargo "${BUILD[@]}" --offline >"$OUT/build.log" 2>&1
 build_rc=$?
 tail -3 "$OUT/build.log"
 if [ "$build_rc" != 0 ] && [ "$build_rc" != 124 ]; then
   step "offline build failed (exit $build_rc); trying with the network"
-  timeout 420 cargo "${BUILD[@]}" >>"$OUT/build.log" 2>&1
+  timeout "$(budget 420)" cargo "${BUILD[@]}" >>"$OUT/build.log" 2>&1
   build_rc=$?
   tail -5 "$OUT/build.log"
 fi
@@ -86,26 +101,30 @@ if [ "$build_rc" != 0 ]; then
   echo "gpu_check.sh: the release build failed (exit $build_rc, 124 = timed out); see $OUT/build.log"
   exit 3
 fi
-TARGET="${CARGO_TARGET_DIR:-target}/release"
+profile_dir="$PROFILE"
+[ "$PROFILE" = dev ] && profile_dir=debug
+TARGET="${CARGO_TARGET_DIR:-target}/$profile_dir"
 
 step "qtrade kernels (NVRTC)"
 cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')
 arch_args=()
 [ -n "$cc" ] && arch_args=(--arch "sm_$cc")
-timeout 120 "$TARGET/qtrade" kernels "${arch_args[@]}" --emit-ptx "$OUT/ptx" 2>&1 | tee "$OUT/kernels.log"
+timeout "$(budget 120)" "$TARGET/qtrade" kernels "${arch_args[@]}" --emit-ptx "$OUT/ptx" 2>&1 | tee "$OUT/kernels.log"
 kernels_rc=${PIPESTATUS[0]}
 
 step "gpu_check --quick"
 mkdir -p "$OUT/quick"
-timeout 240 "$TARGET/examples/gpu_check" --quick --out "$OUT/quick" \
+timeout "$(budget 120)" "$TARGET/examples/gpu_check" "${DRY[@]}" --quick --out "$OUT/quick" \
   > "$OUT/quick/stdout.md" 2> >(tee "$OUT/quick.log" >&2)
 rc=$?
 echo "gpu_check --quick: exit $rc"
 report="$OUT/quick/gpu_check.md"
 
-if [ "$QUICK" = 0 ]; then
+if [ "$rc" = 2 ]; then
+  echo "no usable CUDA (the line above says what is missing): the full run is skipped"
+elif [ "$QUICK" = 0 ]; then
   step "gpu_check (full)"
-  timeout 420 "$TARGET/examples/gpu_check" --out "$OUT" \
+  timeout "$(budget 420)" "$TARGET/examples/gpu_check" "${DRY[@]}" --out "$OUT" \
     > "$OUT/stdout.md" 2> >(tee "$OUT/full.log" >&2)
   rc=$?
   echo "gpu_check (full): exit $rc"

@@ -115,7 +115,7 @@ impl Plan {
 fn main() -> ExitCode {
     let args = Args::parse();
     if args.dry_run {
-        return finish(run(&args, &mut DryRun(CpuBackend)));
+        return finish(run(&args, &mut DryRun(CpuBackend), None));
     }
     // cudarc panics where libcuda or libnvrtc is missing: ask first.
     let libs = Libraries::detect();
@@ -123,8 +123,9 @@ fn main() -> ExitCode {
         eprintln!("gpu_check: CUDA is not usable here: {e} ({libs}); nothing was measured");
         return ExitCode::from(2);
     }
+    let t0 = Instant::now();
     match CudaBackend::new() {
-        Ok(mut gpu) => finish(run(&args, &mut gpu)),
+        Ok(mut gpu) => finish(run(&args, &mut gpu, Some(t0.elapsed().as_secs_f64()))),
         Err(e @ GpuError::Compile { .. }) => {
             eprintln!("gpu_check: the battery kernel does not compile: {e}");
             ExitCode::from(1)
@@ -247,7 +248,8 @@ impl Device for DryRun {
     }
 }
 
-fn run(args: &Args, gpu: &mut dyn Device) -> anyhow::Result<GpuCheckReport> {
+/// Every step; `open_s`: how long opening the device took.
+fn run(args: &Args, gpu: &mut dyn Device, open_s: Option<f64>) -> anyhow::Result<GpuCheckReport> {
     let plan = Plan::of(args);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
@@ -278,6 +280,7 @@ fn run(args: &Args, gpu: &mut dyn Device) -> anyhow::Result<GpuCheckReport> {
         ),
         seed,
         klines_dir: klines_dir.as_ref().map(|d| d.display().to_string()),
+        open_s,
         ..GpuCheckReport::default()
     };
     eprintln!(

@@ -498,6 +498,9 @@ pub struct GpuCheckReport {
     pub klines_dir: Option<String>,
     /// The device.
     pub device: DeviceInfo,
+    /// Seconds `CudaBackend::new` took: NVRTC compile and module load
+    /// (none in a dry run).
+    pub open_s: Option<f64>,
     /// Correctness cases.
     pub correctness: Vec<CorrectnessCase>,
     /// Batch throughput, when it ran.
@@ -553,6 +556,13 @@ impl GpuCheckReport {
             d.nvrtc_version.as_deref().unwrap_or("unknown"),
             self.klines_dir.as_deref().unwrap_or("none found"),
         );
+        if let Some(s) = self.open_s {
+            let _ = writeln!(
+                m,
+                "`CudaBackend::new` (NVRTC compile, module load): {}\n",
+                duration(s)
+            );
+        }
         self.correctness_markdown(&mut m);
         self.batch_markdown(&mut m);
         self.tick_markdown(&mut m);
@@ -815,6 +825,7 @@ mod tests {
             mode: "full".into(),
             seed: 7,
             klines_dir: None,
+            open_s: Some(1.25),
             device: DeviceInfo {
                 name: "NVIDIA H200".into(),
                 arch: "sm_90".into(),
@@ -879,6 +890,7 @@ mod tests {
         for want in [
             "# GPU check: NVIDIA H200",
             "driver supports CUDA 12.8; NVRTC unknown",
+            "`CudaBackend::new` (NVRTC compile, module load): 1.250 s",
             "| random walk, batch | 400 | 4000000 | 1 | 0 | none | 0 | - | pass |",
             "| real candles, batch | 1 | 2 | 2 | 1 | psar | 2.00e-1 | 3, 1: 2e0 / 2.5e0 | **FAIL** |",
             "real candles, batch: failing columns: psar",

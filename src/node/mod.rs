@@ -1,8 +1,9 @@
 //! The node's per-actor logic, free of actors: what a symbol actor computes
 //! on a closed candle ([`symbol`]), how the universe changes between two
 //! screens ([`universe`]), the batched battery the GPU dispatcher runs
-//! ([`battery_batch`]) and its packing for the GPU kernel ([`battery_layout`]), the device check's
-//! arithmetic and report ([`gpu_check`]), the restart and reconnect delays ([`backoff`]), the
+//! ([`battery_batch`]) and its packing for the GPU kernel
+//! ([`battery_layout`]), the GPU device check's arithmetic and report
+//! ([`gpu_check`]), the restart and reconnect delays ([`backoff`]), the
 //! node's state with its snapshots and rollback ([`state_manager`]), and the
 //! alert rules with hysteresis ([`alert_rules`]) over process measurements
 //! ([`process_stats`]), and the market data of a Binance-compatible venue

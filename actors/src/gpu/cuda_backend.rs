@@ -343,3 +343,28 @@ fn nvrtc_version() -> Option<String> {
     let status = unsafe { cudarc::nvrtc::sys::nvrtcVersion(&raw mut major, &raw mut minor) };
     (status == cudarc::nvrtc::sys::nvrtcResult::NVRTC_SUCCESS).then(|| format!("{major}.{minor}"))
 }
+
+#[cfg(test)]
+mod device_check_tests {
+    use crate::gpu::kernel_source::BATTERY;
+
+    /// `timed_batch` repeats the node's launch argument by argument; a
+    /// change of the kernel's parameters must show here, on a machine
+    /// without a GPU, not as a bad launch in a short device session.
+    #[test]
+    fn timed_batch_launches_the_kernel_signature_it_was_written_for() {
+        let text: String = BATTERY
+            .text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let from = text.find("void battery_kernel(").unwrap();
+        let to = from + text[from..].find(')').unwrap() + 1;
+        assert_eq!(
+            &text[from..to],
+            "void battery_kernel(const long long* open_time, const double* high, \
+             const double* low, const double* close, const double* volume, \
+             const long long* offsets, int symbols, long long total, double* out)"
+        );
+    }
+}
