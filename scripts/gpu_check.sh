@@ -80,6 +80,19 @@ elif ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so'; then
     [ -n "$f" ] && nvrtc_dir=$(dirname "$f")
   fi
 fi
+# A driver-only machine has no NVRTC: the session can carry the CI wheel's
+# lib/ as a tarball (106 MB unpacked, over the tool's 64 MiB carry), made
+# with: tar -cJf target/ci-cache/nvrtc-lib.tar.xz \
+#   -C target/ci-cache/cuda-wheels-12.9.86/nvidia/cuda_nvrtc lib
+NVRTC_TARBALL="${GPU_CHECK_NVRTC_TARBALL:-target/ci-cache/nvrtc-lib.tar.xz}"
+if [ -z "$nvrtc_dir" ] && ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so' && [ -f "$NVRTC_TARBALL" ]; then
+  unpack=$(mktemp -d)
+  if tar -xJf "$NVRTC_TARBALL" -C "$unpack" && ls "$unpack"/lib/libnvrtc.so* >/dev/null 2>&1; then
+    nvrtc_dir="$unpack/lib"
+  else
+    echo "cannot unpack libnvrtc from $NVRTC_TARBALL"
+  fi
+fi
 if [ -n "$nvrtc_dir" ]; then
   export LD_LIBRARY_PATH="$nvrtc_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
