@@ -8,9 +8,13 @@
 //! - [`venue`]: clients of real (or simulated) exchanges: Binance USDⓈ-M
 //!   REST with rate limiting and signing, and the WebSocket market stream
 //!   with reconnect and gap backfill.
+//! - [`gpu`]: CUDA through cudarc (library guard, NVRTC, the CUDA battery
+//!   backend); here so that `examples/gpu_check.rs` measures the very
+//!   backend the node runs.
 //!
 //! No feature flags yet.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod gpu;
 pub mod venue;

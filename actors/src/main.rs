@@ -25,7 +25,7 @@
 #![warn(missing_docs)]
 
 mod cli;
-mod gpu;
+use quantumtrade_actors::gpu;
 mod node;
 mod report;
 mod sim_exchange;

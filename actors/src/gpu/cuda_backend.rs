@@ -40,6 +40,8 @@ const BLOCK: u32 = 128;
 pub struct CudaBackend {
     stream: Arc<CudaStream>,
     kernel: CudaFunction,
+    groups_kernel: CudaFunction,
+    batch_kernel: BatchKernel,
     resident: ResidentBattery,
     times: Option<DeviceTimes>,
     device: String,
@@ -56,6 +58,44 @@ impl std::fmt::Debug for CudaBackend {
 
 fn driver(e: impl std::fmt::Debug) -> GpuError {
     GpuError::Driver(format!("{e:?}"))
+}
+
+/// Which kernel a whole-history batch runs (the device check times both).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BatchKernel {
+    /// `battery_kernel`: one thread per series, the whole battery.
+    PerSeries,
+    /// `battery_groups_kernel`: one thread per series and indicator group.
+    #[default]
+    Grouped,
+}
+
+impl BatchKernel {
+    /// Scratch columns the kernel needs beyond the battery's.
+    fn scratch_columns(self) -> usize {
+        match self {
+            Self::PerSeries => 0,
+            Self::Grouped => 2,
+        }
+    }
+
+    /// Thread blocks along y (the indicator groups).
+    fn groups(self) -> u32 {
+        match self {
+            Self::PerSeries => 1,
+            Self::Grouped => 17,
+        }
+    }
+}
+
+/// Device copies of a packed batch's inputs.
+struct BatchInputs {
+    open_time: cudarc::driver::CudaSlice<i64>,
+    high: cudarc::driver::CudaSlice<f64>,
+    low: cudarc::driver::CudaSlice<f64>,
+    close: cudarc::driver::CudaSlice<f64>,
+    volume: cudarc::driver::CudaSlice<f64>,
+    offsets: cudarc::driver::CudaSlice<i64>,
 }
 
 impl CudaBackend {
@@ -75,6 +115,7 @@ impl CudaBackend {
         let module = ctx.load_module(Ptx::from_src(ptx)).map_err(driver)?;
         let load = |name: &str| module.load_function(name).map_err(driver);
         let kernel = load("battery_kernel")?;
+        let groups_kernel = load("battery_groups_kernel")?;
         let resident = ResidentBattery::new(
             load("scatter_candles_kernel")?,
             load("battery_rows_kernel")?,
@@ -82,6 +123,8 @@ impl CudaBackend {
         Ok(Self {
             stream: ctx.default_stream(),
             kernel,
+            groups_kernel,
+            batch_kernel: BatchKernel::default(),
             resident,
             times: None,
             device,
@@ -104,47 +147,88 @@ impl CudaBackend {
         Ok(table)
     }
 
-    /// The kernel's output buffer for `batch`.
+    /// The kernel whole-history batches run ([`BatchKernel::Grouped`]
+    /// unless set).
+    pub fn set_batch_kernel(&mut self, kernel: BatchKernel) {
+        self.batch_kernel = kernel;
+    }
+
+    /// The kernel's output buffer for `batch` (its first `output_len`
+    /// cells: the scratch columns stay on the device).
     fn launch(&self, batch: &PackedBatch) -> Result<Vec<f64>, GpuError> {
         let s = &self.stream;
+        let mut out = self.alloc_output(batch, self.batch_kernel)?;
+        let inputs = self.upload(batch)?;
+        self.launch_on(batch, &inputs, &mut out, self.batch_kernel)?;
+        s.clone_dtoh(&out.slice(..batch.output_len().max(1)))
+            .map_err(driver)
+    }
+
+    /// A zeroed output buffer for `batch` under `kernel`.
+    fn alloc_output(
+        &self,
+        batch: &PackedBatch,
+        kernel: BatchKernel,
+    ) -> Result<cudarc::driver::CudaSlice<f64>, GpuError> {
+        let cells = batch.output_len() + kernel.scratch_columns() * batch.total();
+        self.stream.alloc_zeros::<f64>(cells.max(1)).map_err(driver)
+    }
+
+    /// `batch`'s inputs copied to the device.
+    fn upload(&self, batch: &PackedBatch) -> Result<BatchInputs, GpuError> {
+        let s = &self.stream;
+        Ok(BatchInputs {
+            open_time: s.clone_htod(&batch.open_time).map_err(driver)?,
+            high: s.clone_htod(&batch.high).map_err(driver)?,
+            low: s.clone_htod(&batch.low).map_err(driver)?,
+            close: s.clone_htod(&batch.close).map_err(driver)?,
+            volume: s.clone_htod(&batch.volume).map_err(driver)?,
+            offsets: s.clone_htod(&batch.offsets).map_err(driver)?,
+        })
+    }
+
+    /// Launches `which` over uploaded `inputs` into `out` (from
+    /// [`Self::alloc_output`] for the same kernel).
+    fn launch_on(
+        &self,
+        batch: &PackedBatch,
+        inputs: &BatchInputs,
+        out: &mut cudarc::driver::CudaSlice<f64>,
+        which: BatchKernel,
+    ) -> Result<(), GpuError> {
         let symbols = i32::try_from(batch.symbols()).map_err(driver)?;
         let total = i64::try_from(batch.total()).map_err(driver)?;
-        let open_time = s.clone_htod(&batch.open_time).map_err(driver)?;
-        let high = s.clone_htod(&batch.high).map_err(driver)?;
-        let low = s.clone_htod(&batch.low).map_err(driver)?;
-        let close = s.clone_htod(&batch.close).map_err(driver)?;
-        let volume = s.clone_htod(&batch.volume).map_err(driver)?;
-        let offsets = s.clone_htod(&batch.offsets).map_err(driver)?;
-        let mut out = s
-            .alloc_zeros::<f64>(batch.output_len().max(1))
-            .map_err(driver)?;
         let blocks = u32::try_from(batch.symbols())
             .map_err(driver)?
             .div_ceil(BLOCK);
         let cfg = LaunchConfig {
-            grid_dim: (blocks.max(1), 1, 1),
+            grid_dim: (blocks.max(1), which.groups(), 1),
             block_dim: (BLOCK, 1, 1),
             shared_mem_bytes: 0,
         };
-        let mut launch = s.launch_builder(&self.kernel);
+        let kernel = match which {
+            BatchKernel::PerSeries => &self.kernel,
+            BatchKernel::Grouped => &self.groups_kernel,
+        };
+        let mut launch = self.stream.launch_builder(kernel);
         launch
-            .arg(&open_time)
-            .arg(&high)
-            .arg(&low)
-            .arg(&close)
-            .arg(&volume)
-            .arg(&offsets)
+            .arg(&inputs.open_time)
+            .arg(&inputs.high)
+            .arg(&inputs.low)
+            .arg(&inputs.close)
+            .arg(&inputs.volume)
+            .arg(&inputs.offsets)
             .arg(&symbols)
             .arg(&total)
-            .arg(&mut out);
-        // SAFETY: the argument list matches battery_kernel's signature
-        // (i64 open times and four f64 arrays of `total`, i64 offsets of symbols + 1, i32, i64,
-        // an f64 output of COLUMN_COUNT * total), and each thread reads and
-        // writes only its own symbol's range.
+            .arg(out);
+        // SAFETY: both kernels take (i64 open times and four f64 arrays of
+        // `total`, i64 offsets of symbols + 1, i32 symbols, i64 total, an f64
+        // output of (COLUMN_COUNT + the kernel's scratch columns) × total, as
+        // alloc_output sizes it); each thread reads and writes only its own
+        // symbol's range, and a group only its own columns.
         #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
         let launched = unsafe { launch.launch(cfg) };
-        launched.map_err(driver)?;
-        s.clone_dtoh(&out).map_err(driver)
+        launched.map(drop).map_err(driver)
     }
 
     fn try_run(&mut self, jobs: &[BatteryJob]) -> Result<Vec<BatteryResult>, GpuError> {
@@ -202,5 +286,194 @@ impl BatteryBackend for CudaBackend {
                 jobs.par_iter().map(compute_job).collect()
             }
         }
+    }
+}
+
+// The device check's hooks (actors/examples/gpu_check.rs): the batch with
+// each phase timed on the device, a bandwidth probe, and what the driver
+// says about the device. Kept apart from the backend above, which the node
+// runs, so that either can change without the other.
+use cudarc::driver::CudaEvent;
+use cudarc::driver::sys::{CUdevice_attribute, CUevent_flags};
+use quantumtrade::node::gpu_check::{BatchTimings, DeviceInfo, copy_bandwidth, cuda_version_text};
+use std::time::Instant;
+
+impl CudaBackend {
+    /// What the driver and NVRTC report about GPU 0.
+    ///
+    /// # Errors
+    /// A driver error.
+    pub fn device_info(&self) -> Result<DeviceInfo, GpuError> {
+        let ctx = self.stream.context();
+        let (major, minor) = ctx.compute_capability().map_err(driver)?;
+        let multiprocessors = ctx
+            .attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+            .map_err(driver)?;
+        let memory_bytes = ctx.total_mem().map_err(driver)? as u64;
+        Ok(DeviceInfo {
+            name: ctx.name().map_err(driver)?,
+            arch: format!("sm_{major}{minor}"),
+            multiprocessors,
+            memory_bytes,
+            driver_cuda_version: driver_cuda_version(),
+            nvrtc_version: nvrtc_version(),
+        })
+    }
+
+    /// [`Self::timed_batch_with`] the backend's batch kernel.
+    ///
+    /// # Errors
+    /// A driver error.
+    pub fn timed_batch(&self, batch: &PackedBatch) -> Result<(Vec<f64>, BatchTimings), GpuError> {
+        self.timed_batch_with(batch, self.batch_kernel)
+    }
+
+    /// Runs `which` over `batch` (the node's launch: same kernel, grid and
+    /// arguments) and returns the battery's columns of its output buffer
+    /// with the device time of upload, kernel and download (CUDA events)
+    /// and the host wall time of the call (zeroing the output buffer
+    /// included there only).
+    ///
+    /// # Errors
+    /// A driver error.
+    pub fn timed_batch_with(
+        &self,
+        batch: &PackedBatch,
+        which: BatchKernel,
+    ) -> Result<(Vec<f64>, BatchTimings), GpuError> {
+        let s = &self.stream;
+        let started = Instant::now();
+        if batch.total() == 0 {
+            return Ok((Vec::new(), BatchTimings::default()));
+        }
+        let event = || {
+            s.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT))
+                .map_err(driver)
+        };
+        // Allocated and zeroed before the first event: the node's launch
+        // zeroes too, but that is not the kernel's traffic.
+        let mut out = self.alloc_output(batch, which)?;
+        let e0 = event()?;
+        let inputs = self.upload(batch)?;
+        let e1 = event()?;
+        self.launch_on(batch, &inputs, &mut out, which)?;
+        let e2 = event()?;
+        let host = s
+            .clone_dtoh(&out.slice(..batch.output_len()))
+            .map_err(driver)?;
+        let e3 = event()?;
+        s.synchronize().map_err(driver)?;
+        let wall_s = started.elapsed().as_secs_f64();
+        let seconds = |a: &CudaEvent, b: &CudaEvent| {
+            a.elapsed_ms(b)
+                .map(|ms| f64::from(ms) * 1e-3)
+                .map_err(driver)
+        };
+        let timings = BatchTimings {
+            upload_s: seconds(&e0, &e1)?,
+            kernel_s: seconds(&e1, &e2)?,
+            download_s: seconds(&e2, &e3)?,
+            wall_s,
+        };
+        Ok((host, timings))
+    }
+
+    /// Device-memory bandwidth in bytes/s (read + write), from `repeats`
+    /// device-to-device copies of `bytes` bytes timed with CUDA events
+    /// after one untimed copy.
+    ///
+    /// # Errors
+    /// A driver error (out of memory among them).
+    pub fn copy_bandwidth(&self, bytes: usize, repeats: u32) -> Result<f64, GpuError> {
+        let s = &self.stream;
+        let n = (bytes / 8).max(1);
+        let src = s.alloc_zeros::<f64>(n).map_err(driver)?;
+        let mut dst = s.alloc_zeros::<f64>(n).map_err(driver)?;
+        s.memcpy_dtod(&src, &mut dst).map_err(driver)?;
+        let event = || {
+            s.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT))
+                .map_err(driver)
+        };
+        let start = event()?;
+        for _ in 0..repeats {
+            s.memcpy_dtod(&src, &mut dst).map_err(driver)?;
+        }
+        let end = event()?;
+        let ms = start.elapsed_ms(&end).map_err(driver)?;
+        s.synchronize().map_err(driver)?;
+        Ok(copy_bandwidth(
+            (n * 8) as u64 * u64::from(repeats),
+            f64::from(ms) * 1e-3,
+        ))
+    }
+}
+
+/// The CUDA version the driver supports, when it answers.
+fn driver_cuda_version() -> Option<String> {
+    let mut v = 0;
+    // SAFETY: libcuda is loaded (the backend exists); the call only writes
+    // the int it is given.
+    #[expect(
+        unsafe_code,
+        reason = "cudarc has no safe wrapper for the driver version"
+    )]
+    let status = unsafe { cudarc::driver::sys::cuDriverGetVersion(&raw mut v) };
+    (status == cudarc::driver::sys::CUresult::CUDA_SUCCESS).then(|| cuda_version_text(v))
+}
+
+/// NVRTC's version, when it answers.
+fn nvrtc_version() -> Option<String> {
+    let (mut major, mut minor) = (0, 0);
+    // SAFETY: libnvrtc is loaded (the kernel compiled); the call only
+    // writes the two ints it is given.
+    #[expect(unsafe_code, reason = "cudarc has no safe wrapper for NVRTC's version")]
+    let status = unsafe { cudarc::nvrtc::sys::nvrtcVersion(&raw mut major, &raw mut minor) };
+    (status == cudarc::nvrtc::sys::nvrtcResult::NVRTC_SUCCESS).then(|| format!("{major}.{minor}"))
+}
+
+#[cfg(test)]
+mod device_check_tests {
+    use crate::gpu::kernel_source::BATTERY;
+
+    /// `launch_on` passes both batch kernels the same arguments; a change
+    /// of either kernel's parameters must show here, on a machine without
+    /// a GPU, not as a bad launch in a short device session.
+    #[test]
+    fn the_batch_launch_matches_both_kernel_signatures() {
+        let text: String = BATTERY
+            .text
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for name in ["battery_kernel", "battery_groups_kernel"] {
+            let from = text.find(&format!("void {name}(")).unwrap();
+            let from = from + text[from..].find('(').unwrap();
+            let to = from + text[from..].find(')').unwrap() + 1;
+            assert_eq!(
+                &text[from..to],
+                "(const long long* open_time, const double* high, \
+                 const double* low, const double* close, const double* volume, \
+                 const long long* offsets, int symbols, long long total, double* out)",
+                "{name}"
+            );
+        }
+    }
+
+    /// The grouped kernel's shape here is battery.cu's.
+    #[test]
+    fn the_grouped_launch_shape_matches_the_kernel_source() {
+        use super::BatchKernel;
+        let groups = BatchKernel::Grouped.groups();
+        assert!(
+            BATTERY
+                .text
+                .contains(&format!("#define QT_GROUPS {groups}\n"))
+        );
+        assert_eq!(BatchKernel::Grouped.scratch_columns(), 2);
+        assert!(
+            BATTERY
+                .text
+                .contains("#define COL_SCRATCH_CMF (COL_COUNT + 1)\n")
+        );
     }
 }
