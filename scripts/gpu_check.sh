@@ -13,6 +13,17 @@
 # CUDA), 3 when the build or the toolchain failed.
 #
 #   OUT=/some/dir scripts/gpu_check.sh [--quick] [--dry-run]
+#   scripts/gpu_check.sh --prepare
+#
+# The device machine has no Rust toolchain: --prepare (here) builds the
+# example in release into gpu-bin/ (git-ignored; stripped) with a tarball of
+# the CI wheel's NVRTC 12.9 beside it, and the device session carries
+# gpu-bin (about 34 MB with the tree's 12 MB, under the tool's 64 MiB):
+#   run(command="scripts/gpu_check.sh", carry=["gpu-bin"], timeout_s=600)
+# With gpu-bin/gpu_check present nothing is built; `qtrade kernels` runs
+# only where a qtrade binary is (CI runs it for every kernel anyway).
+# $OUT gets at most 8 files (the tool's limit): env.txt, build.log,
+# kernels.log, quick.log, quick.md, full.log, gpu_check.md, gpu_check.json.
 #
 # --dry-run passes on to the example (a CPU stand-in in the GPU's place), to
 # try this script on a machine without a GPU; GPU_CHECK_PROFILE=dev builds
@@ -22,14 +33,34 @@ cd "$(dirname "$0")/.."
 
 QUICK=0
 DRY=()
+PREPARE=0
 for a in "$@"; do
   case "$a" in
     --quick) QUICK=1 ;;
     --dry-run) DRY=(--dry-run) ;;
-    *) echo "usage: scripts/gpu_check.sh [--quick] [--dry-run]" >&2; exit 64 ;;
+    --prepare) PREPARE=1 ;;
+    *) echo "usage: scripts/gpu_check.sh [--quick] [--dry-run] | --prepare" >&2; exit 64 ;;
   esac
 done
 PROFILE="${GPU_CHECK_PROFILE:-release}"
+BIN="${GPU_CHECK_BIN:-gpu-bin}"
+NVRTC_TARBALL="${GPU_CHECK_NVRTC_TARBALL:-$BIN/nvrtc-lib.tar.xz}"
+
+if [ "$PREPARE" = 1 ]; then
+  set -e
+  cargo build --release --locked -p quantumtrade-actors --example gpu_check
+  mkdir -p "$BIN"
+  cp "${CARGO_TARGET_DIR:-target}/release/examples/gpu_check" "$BIN/gpu_check"
+  strip "$BIN/gpu_check"
+  wheel=$(ls -d target/ci-cache/cuda-wheels-*/nvidia/cuda_nvrtc 2>/dev/null | tail -1)
+  wheel="${QTRADE_NVRTC_WHEEL:-$wheel}"
+  if [ -n "$wheel" ] && [ ! -f "$NVRTC_TARBALL" ]; then
+    (cd "$wheel" && tar -cJf - lib/libnvrtc.so.* lib/libnvrtc-builtins.so.*[0-9]) >"$NVRTC_TARBALL"
+  fi
+  ls -la "$BIN"
+  du -sh "$BIN"
+  exit 0
+fi
 OUT="${OUT:-$PWD/gpu-report}"
 mkdir -p "$OUT"
 START=$(date +%s)
@@ -58,18 +89,30 @@ fi
   nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv 2>&1
   nvidia-smi 2>&1 | head -15
 } | tee "$OUT/env.txt"
-if ! command -v cargo >/dev/null 2>&1; then
-  echo "gpu_check.sh: no cargo on this machine (looked on PATH and in ~/.cargo/bin); nothing built" | tee -a "$OUT/env.txt"
+PREBUILT=0
+[ -x "$BIN/gpu_check" ] && PREBUILT=1
+if [ "$PREBUILT" = 0 ] && ! command -v cargo >/dev/null 2>&1; then
+  echo "gpu_check.sh: no cargo on this machine (looked on PATH and in ~/.cargo/bin) and no $BIN/gpu_check (scripts/gpu_check.sh --prepare makes it); nothing built" | tee -a "$OUT/env.txt"
   exit 3
 fi
 
 step "libnvrtc"
-# cudarc dlopens libnvrtc by name: put the first directory holding it on
-# LD_LIBRARY_PATH unless the loader already finds it.
+# cudarc dlopens libnvrtc by name (libnvrtc.so, libnvrtc.so.12, ...): the
+# carried NVRTC 12.9 first (the version CI compiles the kernels with), else
+# the first directory holding one, linked as libnvrtc.so when it has only
+# another version's name (CUDA 13's libnvrtc.so.13).
 nvrtc_dir=""
 if [ -n "${QTRADE_NVRTC_DIR:-}" ]; then
   nvrtc_dir="$QTRADE_NVRTC_DIR"
-elif ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so'; then
+elif [ -f "$NVRTC_TARBALL" ]; then
+  unpack=$(mktemp -d)
+  if tar -xJf "$NVRTC_TARBALL" -C "$unpack" && ls "$unpack"/lib/libnvrtc.so* >/dev/null 2>&1; then
+    nvrtc_dir="$unpack/lib"
+  else
+    echo "cannot unpack libnvrtc from $NVRTC_TARBALL"
+  fi
+fi
+if [ -z "$nvrtc_dir" ] && ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so '; then
   for d in /usr/local/cuda/lib64 /usr/local/cuda*/lib64 /usr/local/cuda*/targets/*/lib \
     target/ci-cache/cuda-wheels-*/nvidia/cuda_nvrtc/lib \
     $(python3 -c 'import site; print(" ".join(p + "/nvidia/cuda_nvrtc/lib" for p in site.getsitepackages()))' 2>/dev/null); do
@@ -79,18 +122,11 @@ elif ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so'; then
     f=$(timeout 20 find /usr /opt -name 'libnvrtc.so*' -print -quit 2>/dev/null)
     [ -n "$f" ] && nvrtc_dir=$(dirname "$f")
   fi
-fi
-# A driver-only machine has no NVRTC: the session can carry the CI wheel's
-# lib/ as a tarball (106 MB unpacked, over the tool's 64 MiB carry), made
-# with: tar -cJf target/ci-cache/nvrtc-lib.tar.xz \
-#   -C target/ci-cache/cuda-wheels-12.9.86/nvidia/cuda_nvrtc lib
-NVRTC_TARBALL="${GPU_CHECK_NVRTC_TARBALL:-target/ci-cache/nvrtc-lib.tar.xz}"
-if [ -z "$nvrtc_dir" ] && ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so' && [ -f "$NVRTC_TARBALL" ]; then
-  unpack=$(mktemp -d)
-  if tar -xJf "$NVRTC_TARBALL" -C "$unpack" && ls "$unpack"/lib/libnvrtc.so* >/dev/null 2>&1; then
-    nvrtc_dir="$unpack/lib"
-  else
-    echo "cannot unpack libnvrtc from $NVRTC_TARBALL"
+  if [ -n "$nvrtc_dir" ] && ! ls "$nvrtc_dir"/libnvrtc.so "$nvrtc_dir"/libnvrtc.so.12 >/dev/null 2>&1; then
+    links=$(mktemp -d)
+    ln -s "$(ls "$nvrtc_dir"/libnvrtc.so.* | head -1)" "$links/libnvrtc.so"
+    export LD_LIBRARY_PATH="$nvrtc_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    nvrtc_dir="$links"
   fi
 fi
 if [ -n "$nvrtc_dir" ]; then
@@ -98,6 +134,16 @@ if [ -n "$nvrtc_dir" ]; then
 fi
 echo "libnvrtc: ${nvrtc_dir:-$(ldconfig -p 2>/dev/null | grep -m1 'libnvrtc\.so' || echo 'NOT FOUND (the check will say so)')}" | tee -a "$OUT/env.txt"
 
+profile_dir="$PROFILE"
+[ "$PROFILE" = dev ] && profile_dir=debug
+TARGET="${CARGO_TARGET_DIR:-target}/$profile_dir"
+CHECK="$TARGET/examples/gpu_check"
+QTRADE="$TARGET/qtrade"
+if [ "$PREBUILT" = 1 ]; then
+  step "prebuilt $BIN/gpu_check: nothing to build"
+  CHECK="$BIN/gpu_check"
+  QTRADE="$BIN/qtrade"
+else
 step "build ($PROFILE)"
 BUILD=(build --profile "$PROFILE" --locked -p quantumtrade-actors --example gpu_check --bin qtrade)
 # The registry cache is all a machine without internet has: offline first.
@@ -114,31 +160,33 @@ if [ "$build_rc" != 0 ]; then
   echo "gpu_check.sh: the release build failed (exit $build_rc, 124 = timed out); see $OUT/build.log"
   exit 3
 fi
-profile_dir="$PROFILE"
-[ "$PROFILE" = dev ] && profile_dir=debug
-TARGET="${CARGO_TARGET_DIR:-target}/$profile_dir"
+fi
 
-step "qtrade kernels (NVRTC)"
-cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')
-arch_args=()
-[ -n "$cc" ] && arch_args=(--arch "sm_$cc")
-timeout "$(budget 120)" "$TARGET/qtrade" kernels "${arch_args[@]}" --emit-ptx "$OUT/ptx" 2>&1 | tee "$OUT/kernels.log"
-kernels_rc=${PIPESTATUS[0]}
+kernels_rc="not run (no qtrade binary)"
+if [ -x "$QTRADE" ]; then
+  step "qtrade kernels (NVRTC)"
+  cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '. ')
+  arch_args=()
+  [ -n "$cc" ] && arch_args=(--arch "sm_$cc")
+  timeout "$(budget 120)" "$QTRADE" kernels "${arch_args[@]}" --emit-ptx "$(mktemp -d)" 2>&1 | tee "$OUT/kernels.log"
+  kernels_rc=${PIPESTATUS[0]}
+fi
 
 step "gpu_check --quick"
-mkdir -p "$OUT/quick"
-timeout "$(budget 120)" "$TARGET/examples/gpu_check" "${DRY[@]}" --quick --out "$OUT/quick" \
-  > "$OUT/quick/stdout.md" 2> >(tee "$OUT/quick.log" >&2)
+QUICK_DIR=$(mktemp -d)
+timeout "$(budget 120)" "$CHECK" "${DRY[@]}" --quick --out "$QUICK_DIR" \
+  > "$QUICK_DIR/stdout.md" 2> >(tee "$OUT/quick.log" >&2)
 rc=$?
 echo "gpu_check --quick: exit $rc"
-report="$OUT/quick/gpu_check.md"
+[ -f "$QUICK_DIR/gpu_check.md" ] && cp "$QUICK_DIR/gpu_check.md" "$OUT/quick.md"
+report="$OUT/quick.md"
 
 if [ "$rc" = 2 ]; then
   echo "no usable CUDA (the line above says what is missing): the full run is skipped"
 elif [ "$QUICK" = 0 ]; then
   step "gpu_check (full)"
-  timeout "$(budget 420)" "$TARGET/examples/gpu_check" "${DRY[@]}" --out "$OUT" \
-    > "$OUT/stdout.md" 2> >(tee "$OUT/full.log" >&2)
+  timeout "$(budget 420)" "$CHECK" "${DRY[@]}" --out "$OUT" \
+    > "$(mktemp)" 2> >(tee "$OUT/full.log" >&2)
   rc=$?
   echo "gpu_check (full): exit $rc"
   report="$OUT/gpu_check.md"
