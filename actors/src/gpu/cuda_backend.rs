@@ -20,7 +20,10 @@ use super::guard::{GpuError, Libraries};
 use super::kernel_source::BATTERY;
 use super::nvrtc;
 use super::resident::ResidentBattery;
-use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg as _};
+use cudarc::driver::sys::{CUdevice_attribute, CUevent_flags};
+use cudarc::driver::{
+    CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg as _,
+};
 use cudarc::nvrtc::Ptx;
 use quantumtrade::indicators::battery::{COLUMN_COUNT, ColumnSet, Table, compute_selected};
 use quantumtrade::market::{Candle, OhlcvSeries};
@@ -30,8 +33,10 @@ use quantumtrade::node::battery_batch::{
 use quantumtrade::node::battery_layout::{
     KERNEL_COLUMNS, PackedBatch, cpu_only_columns, merge_row,
 };
+use quantumtrade::node::gpu_check::{BatchTimings, DeviceInfo, copy_bandwidth, cuda_version_text};
 use rayon::prelude::*;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Threads per block: one symbol per thread, a few hundred symbols a batch.
 const BLOCK: u32 = 128;
@@ -90,12 +95,12 @@ impl BatchKernel {
 
 /// Device copies of a packed batch's inputs.
 struct BatchInputs {
-    open_time: cudarc::driver::CudaSlice<i64>,
-    high: cudarc::driver::CudaSlice<f64>,
-    low: cudarc::driver::CudaSlice<f64>,
-    close: cudarc::driver::CudaSlice<f64>,
-    volume: cudarc::driver::CudaSlice<f64>,
-    offsets: cudarc::driver::CudaSlice<i64>,
+    open_time: CudaSlice<i64>,
+    high: CudaSlice<f64>,
+    low: CudaSlice<f64>,
+    close: CudaSlice<f64>,
+    volume: CudaSlice<f64>,
+    offsets: CudaSlice<i64>,
 }
 
 impl CudaBackend {
@@ -169,7 +174,7 @@ impl CudaBackend {
         &self,
         batch: &PackedBatch,
         kernel: BatchKernel,
-    ) -> Result<cudarc::driver::CudaSlice<f64>, GpuError> {
+    ) -> Result<CudaSlice<f64>, GpuError> {
         let cells = batch.output_len() + kernel.scratch_columns() * batch.total();
         self.stream.alloc_zeros::<f64>(cells.max(1)).map_err(driver)
     }
@@ -193,7 +198,7 @@ impl CudaBackend {
         &self,
         batch: &PackedBatch,
         inputs: &BatchInputs,
-        out: &mut cudarc::driver::CudaSlice<f64>,
+        out: &mut CudaSlice<f64>,
         which: BatchKernel,
     ) -> Result<(), GpuError> {
         let symbols = i32::try_from(batch.symbols()).map_err(driver)?;
@@ -293,10 +298,6 @@ impl BatteryBackend for CudaBackend {
 // each phase timed on the device, a bandwidth probe, and what the driver
 // says about the device. Kept apart from the backend above, which the node
 // runs, so that either can change without the other.
-use cudarc::driver::CudaEvent;
-use cudarc::driver::sys::{CUdevice_attribute, CUevent_flags};
-use quantumtrade::node::gpu_check::{BatchTimings, DeviceInfo, copy_bandwidth, cuda_version_text};
-use std::time::Instant;
 
 impl CudaBackend {
     /// What the driver and NVRTC report about GPU 0.

@@ -146,3 +146,103 @@ impl Handler<Submit> for IndicatorActor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::dispatcher::GpuDispatcher;
+    use crate::node::telemetry::Registry;
+    use quantumtrade::market::random_walk::random_walk;
+    use quantumtrade::market::{Interval, Symbol};
+    use quantumtrade::node::battery_batch::{BatteryBackend, CpuBackend};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The CPU backend, noting the size of every batch it is given.
+    struct Recording(Arc<Mutex<Vec<usize>>>);
+
+    impl BatteryBackend for Recording {
+        fn name(&self) -> &'static str {
+            "cpu"
+        }
+
+        fn run(&mut self, jobs: &[BatteryJob]) -> Vec<BatteryResult> {
+            self.0.lock().unwrap().push(jobs.len());
+            CpuBackend.run(jobs)
+        }
+    }
+
+    /// A symbol actor's stand-in: counts the results it is sent.
+    struct Sink(Arc<AtomicUsize>);
+
+    impl Actor for Sink {
+        type Context = Context<Self>;
+    }
+
+    impl Handler<BatteryComputed> for Sink {
+        type Result = ();
+
+        fn handle(&mut self, _: BatteryComputed, _: &mut Context<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Submits `jobs` jobs to an indicator actor flushing every `every` or
+    /// at `max_batch`; returns the batch sizes the dispatcher ran once every
+    /// result came back (panics after 10 s).
+    fn batches(jobs: usize, every: Duration, max_batch: usize) -> Vec<usize> {
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let got = Arc::new(AtomicUsize::new(0));
+        let (s, g) = (Arc::clone(&sizes), Arc::clone(&got));
+        actix::System::new().block_on(async move {
+            let registry = Registry::default();
+            let ds = registry.register("dispatcher".into(), "GpuDispatcher", None, 64);
+            let ds2 = Arc::clone(&ds);
+            let dispatcher = Tracked {
+                addr: actix::SyncArbiter::start(1, move || {
+                    GpuDispatcher::new(Box::new(Recording(Arc::clone(&s))), Arc::clone(&ds2))
+                }),
+                stat: ds,
+            };
+            let is = registry.register("indicators".into(), "IndicatorActor", None, 64);
+            let indicators = IndicatorActor::new(dispatcher, every, max_batch, is).start();
+            let reply = ReplyTo {
+                recipient: Sink(Arc::clone(&g)).start().recipient(),
+                stat: registry.register("sink".into(), "SymbolActor", None, 64),
+            };
+            for k in 0..jobs {
+                let job = BatteryJob {
+                    symbol: Symbol::new(&format!("S{k}USDT")).unwrap(),
+                    timeframe: Interval::M5,
+                    candles: random_walk(3, k as u64, 40, 0),
+                };
+                indicators.send(Submit(job, reply.clone())).await.unwrap();
+            }
+            for _ in 0..1000 {
+                if g.load(Ordering::SeqCst) == jobs {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        assert_eq!(got.load(Ordering::SeqCst), jobs, "every result came back");
+        let sizes = sizes.lock().unwrap().clone();
+        sizes
+    }
+
+    #[test]
+    fn a_full_batch_goes_at_once_and_the_rest_when_the_window_ends() {
+        // A window far longer than the ten submissions take: the first
+        // four go as soon as they wait, the last two with the window.
+        let sizes = batches(10, Duration::from_millis(500), 4);
+        assert_eq!(sizes.iter().sum::<usize>(), 10, "{sizes:?}");
+        assert!(sizes.iter().all(|&n| n <= 4), "{sizes:?}");
+        assert_eq!(sizes[0], 4, "{sizes:?}");
+        assert!(sizes.len() >= 3, "{sizes:?}");
+    }
+
+    #[test]
+    fn a_lone_job_goes_when_the_window_ends() {
+        assert_eq!(batches(1, Duration::from_millis(20), 512), vec![1]);
+    }
+}
