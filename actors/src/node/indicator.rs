@@ -226,8 +226,7 @@ mod tests {
             }
         });
         assert_eq!(got.load(Ordering::SeqCst), jobs, "every result came back");
-        let sizes = sizes.lock().unwrap().clone();
-        sizes
+        sizes.lock().unwrap().clone()
     }
 
     #[test]
