@@ -114,6 +114,14 @@ fn run_harness(exe: &Path, batch: &PackedBatch, mode: &str) -> Vec<f64> {
         }
     }
     input.extend_from_slice(&f64::from_bits(UNTOUCHED).to_ne_bytes());
+    let out = harness_f64s(exe, mode, input);
+    assert_eq!(out.len(), batch.output_len(), "output size");
+    out
+}
+
+/// Runs the harness in `mode` ("" for the default) on `input`; its output
+/// as f64s.
+fn harness_f64s(exe: &Path, mode: &str, input: Vec<u8>) -> Vec<f64> {
     let mut child = Command::new(exe)
         .args((!mode.is_empty()).then_some(mode))
         .stdin(Stdio::piped())
@@ -127,10 +135,9 @@ fn run_harness(exe: &Path, batch: &PackedBatch, mode: &str) -> Vec<f64> {
     writer.join().unwrap().unwrap();
     assert!(
         out.status.success(),
-        "harness: {}",
+        "harness {mode}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(out.stdout.len(), batch.output_len() * 8, "output size");
     out.stdout
         .chunks_exact(8)
         .map(|b| f64::from_ne_bytes(b.try_into().unwrap()))
@@ -309,27 +316,7 @@ fn run_rows_harness(exe: &Path, stride: usize, batches: &[Staging]) -> Vec<Vec<f
         put(i64::try_from(b.begin.len()).unwrap());
         b.begin.iter().chain(&b.len).for_each(|&v| put(v));
     }
-    let mut child = Command::new(exe)
-        .arg("rows")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        out.status.success(),
-        "harness rows: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let values: Vec<f64> = out
-        .stdout
-        .chunks_exact(8)
-        .map(|b| f64::from_ne_bytes(b.try_into().unwrap()))
-        .collect();
+    let values = harness_f64s(exe, "rows", input);
     let mut rows = Vec::new();
     let mut at = 0;
     for b in batches {

@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use quantumtrade::events::summary::utc_ms;
 use quantumtrade::indicators::battery::{Column, Table, compute};
-use quantumtrade::market::kline_csv::read_klines_path;
+use quantumtrade::market::kline_csv::{minute_files, read_klines_path};
 use quantumtrade::market::random_walk::random_walk;
 use quantumtrade::market::{Candle, Interval, OhlcvSeries, Symbol};
 use quantumtrade::node::battery_batch::{BatteryBackend, BatteryJob, BatteryResult, CpuBackend};
@@ -437,16 +437,7 @@ fn real_candles(
     max_files: usize,
     r: &mut GpuCheckReport,
 ) -> anyhow::Result<()> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with("-1m.csv") || n.ends_with("-1m.csv.gz"))
-        })
-        .collect();
-    files.sort();
+    let mut files = minute_files(dir).with_context(|| format!("reading {}", dir.display()))?;
     files.truncate(max_files);
     anyhow::ensure!(!files.is_empty(), "no *-1m.csv[.gz] in {}", dir.display());
     let series: Vec<Vec<Candle>> = files

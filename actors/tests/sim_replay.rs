@@ -6,12 +6,12 @@
 mod sim_support;
 
 use futures_util::StreamExt;
-use quantumtrade::exchange::binance::filters::OrderKind;
+use quantumtrade::exchange::binance::filters::{OrderKind, SymbolRules};
 use quantumtrade::exchange::binance::order::{ClientOrderId, OrderStatus, Side};
 use quantumtrade::exchange::binance::parse::{WsBody, parse_ws_message};
 use quantumtrade::exchange::binance::request::{NewOrder, NewOrderType, ResponseType};
 use quantumtrade::exchange::binance::rest::{ExchangeInfo, RestKline};
-use quantumtrade::exchange::binance::ws::MarketEvent;
+use quantumtrade::exchange::binance::ws::{KlineEvent, MarketEvent};
 use quantumtrade::market::Candle;
 use quantumtrade::market::kline_csv::read_klines_path;
 use quantumtrade_actors::venue::binance::{Credentials, RestClient};
@@ -108,17 +108,7 @@ async fn kline_stream_closes_the_next_csv_candles() {
     );
     let mut closed = Vec::new();
     while closed.len() < 3 {
-        let msg = timeout(WAIT, ws.next())
-            .await
-            .expect("no frame in time")
-            .expect("stream ended")
-            .unwrap();
-        let Message::Text(text) = msg else { continue };
-        let WsBody::Market(MarketEvent::Kline(ev)) =
-            parse_ws_message(text.as_bytes()).unwrap().body
-        else {
-            panic!("not a kline: {text}");
-        };
+        let ev = next_kline(&mut ws).await;
         if ev.kline.is_closed {
             closed.push(ev.kline);
         }
@@ -139,6 +129,62 @@ async fn kline_stream_closes_the_next_csv_candles() {
     }
 }
 
+/// The next kline event on a kline stream (panics on any other text).
+async fn next_kline(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> KlineEvent {
+    loop {
+        let msg = timeout(WAIT, ws.next())
+            .await
+            .expect("no frame in time")
+            .expect("stream ended")
+            .unwrap();
+        let Message::Text(text) = msg else { continue };
+        let WsBody::Market(MarketEvent::Kline(ev)) =
+            parse_ws_message(text.as_bytes()).unwrap().body
+        else {
+            panic!("not a kline: {text}");
+        };
+        return ev;
+    }
+}
+
+/// A signed client of the replaying simulator `sim` and BTCUSDT's rules
+/// as its exchangeInfo lists them.
+async fn btc_trader(sim: &Sim, key: &str, secret: &str) -> (RestClient, SymbolRules) {
+    let signed =
+        RestClient::new(&sim.http(), Some(Credentials::new(key, secret).unwrap())).unwrap();
+    let info = signed.exchange_info().await.unwrap();
+    let rules = info
+        .symbols
+        .iter()
+        .find(|s| s.symbol.as_str() == "BTCUSDT")
+        .unwrap()
+        .rules()
+        .unwrap();
+    (signed, rules)
+}
+
+/// Sends a BTCUSDT MARKET order of 0.01 (rounded to the step) and returns
+/// its average fill price; asserts it filled.
+async fn market_fill(signed: &RestClient, rules: &SymbolRules, side: Side, id: &str) -> f64 {
+    let order = NewOrder {
+        symbol: "BTCUSDT".into(),
+        side,
+        position_side: None,
+        order_type: NewOrderType::Market,
+        quantity: rules.round_qty(0.01, OrderKind::Market).unwrap(),
+        reduce_only: false,
+        client_order_id: ClientOrderId::new(id).unwrap(),
+        response_type: ResponseType::Result,
+    };
+    let filled = signed.new_order(&order).await.unwrap();
+    assert_eq!(filled.status, OrderStatus::Filled);
+    filled.avg_price.expect("an average price").to_f64()
+}
+
 /// With the replay at its end, no spread and no slippage, a MARKET SELL
 /// fills at the last recorded close.
 #[tokio::test]
@@ -150,29 +196,8 @@ async fn a_market_order_fills_at_the_replayed_price() {
         &format!("replay_start_ms = {end}\nreplay_spread_bps = 0.0\nslippage_bps = 0.0\n"),
         Some((&key, &secret)),
     );
-    let signed =
-        RestClient::new(&sim.http(), Some(Credentials::new(&key, &secret).unwrap())).unwrap();
-    let info = signed.exchange_info().await.unwrap();
-    let sym = info
-        .symbols
-        .iter()
-        .find(|s| s.symbol.as_str() == "BTCUSDT")
-        .unwrap();
-    let rules = sym.rules().unwrap();
-    let qty = rules.round_qty(0.01, OrderKind::Market).unwrap();
-    let order = NewOrder {
-        symbol: "BTCUSDT".into(),
-        side: Side::Sell,
-        position_side: None,
-        order_type: NewOrderType::Market,
-        quantity: qty,
-        reduce_only: false,
-        client_order_id: ClientOrderId::new("replay-market-1").unwrap(),
-        response_type: ResponseType::Result,
-    };
-    let filled = signed.new_order(&order).await.unwrap();
-    assert_eq!(filled.status, OrderStatus::Filled);
-    let avg = filled.avg_price.expect("an average price").to_f64();
+    let (signed, rules) = btc_trader(&sim, &key, &secret).await;
+    let avg = market_fill(&signed, &rules, Side::Sell, "replay-market-1").await;
     assert!((avg - last.close).abs() < 1e-6, "{avg} vs {}", last.close);
 }
 
@@ -223,16 +248,7 @@ async fn a_slow_market_order_fills_where_the_backtest_venue_fills_it() {
         ),
         Some((&key, &secret)),
     );
-    let signed =
-        RestClient::new(&sim.http(), Some(Credentials::new(&key, &secret).unwrap())).unwrap();
-    let info = signed.exchange_info().await.unwrap();
-    let rules = info
-        .symbols
-        .iter()
-        .find(|s| s.symbol.as_str() == "BTCUSDT")
-        .unwrap()
-        .rules()
-        .unwrap();
+    let (signed, rules) = btc_trader(&sim, &key, &secret).await;
     assert!((rules.price.tick_size.to_f64() - tick).abs() < 1e-12);
     let (mut ws, _) = tokio_tungstenite::connect_async(format!(
         "ws://{}/market/stream?streams=btcusdt@kline_1m",
@@ -241,33 +257,12 @@ async fn a_slow_market_order_fills_where_the_backtest_venue_fills_it() {
     .await
     .unwrap();
     let decided = loop {
-        let msg = timeout(WAIT, ws.next())
-            .await
-            .expect("no frame in time")
-            .expect("stream ended")
-            .unwrap();
-        let Message::Text(text) = msg else { continue };
-        if let WsBody::Market(MarketEvent::Kline(ev)) =
-            parse_ws_message(text.as_bytes()).unwrap().body
-            && ev.kline.is_closed
-        {
+        let ev = next_kline(&mut ws).await;
+        if ev.kline.is_closed {
             break ev.kline;
         }
     };
-    let qty = rules.round_qty(0.01, OrderKind::Market).unwrap();
-    let order = NewOrder {
-        symbol: "BTCUSDT".into(),
-        side: Side::Buy,
-        position_side: None,
-        order_type: NewOrderType::Market,
-        quantity: qty,
-        reduce_only: false,
-        client_order_id: ClientOrderId::new("replay-slow-1").unwrap(),
-        response_type: ResponseType::Result,
-    };
-    let filled = signed.new_order(&order).await.unwrap();
-    assert_eq!(filled.status, OrderStatus::Filled);
-    let got = filled.avg_price.expect("an average price").to_f64();
+    let got = market_fill(&signed, &rules, Side::Buy, "replay-slow-1").await;
 
     let m = want
         .iter()
@@ -282,7 +277,7 @@ async fn a_slow_market_order_fills_where_the_backtest_venue_fills_it() {
     let entry = OrderRequest::entry(
         s.clone(),
         PositionSide::Long,
-        qty.to_f64(),
+        rules.round_qty(0.01, OrderKind::Market).unwrap().to_f64(),
         want[m].close,
         want[m].close / 2.0,
         want[m].open_time,

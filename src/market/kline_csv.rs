@@ -14,7 +14,7 @@ use std::fmt;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Open times above this are microseconds (newer Binance archive files).
 pub const MICROS_THRESHOLD: i64 = 100_000_000_000_000;
@@ -142,6 +142,24 @@ pub enum KlineCsvError {
         /// What is wrong.
         problem: RowProblem,
     },
+}
+
+/// The one-minute kline files in `dir` (`*-1m.csv`, `*-1m.csv.gz`, the
+/// names `qtrade fetch` writes), sorted by name.
+///
+/// # Errors
+/// When `dir` cannot be listed.
+pub fn minute_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with("-1m.csv") || n.ends_with("-1m.csv.gz"))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// Reads and validates a kline file; `.gz` files (by extension or gzip magic
@@ -364,6 +382,29 @@ mod tests {
 
     fn read(text: &str) -> Result<Vec<Candle>, KlineCsvError> {
         read_klines(text.as_bytes(), "t.csv")
+    }
+
+    #[test]
+    fn minute_files_are_the_1m_csvs_sorted() {
+        let dir = std::env::temp_dir().join(format!("qt-minute-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in [
+            "B-1m.csv.gz",
+            "A-1m.csv",
+            "C-5m.csv",
+            "notes.txt",
+            "D-1m.csv.bak",
+        ] {
+            std::fs::write(dir.join(name), "").unwrap();
+        }
+        let got: Vec<String> = minute_files(&dir)
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(got, ["A-1m.csv", "B-1m.csv.gz"]);
+        assert!(minute_files(&dir).is_err(), "a missing folder is an error");
     }
 
     fn problem(text: &str) -> (usize, String) {

@@ -30,7 +30,7 @@ use quantumtrade::market::Candle;
 use quantumtrade::market::Symbol;
 use quantumtrade::market::aggregate::detect_interval;
 use quantumtrade::market::instrument::{ContractStatus, Instrument};
-use quantumtrade::market::kline_csv::read_klines_path;
+use quantumtrade::market::kline_csv::{minute_files, read_klines_path};
 use quantumtrade::market::replay::instrument_of;
 use quantumtrade::trading::paper::rules_of;
 use rayon::prelude::*;
@@ -110,17 +110,7 @@ fn files(path: &Path) -> anyhow::Result<Vec<PathBuf>> {
     if !path.is_dir() {
         return Ok(vec![path.to_owned()]);
     }
-    let mut out: Vec<PathBuf> = std::fs::read_dir(path)
-        .with_context(|| format!("cannot list {}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with("-1m.csv") || n.ends_with("-1m.csv.gz"))
-        })
-        .collect();
-    out.sort();
-    Ok(out)
+    minute_files(path).with_context(|| format!("cannot list {}", path.display()))
 }
 
 /// The symbol a file holds: its name up to the first `-`, `_` or `.`, in
