@@ -308,19 +308,18 @@ fn run_rows_harness(exe: &Path, stride: usize, batches: &[Staging]) -> Vec<Vec<f
     put(i64::try_from(stride).unwrap());
     put(i64::try_from(batches.len()).unwrap());
     for b in batches {
-        put(i64::try_from(b.dst.len()).unwrap());
-        b.dst.iter().chain(&b.time).for_each(|&v| put(v));
+        put(i64::try_from(b.jobs).unwrap());
+        put(i64::try_from(b.count).unwrap());
+        b.ints.iter().for_each(|&v| put(v));
         b.values
             .iter()
             .for_each(|v| put(i64::from_ne_bytes(v.to_ne_bytes())));
-        put(i64::try_from(b.begin.len()).unwrap());
-        b.begin.iter().chain(&b.len).for_each(|&v| put(v));
     }
     let values = harness_f64s(exe, "rows", input);
     let mut rows = Vec::new();
     let mut at = 0;
     for b in batches {
-        let n = b.begin.len() * COLUMN_COUNT;
+        let n = b.jobs * COLUMN_COUNT;
         rows.push(values[at..at + n].to_vec());
         at += n;
     }

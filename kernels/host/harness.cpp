@@ -9,8 +9,10 @@
 // `harness groups`: the same through battery_groups_kernel.
 //
 // `harness rows`: the live mode over resident buffers. Input: i64 stride,
-// i64 batches; per batch: i64 count, i64 dst[count], i64 time[count],
-// f64 values[4 * count], i64 jobs, i64 begin[jobs], i64 len[jobs]. The
+// i64 batches; per batch: i64 jobs, i64 count, the packed integers (i64
+// begin[jobs], len[jobs], dst[count], time[count]) and f64 values[4 *
+// count], as quantumtrade::node::battery_resident::Staging packs them; the
+// kernels get pointers into those two buffers, as on the device. The
 // buffers persist across batches (NaN at first); the scratch has 34 + 2
 // columns, and every (job, group) thread runs. Output per batch: f64
 // rows[jobs * 34].
@@ -50,13 +52,14 @@ static int rows_mode() {
     blockDim.x = 1;
     threadIdx.x = 0;
     for (long long b = 0; b < batches; b++) {
-        long long count = read_i64();
-        std::vector<long long> dst = read_vec<long long>(count);
-        std::vector<long long> time = read_vec<long long>(count);
-        std::vector<double> values = read_vec<double>(4 * count);
         long long jobs = read_i64();
-        std::vector<long long> begin = read_vec<long long>(jobs);
-        std::vector<long long> len = read_vec<long long>(jobs);
+        long long count = read_i64();
+        std::vector<long long> ints = read_vec<long long>(2 * jobs + 2 * count);
+        std::vector<double> values = read_vec<double>(4 * count);
+        const long long* begin = ints.data();
+        const long long* len = begin + jobs;
+        const long long* dst = len + jobs;
+        const long long* time = dst + count;
         // Cells no group writes keep a NaN payload no arithmetic makes.
         unsigned long long untouched_bits = 0x7ff8deadbeef0001ULL;
         double untouched;
@@ -64,14 +67,14 @@ static int rows_mode() {
         std::vector<double> rows(34 * jobs, untouched);
         for (long long i = 0; i < count; i++) {
             blockIdx.x = (unsigned)i;
-            scatter_candles_kernel(dst.data(), time.data(), values.data(), count, open_time.data(),
+            scatter_candles_kernel(dst, time, values.data(), count, open_time.data(),
                                    high.data(), low.data(), close.data(), volume.data());
         }
         for (long long t = 0; t < jobs * QT_GROUPS; t++) {
             blockIdx.x = (unsigned)(t / QT_GROUPS);
             blockIdx.y = (unsigned)(t % QT_GROUPS);
             battery_rows_kernel(open_time.data(), high.data(), low.data(), close.data(), volume.data(),
-                                begin.data(), len.data(), (int)jobs, stride, out.data(), rows.data());
+                                begin, len, (int)jobs, stride, out.data(), rows.data());
         }
         if (fwrite(rows.data(), sizeof(double), rows.size(), stdout) != rows.size()) return 3;
     }

@@ -59,28 +59,29 @@ impl ResidentPlan {
     }
 
     /// The plan as the kernels take it (kernels/battery.cu,
-    /// `scatter_candles_kernel` and `battery_rows_kernel`).
+    /// `scatter_candles_kernel` and `battery_rows_kernel`), packed into one
+    /// integer and one float buffer so a batch is two copies up.
     #[must_use]
     pub fn staging(&self, jobs: &[BatteryJob]) -> Staging {
         let n = self.uploads.len();
+        let mut ints = Vec::with_capacity(2 * jobs.len() + 2 * n);
+        ints.extend(self.ranges.iter().map(|r| as_i64(r.0)));
+        ints.extend(self.ranges.iter().map(|r| as_i64(r.1)));
+        ints.extend(self.uploads.iter().map(|u| as_i64(u.dst)));
         let mut values = vec![0.0; 4 * n];
-        let mut time = Vec::with_capacity(n);
-        let mut dst = Vec::with_capacity(n);
         for (i, u) in self.uploads.iter().enumerate() {
             let c = &jobs[u.job].candles[u.candle];
-            dst.push(as_i64(u.dst));
-            time.push(c.open_time);
+            ints.push(c.open_time);
             values[i] = c.high;
             values[n + i] = c.low;
             values[2 * n + i] = c.close;
             values[3 * n + i] = c.volume;
         }
         Staging {
-            dst,
-            time,
+            jobs: jobs.len(),
+            count: n,
+            ints,
             values,
-            begin: self.ranges.iter().map(|r| as_i64(r.0)).collect(),
-            len: self.ranges.iter().map(|r| as_i64(r.1)).collect(),
         }
     }
 }
@@ -93,28 +94,31 @@ fn as_i64(v: usize) -> i64 {
 /// A plan packed for the device: what goes up for one batch.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Staging {
-    /// Buffer index of each new candle.
-    pub dst: Vec<i64>,
-    /// Open time of each new candle.
-    pub time: Vec<i64>,
+    /// Jobs in the batch.
+    pub jobs: usize,
+    /// New candles.
+    pub count: usize,
+    /// Per job the buffer index of its window's first candle, then per job
+    /// its length (0: not on the device), then per new candle its buffer
+    /// index, then its open time.
+    pub ints: Vec<i64>,
     /// High, low, close and volume of the new candles, one column after
-    /// the other (`4 × dst.len()`).
+    /// the other (`4 × count`).
     pub values: Vec<f64>,
-    /// Per job: buffer index of its first candle.
-    pub begin: Vec<i64>,
-    /// Per job: candles in its window (0: not on the device).
-    pub len: Vec<i64>,
 }
 
 impl Staging {
+    /// Where each part lies in [`Self::ints`]: begin, len, dst, time.
+    #[must_use]
+    pub fn parts(&self) -> [std::ops::Range<usize>; 4] {
+        let (j, n) = (self.jobs, self.count);
+        [0..j, j..2 * j, 2 * j..2 * j + n, 2 * j + n..2 * j + 2 * n]
+    }
+
     /// Bytes this batch sends to the device.
     #[must_use]
     pub fn bytes_up(&self) -> usize {
-        8 * (self.dst.len()
-            + self.time.len()
-            + self.values.len()
-            + self.begin.len()
-            + self.len.len())
+        8 * (self.ints.len() + self.values.len())
     }
 }
 
@@ -415,6 +419,23 @@ mod tests {
         layout.forget();
         let plan = layout.plan(&jobs);
         assert_eq!(plan.uploaded(), 10);
+    }
+
+    #[test]
+    fn staging_packs_ranges_then_new_candles() {
+        let all: Vec<Candle> = (0..10).map(|t| candle(t, t as f64)).collect();
+        let mut layout = ResidentLayout::new(2, 8);
+        let jobs = [job("AUSDT", &all[..3]), job("BUSDT", &all[..2])];
+        let st = layout.plan(&jobs).staging(&jobs);
+        let [begin, len, dst, time] = st.parts();
+        assert_eq!(st.ints[begin], [0, 8]);
+        assert_eq!(st.ints[len], [3, 2]);
+        assert_eq!(st.ints[dst], [0, 1, 2, 8, 9]);
+        let times: Vec<i64> = [0, 1, 2, 0, 1].iter().map(|&t| all[t].open_time).collect();
+        assert_eq!(st.ints[time], times[..]);
+        assert_eq!(st.values.len(), 20);
+        assert_eq!(st.values[2 * 5 + 3], all[0].close, "B's first close");
+        assert_eq!(st.bytes_up(), 8 * (14 + 20));
     }
 
     #[test]

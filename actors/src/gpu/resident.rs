@@ -5,7 +5,10 @@
 //! computes each window where it lies — one thread per job and indicator
 //! group, so a tick waits for the slowest group rather than the whole
 //! battery — and reads back only each job's last row: per tick one candle
-//! a job goes up and 34 values a job come back.
+//! a job goes up and 34 values a job come back, in two copies up (the
+//! plan's integers and the new candles' values, `Staging`) and one down,
+//! into device and host buffers kept between batches (a tick allocates
+//! nothing).
 //!
 //! The buffers grow (all their content dropped, uploaded again by the next
 //! batch) when a window is longer than a slot or there are more keys than
@@ -71,10 +74,42 @@ impl Buffers {
     }
 }
 
+/// A device buffer kept between batches, grown (to twice the need) when a
+/// batch needs more: a tick allocates nothing.
+struct Staged<T> {
+    buf: Option<CudaSlice<T>>,
+}
+
+impl<T: cudarc::driver::DeviceRepr + cudarc::driver::ValidAsZeroBits> Staged<T> {
+    fn new() -> Self {
+        Self { buf: None }
+    }
+
+    /// The buffer, at least `n` long.
+    fn at_least(
+        &mut self,
+        stream: &Arc<CudaStream>,
+        n: usize,
+    ) -> Result<&mut CudaSlice<T>, GpuError> {
+        if self.buf.as_ref().is_none_or(|b| b.len() < n) {
+            self.buf = None;
+            self.buf = Some(stream.alloc_zeros::<T>((2 * n).max(1)).map_err(driver)?);
+        }
+        Ok(self.buf.as_mut().expect("allocated above"))
+    }
+}
+
 /// Resident windows on one device.
 pub struct ResidentBattery {
     layout: ResidentLayout,
     buffers: Option<Buffers>,
+    /// The batch's packed integers (`Staging::ints`) and candle values.
+    ints: Staged<i64>,
+    values: Staged<f64>,
+    /// The jobs' last rows.
+    rows_out: Staged<f64>,
+    /// Host side of the rows, reused.
+    host_rows: Vec<f64>,
     scatter: CudaFunction,
     rows: CudaFunction,
 }
@@ -118,6 +153,10 @@ impl ResidentBattery {
         Self {
             layout: ResidentLayout::new(0, 1),
             buffers: None,
+            ints: Staged::new(),
+            values: Staged::new(),
+            rows_out: Staged::new(),
+            host_rows: Vec::new(),
             scatter,
             rows,
         }
@@ -161,46 +200,43 @@ impl ResidentBattery {
         };
         let plan = self.layout.plan(jobs);
         let staged = plan.staging(jobs);
-        let count = staged.dst.len();
+        let [begin, len, dst, time] = staged.parts();
+        let count = staged.count;
         let stride = i64::try_from(self.layout.len()).map_err(driver)?;
         let n_jobs = i32::try_from(jobs.len()).map_err(driver)?;
+        let rows_len = jobs.len() * COLUMN_COUNT;
         let start = mark(stream)?;
-        let begin = stream.clone_htod(&staged.begin).map_err(driver)?;
-        let len = stream.clone_htod(&staged.len).map_err(driver)?;
-        let news = if count > 0 {
-            Some((
-                stream.clone_htod(&staged.dst).map_err(driver)?,
-                stream.clone_htod(&staged.time).map_err(driver)?,
-                stream.clone_htod(&staged.values).map_err(driver)?,
-            ))
-        } else {
-            None
-        };
-        let mut rows = stream
-            .alloc_zeros::<f64>(jobs.len() * COLUMN_COUNT)
-            .map_err(driver)?;
+        let ints = self.ints.at_least(stream, staged.ints.len())?;
+        stream.memcpy_htod(&staged.ints, ints).map_err(driver)?;
+        let values = self.values.at_least(stream, staged.values.len())?;
+        if count > 0 {
+            stream.memcpy_htod(&staged.values, values).map_err(driver)?;
+        }
+        let rows = self.rows_out.at_least(stream, rows_len)?;
         let uploaded = mark(stream)?;
-        if let Some((dst, time, values)) = &news {
-            let count = i64::try_from(count).map_err(driver)?;
+        if count > 0 {
+            let n = i64::try_from(count).map_err(driver)?;
+            let (dst, time) = (ints.slice(dst), ints.slice(time));
             let mut launch = stream.launch_builder(&self.scatter);
             launch
-                .arg(dst)
-                .arg(time)
-                .arg(values)
-                .arg(&count)
+                .arg(&dst)
+                .arg(&time)
+                .arg(&*values)
+                .arg(&n)
                 .arg(&mut b.open_time)
                 .arg(&mut b.high)
                 .arg(&mut b.low)
                 .arg(&mut b.close)
                 .arg(&mut b.volume);
             // SAFETY: matches scatter_candles_kernel's signature (i64 dst
-            // and times of `count`, f64 values of 4 × count, i64 count, the
-            // five candle buffers); every dst is inside the buffers (the
-            // plan's indices are below slots × capacity).
+            // and times of `count`, f64 values of at least 4 × count, i64
+            // count, the five candle buffers); every dst is inside the
+            // buffers (the plan's indices are below slots × capacity).
             #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
-            let launched = unsafe { launch.launch(launch_config(staged.dst.len(), 1)?) };
+            let launched = unsafe { launch.launch(launch_config(count, 1)?) };
             launched.map_err(driver)?;
         }
+        let (begin, len) = (ints.slice(begin), ints.slice(len));
         let mut launch = stream.launch_builder(&self.rows);
         launch
             .arg(&b.open_time)
@@ -213,19 +249,24 @@ impl ResidentBattery {
             .arg(&n_jobs)
             .arg(&stride)
             .arg(&mut b.out)
-            .arg(&mut rows);
+            .arg(&mut *rows);
         // SAFETY: matches battery_rows_kernel's signature (i64 times and
         // four f64 candle buffers of `stride`, i64 begin and len of `jobs`,
-        // i32 jobs, i64 stride, f64 scratch of 36 × stride, f64 rows of
-        // 34 × jobs); windows lie inside one slot each, no two jobs share a
-        // slot and no two groups a column, so threads write disjoint cells.
+        // i32 jobs, i64 stride, f64 scratch of 36 × stride, f64 rows of at
+        // least 34 × jobs); windows lie inside one slot each, no two jobs
+        // share a slot and no two groups a column, so threads write
+        // disjoint cells, and every cell of the jobs' rows is written.
         #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
         let launched = unsafe { launch.launch(launch_config(jobs.len(), GROUPS)?) };
         launched.map_err(driver)?;
         let computed = mark(stream)?;
-        let host = stream.clone_dtoh(&rows).map_err(driver)?;
+        self.host_rows.resize(rows_len, f64::NAN);
+        stream
+            .memcpy_dtoh(&rows.slice(..rows_len), &mut self.host_rows)
+            .map_err(driver)?;
         let done = mark(stream)?;
         done.synchronize().map_err(driver)?;
+        let host = &self.host_rows;
         let times = DeviceTimes {
             upload_s: between(&start, &uploaded)?,
             kernel_s: between(&uploaded, &computed)?,
