@@ -300,6 +300,30 @@ __device__ static void qt_willr(const double* high, const double* low, const dou
     }
 }
 
+// momentum/cci.rs: slot_sum4's k-th term: the window tp[start .. start +
+// period) in the streaming ring's slot order (candle i in slot i mod
+// period; `first` is the offset of slot 0's candle), v or |v - avg|.
+__device__ static inline double qt_cci_slot_term(const double* tp, long long start, long long period,
+                                                 long long first, long long k, int abs_dev, double avg) {
+    long long off = first + k;
+    if (off >= period) off -= period;
+    double v = tp[start + off];
+    return abs_dev ? fabs(v - avg) : v;
+}
+
+// momentum/cci.rs: slot_sum4 (four accumulators over whole chunks, then
+// the remainder, in slot order).
+__device__ static double qt_cci_slot_sum(const double* tp, long long start, long long period, int abs_dev,
+                                         double avg) {
+    long long first = (period - start % period) % period;
+    long long whole = period / 4 * 4;
+    double acc[4] = {0.0, 0.0, 0.0, 0.0};
+    for (long long k = 0; k < whole; k++) acc[k % 4] += qt_cci_slot_term(tp, start, period, first, k, abs_dev, avg);
+    double sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (long long k = whole; k < period; k++) sum += qt_cci_slot_term(tp, start, period, first, k, abs_dev, avg);
+    return sum;
+}
+
 // momentum/cci.rs: cci. `tp` is scratch of n values (the output column of
 // another indicator that is written later).
 __device__ static void qt_cci(const double* high, const double* low, const double* close, long long n,
@@ -308,35 +332,17 @@ __device__ static void qt_cci(const double* high, const double* low, const doubl
     if (n < period) return;
     for (long long i = 0; i < n; i++) tp[i] = (high[i] + low[i] + close[i]) / 3.0;
     double p = (double)period;
-    double sum = 0.0;
     long long equal_run = 0;
     for (long long t = 0; t < n; t++) {
         equal_run = (t > 0 && tp[t - 1] == tp[t]) ? equal_run + 1 : 1;
-        if (t % period == 0) {
-            sum = 0.0;
-            for (long long j = t + 1 >= period ? t + 1 - period : 0; j <= t; j++) sum += tp[j];
-        } else {
-            sum += tp[t];
-            if (t >= period) sum -= tp[t - period];
-        }
         if (t + 1 < period) continue;
         if (equal_run >= period) {
             out[t] = 0.0;
             continue;
         }
-        double avg = sum / p;
-        // sum4: four accumulators over whole chunks, then the remainder.
-        const double* w = tp + (t + 1 - period);
-        double acc0 = 0.0, acc1 = 0.0, acc2 = 0.0, acc3 = 0.0;
-        long long chunks = period / 4;
-        for (long long c = 0; c < chunks; c++) {
-            acc0 += fabs(w[4 * c] - avg);
-            acc1 += fabs(w[4 * c + 1] - avg);
-            acc2 += fabs(w[4 * c + 2] - avg);
-            acc3 += fabs(w[4 * c + 3] - avg);
-        }
-        double dev = (acc0 + acc1) + (acc2 + acc3);
-        for (long long j = chunks * 4; j < period; j++) dev += fabs(w[j] - avg);
+        long long start = t + 1 - period;
+        double avg = qt_cci_slot_sum(tp, start, period, 0, 0.0) / p;
+        double dev = qt_cci_slot_sum(tp, start, period, 1, avg);
         double num = tp[t] - avg;
         double scale = fabs(avg);
         if (qt_is_zero_scaled(num, scale)) {

@@ -50,6 +50,34 @@ fn cci_value(ring: &[f64], last: f64) -> f64 {
     cci_from(avg, sum4(ring, |v| (v - avg).abs()), last, n)
 }
 
+/// [`sum4`] of `f` over the window `tp[start..start + period]` taken in
+/// the streaming ring's slot order (candle i in slot i mod period), so the
+/// batch sums exactly what [`Cci`] sums: a near-flat window's mean is the
+/// difference of two nearly equal numbers, and a sum in another order
+/// would move it by more than the contract's 1e-9.
+#[inline]
+fn slot_sum4(tp: &[f64], start: usize, period: usize, f: impl Fn(f64) -> f64) -> f64 {
+    // Offset in the window of the candle in slot 0.
+    let first = (period - start % period) % period;
+    let at = |k: usize| {
+        let off = first + k;
+        tp[start + if off >= period { off - period } else { off }]
+    };
+    let mut acc = [0.0; 4];
+    let whole = period / 4 * 4;
+    for k in (0..whole).step_by(4) {
+        acc[0] += f(at(k));
+        acc[1] += f(at(k + 1));
+        acc[2] += f(at(k + 2));
+        acc[3] += f(at(k + 3));
+    }
+    let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for k in whole..period {
+        sum += f(at(k));
+    }
+    sum
+}
+
 /// CCI from the window's mean, its summed absolute deviation and the newest
 /// typical price, with TA-Lib 0.8.1's scaled zero tests.
 #[inline]
@@ -127,26 +155,16 @@ pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> 
         .map(|i| typical(high[i], low[i], close[i]))
         .collect();
     let n = period as f64;
-    // The window's sum runs (add the new, drop the oldest) and is recomputed
-    // exactly every `period` candles so rounding cannot drift; a window of
-    // equal prices is caught by its run length, not by the sum, and gives 0
-    // exactly as TA-Lib's zero test does. Only the deviation still needs the
-    // O(period) pass.
-    let (mut sum, mut equal_run) = (0.0, 0usize);
+    // Each window summed in the streaming ring's order (`slot_sum4`); a
+    // window of equal prices is caught by its run length and gives 0
+    // exactly, as TA-Lib's zero test does.
+    let mut equal_run = 0usize;
     for t in 0..len {
         equal_run = if t > 0 && tp[t - 1] == tp[t] {
             equal_run + 1
         } else {
             1
         };
-        if t.is_multiple_of(period) {
-            sum = tp[(t + 1).saturating_sub(period)..=t].iter().sum();
-        } else {
-            sum += tp[t];
-            if t >= period {
-                sum -= tp[t - period];
-            }
-        }
         if t + 1 < period {
             continue;
         }
@@ -154,9 +172,10 @@ pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> 
             out[t] = 0.0;
             continue;
         }
-        let avg = sum / n;
-        let window = &tp[t + 1 - period..=t];
-        out[t] = cci_from(avg, sum4(window, |v| (v - avg).abs()), tp[t], n);
+        let start = t + 1 - period;
+        let avg = slot_sum4(&tp, start, period, |v| v) / n;
+        let dev = slot_sum4(&tp, start, period, |v| (v - avg).abs());
+        out[t] = cci_from(avg, dev, tp[t], n);
     }
     out
 }
@@ -204,7 +223,12 @@ mod proptests {
             let streamed: Vec<f64> = (0..s.len())
                 .map(|i| or_nan(st.update(s.high[i], s.low[i], s.close[i])))
                 .collect();
-            assert_columns_agree("cci", &streamed, &cci(&s.high, &s.low, &s.close, period));
+            let batch = cci(&s.high, &s.low, &s.close, period);
+            assert_columns_agree("cci", &streamed, &batch);
+            // Both sum each window in the same order: equal to the bit.
+            for (i, (a, b)) in streamed.iter().zip(&batch).enumerate() {
+                prop_assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()), "{i}: {a} vs {b}");
+            }
         }
     }
 }
