@@ -50,34 +50,6 @@ fn cci_value(ring: &[f64], last: f64) -> f64 {
     cci_from(avg, sum4(ring, |v| (v - avg).abs()), last, n)
 }
 
-/// [`sum4`] of `f` over the window `tp[start..start + period]` taken in
-/// the streaming ring's slot order (candle i in slot i mod period), so the
-/// batch sums exactly what [`Cci`] sums: a near-flat window's mean is the
-/// difference of two nearly equal numbers, and a sum in another order
-/// would move it by more than the contract's 1e-9.
-#[inline]
-fn slot_sum4(tp: &[f64], start: usize, period: usize, f: impl Fn(f64) -> f64) -> f64 {
-    // Offset in the window of the candle in slot 0.
-    let first = (period - start % period) % period;
-    let at = |k: usize| {
-        let off = first + k;
-        tp[start + if off >= period { off - period } else { off }]
-    };
-    let mut acc = [0.0; 4];
-    let whole = period / 4 * 4;
-    for k in (0..whole).step_by(4) {
-        acc[0] += f(at(k));
-        acc[1] += f(at(k + 1));
-        acc[2] += f(at(k + 2));
-        acc[3] += f(at(k + 3));
-    }
-    let mut sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for k in whole..period {
-        sum += f(at(k));
-    }
-    sum
-}
-
 /// CCI from the window's mean, its summed absolute deviation and the newest
 /// typical price, with TA-Lib 0.8.1's scaled zero tests.
 #[inline]
@@ -150,32 +122,27 @@ pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Vec<f64> 
     if len < period {
         return out;
     }
-    // Typical prices once, contiguous: each window is then a plain slice.
-    let tp: Vec<f64> = (0..len)
-        .map(|i| typical(high[i], low[i], close[i]))
-        .collect();
-    let n = period as f64;
-    // Each window summed in the streaming ring's order (`slot_sum4`); a
-    // window of equal prices is caught by its run length and gives 0
-    // exactly, as TA-Lib's zero test does.
-    let mut equal_run = 0usize;
+    // The streaming state's ring, candle i in slot i mod period, summed in
+    // slot order as it sums it: a near-flat window's mean is the difference
+    // of nearly equal numbers, and a sum in another order would move it by
+    // more than the contract's 1e-9. A window of equal prices is caught by
+    // its run length and gives 0 exactly, as TA-Lib's zero test does.
+    let mut ring = vec![0.0; period];
+    let (mut slot, mut equal_run, mut prev) = (0usize, 0usize, f64::NAN);
     for t in 0..len {
-        equal_run = if t > 0 && tp[t - 1] == tp[t] {
-            equal_run + 1
-        } else {
-            1
-        };
+        let tp = typical(high[t], low[t], close[t]);
+        ring[slot] = tp;
+        slot = if slot + 1 == period { 0 } else { slot + 1 };
+        equal_run = if prev == tp { equal_run + 1 } else { 1 };
+        prev = tp;
         if t + 1 < period {
             continue;
         }
-        if equal_run >= period {
-            out[t] = 0.0;
-            continue;
-        }
-        let start = t + 1 - period;
-        let avg = slot_sum4(&tp, start, period, |v| v) / n;
-        let dev = slot_sum4(&tp, start, period, |v| (v - avg).abs());
-        out[t] = cci_from(avg, dev, tp[t], n);
+        out[t] = if equal_run >= period {
+            0.0
+        } else {
+            cci_value(&ring, tp)
+        };
     }
     out
 }
