@@ -5,7 +5,7 @@
 
 mod sim_support;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use quantumtrade::exchange::binance::parse::{WsBody, parse_ws_message};
 use quantumtrade::exchange::binance::rest::{
     BookTickerSnapshot, DepthSnapshot, ExchangeInfo, PremiumIndex, RestKline, ServerTime,
@@ -13,9 +13,8 @@ use quantumtrade::exchange::binance::rest::{
 };
 use quantumtrade::exchange::binance::ws::{ControlResult, MarketEvent, RequestId};
 use quantumtrade::exchange::binance::{ApiError, ErrorCode};
-use sim_support::Sim;
+use sim_support::{Sim, Ws};
 use std::time::Duration;
-use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Longest wait for any one expected event.
@@ -176,20 +175,9 @@ async fn errors_weights_and_rate_limit() {
     }
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
+/// The next text frame, waiting at most [`WAIT`].
 async fn next_text(ws: &mut Ws) -> String {
-    loop {
-        let msg = timeout(WAIT, ws.next())
-            .await
-            .expect("no frame in time")
-            .expect("stream ended")
-            .unwrap();
-        if let Message::Text(t) = msg {
-            return t.as_str().to_string();
-        }
-    }
+    sim_support::next_text(ws, WAIT).await
 }
 
 #[tokio::test]

@@ -5,7 +5,6 @@
 
 mod sim_support;
 
-use futures_util::StreamExt;
 use quantumtrade::exchange::binance::filters::{OrderKind, SymbolRules};
 use quantumtrade::exchange::binance::order::{ClientOrderId, OrderStatus, Side};
 use quantumtrade::exchange::binance::parse::{WsBody, parse_ws_message};
@@ -15,11 +14,9 @@ use quantumtrade::exchange::binance::ws::{KlineEvent, MarketEvent};
 use quantumtrade::market::Candle;
 use quantumtrade::market::kline_csv::read_klines_path;
 use quantumtrade_actors::venue::binance::{Credentials, RestClient};
-use sim_support::Sim;
+use sim_support::{Sim, Ws};
 use std::path::PathBuf;
 use std::time::Duration;
-use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::Message;
 
 const WAIT: Duration = Duration::from_secs(20);
 const SYMBOLS: [&str; 4] = ["ADAUSDT", "BTCUSDT", "DOGEUSDT", "ETHUSDT"];
@@ -130,25 +127,13 @@ async fn kline_stream_closes_the_next_csv_candles() {
 }
 
 /// The next kline event on a kline stream (panics on any other text).
-async fn next_kline(
-    ws: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-) -> KlineEvent {
-    loop {
-        let msg = timeout(WAIT, ws.next())
-            .await
-            .expect("no frame in time")
-            .expect("stream ended")
-            .unwrap();
-        let Message::Text(text) = msg else { continue };
-        let WsBody::Market(MarketEvent::Kline(ev)) =
-            parse_ws_message(text.as_bytes()).unwrap().body
-        else {
-            panic!("not a kline: {text}");
-        };
-        return ev;
-    }
+async fn next_kline(ws: &mut Ws) -> KlineEvent {
+    let text = sim_support::next_text(ws, WAIT).await;
+    let WsBody::Market(MarketEvent::Kline(ev)) = parse_ws_message(text.as_bytes()).unwrap().body
+    else {
+        panic!("not a kline: {text}");
+    };
+    ev
 }
 
 /// A signed client of the replaying simulator `sim` and BTCUSDT's rules

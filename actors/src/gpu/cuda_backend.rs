@@ -80,7 +80,7 @@ impl BatchKernel {
     fn scratch_columns(self) -> usize {
         match self {
             Self::PerSeries => 0,
-            Self::Grouped => 2,
+            Self::Grouped => super::resident::SCRATCH_COLUMNS,
         }
     }
 
@@ -88,7 +88,7 @@ impl BatchKernel {
     fn groups(self) -> u32 {
         match self {
             Self::PerSeries => 1,
-            Self::Grouped => 17,
+            Self::Grouped => super::resident::GROUPS,
         }
     }
 }

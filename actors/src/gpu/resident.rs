@@ -36,12 +36,13 @@ pub const MAX_SLOTS: usize = 4096;
 /// Threads per block of the live kernels.
 const BLOCK: u32 = 128;
 
-/// Indicator groups of `battery_rows_kernel` (`QT_GROUPS` in battery.cu):
+/// Indicator groups of `battery_rows_kernel` and `battery_groups_kernel`
+/// (`QT_GROUPS` in battery.cu):
 /// one thread per job and group.
-const GROUPS: u32 = 17;
+pub(super) const GROUPS: u32 = 17;
 
 /// Scratch columns the live kernel needs beyond the battery's.
-const SCRATCH_COLUMNS: usize = 2;
+pub(super) const SCRATCH_COLUMNS: usize = 2;
 
 fn driver(e: impl std::fmt::Debug) -> GpuError {
     GpuError::Driver(format!("{e:?}"))

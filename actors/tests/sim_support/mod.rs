@@ -3,6 +3,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a part of it")]
 
+use futures_util::StreamExt as _;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -130,5 +131,24 @@ impl Sim {
     /// WebSocket base.
     pub fn ws(&self) -> String {
         format!("ws://{}", self.addr)
+    }
+}
+
+/// A client WebSocket to the simulator.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text frame on `ws` (other frames skipped); panics when none
+/// comes within `wait` or the stream ends.
+pub async fn next_text(ws: &mut Ws, wait: Duration) -> String {
+    loop {
+        let msg = tokio::time::timeout(wait, ws.next())
+            .await
+            .expect("no frame in time")
+            .expect("stream ended")
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            return t.as_str().to_string();
+        }
     }
 }
