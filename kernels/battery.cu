@@ -18,6 +18,8 @@
 
 #ifndef QT_HOST
 #define QT_NAN __longlong_as_double(0x7ff8000000000000LL)
+// Loops over a template period: unrolled, so their arrays stay in registers.
+#define QT_UNROLL _Pragma("unroll")
 #endif
 
 // Column indices (Column enum order).
@@ -62,6 +64,19 @@ __device__ static inline int qt_is_nan(double v) { return v != v; }
 __device__ static inline void qt_fill_nan(double* out, long long n) {
     for (long long i = 0; i < n; i++) out[i] = QT_NAN;
 }
+
+// NaN into out[from, to).
+__device__ static inline void qt_fill_nan_range(double* out, long long from, long long to) {
+    for (long long i = from; i < to; i++) out[i] = QT_NAN;
+}
+
+// Window indicators take `from`: they write only outputs [from, n), each
+// equal to what the whole run over [0, n) writes there, starting from as
+// few candles before `from` as that needs. A live row (from = n - 1) then
+// costs a window, not a history, and a long history splits into chunks on
+// separate threads. Equal means bit-equal for the indicators that re-sum
+// their window (exact extremes, ring sums, resynchronised sums), and to
+// rounding for the running sums (SMA, MFI, StochRSI's smoothing).
 
 // talib_compat.rs: true_range
 __device__ static inline double qt_true_range(double high, double low, double prev_close) {
@@ -124,13 +139,14 @@ __device__ static void qt_ema(const double* x, long long n, long long period, do
     }
 }
 
-// trend/sma.rs: sma
-__device__ static void qt_sma(const double* x, long long n, long long period, double* out) {
-    qt_fill_nan(out, n);
+// trend/sma.rs: sma (outputs [from, n))
+__device__ static void qt_sma(const double* x, long long from, long long n, long long period, double* out) {
+    qt_fill_nan_range(out, from, n < period - 1 ? n : period - 1);
     if (n < period) return;
+    long long begin = from + 1 > period ? from + 1 - period : 0;
     double sum = 0.0;
-    for (long long i = 0; i < period - 1; i++) sum += x[i];
-    for (long long i = period - 1; i < n; i++) {
+    for (long long i = begin; i < begin + period - 1; i++) sum += x[i];
+    for (long long i = begin + period - 1; i < n; i++) {
         sum += x[i];
         out[i] = sum / (double)period;
         sum -= x[i + 1 - period];
@@ -209,18 +225,23 @@ __device__ static void qt_natr_from_atr(const double* atr, const double* close, 
 
 // volatility/bollinger.rs: bollinger (bands, %b, width); `middle` must
 // already hold sma(close, period).
-__device__ static void qt_bollinger(const double* close, long long n, long long period, double k,
+__device__ static void qt_bollinger(const double* close, long long from, long long n, long long period, double k,
                                     const double* middle, double* upper, double* lower,
                                     double* percent_b, double* width) {
-    qt_fill_nan(upper, n);
-    qt_fill_nan(lower, n);
-    qt_fill_nan(percent_b, n);
-    qt_fill_nan(width, n);
+    qt_fill_nan_range(upper, from, n);
+    qt_fill_nan_range(lower, from, n);
+    qt_fill_nan_range(percent_b, from, n);
+    qt_fill_nan_range(width, from, n);
     double shift = 0.0, s1 = 0.0, s2 = 0.0;
     long long equal_run = 0;
-    for (long long t = 0; t < n; t++) {
+    // The sums are resynchronised every `period` candles: from the one
+    // before the resync at or before `from`, the state matches the whole
+    // run's, and so does the equal-close run up to `period`.
+    long long begin = from / period * period - period;
+    if (begin < 0) begin = 0;
+    for (long long t = begin; t < n; t++) {
         double x = close[t];
-        equal_run = (t > 0 && close[t - 1] == x) ? equal_run + 1 : 1;
+        equal_run = (t > begin && close[t - 1] == x) ? equal_run + 1 : 1;
         if (t % period == 0) {
             shift = x;
             s1 = 0.0;
@@ -241,7 +262,7 @@ __device__ static void qt_bollinger(const double* close, long long n, long long 
                 s2 -= o * o;
             }
         }
-        if (t + 1 >= period) {
+        if (t + 1 >= period && t >= from) {
             double sd;
             if (equal_run >= period) {
                 sd = 0.0;
@@ -278,11 +299,12 @@ __device__ static void qt_keltner_from(const double* ema, long long n, double mu
     }
 }
 
-// momentum/willr.rs: willr (window extremes by scan: max and min are exact)
-__device__ static void qt_willr(const double* high, const double* low, const double* close, long long n,
-                                long long period, double* out) {
-    qt_fill_nan(out, n);
-    for (long long t = period - 1; t < n; t++) {
+// momentum/willr.rs: willr, outputs [from, n) (window extremes by scan: max
+// and min are exact)
+__device__ static void qt_willr(const double* high, const double* low, const double* close, long long from,
+                                long long n, long long period, double* out) {
+    qt_fill_nan_range(out, from, n);
+    for (long long t = from > period - 1 ? from : period - 1; t < n; t++) {
         double highest = high[t], lowest = low[t];
         for (long long j = t + 1 - period; j < t; j++) {
             if (high[j] > highest) highest = high[j];
@@ -300,50 +322,47 @@ __device__ static void qt_willr(const double* high, const double* low, const dou
     }
 }
 
-// momentum/cci.rs: slot_sum4's k-th term: the window tp[start .. start +
-// period) in the streaming ring's slot order (candle i in slot i mod
-// period; `first` is the offset of slot 0's candle), v or |v - avg|.
-__device__ static inline double qt_cci_slot_term(const double* tp, long long start, long long period,
-                                                 long long first, long long k, int abs_dev, double avg) {
-    long long off = first + k;
-    if (off >= period) off -= period;
-    double v = tp[start + off];
-    return abs_dev ? fabs(v - avg) : v;
-}
-
-// momentum/cci.rs: slot_sum4 (four accumulators over whole chunks, then
-// the remainder, in slot order).
-__device__ static double qt_cci_slot_sum(const double* tp, long long start, long long period, int abs_dev,
-                                         double avg) {
-    long long first = (period - start % period) % period;
-    long long whole = period / 4 * 4;
+// momentum/cci.rs: slot_sum4 over the streaming ring (four accumulators
+// over whole chunks, then the remainder, in slot order): v or |v - avg|.
+template <int PERIOD>
+__device__ static double qt_cci_ring_sum(const double* ring, int abs_dev, double avg) {
+    const int whole = PERIOD / 4 * 4;
     double acc[4] = {0.0, 0.0, 0.0, 0.0};
-    for (long long k = 0; k < whole; k++) acc[k % 4] += qt_cci_slot_term(tp, start, period, first, k, abs_dev, avg);
+QT_UNROLL
+    for (int k = 0; k < whole; k++) acc[k % 4] += abs_dev ? fabs(ring[k] - avg) : ring[k];
     double sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (long long k = whole; k < period; k++) sum += qt_cci_slot_term(tp, start, period, first, k, abs_dev, avg);
+QT_UNROLL
+    for (int k = whole; k < PERIOD; k++) sum += abs_dev ? fabs(ring[k] - avg) : ring[k];
     return sum;
 }
 
-// momentum/cci.rs: cci. `tp` is scratch of n values (the output column of
-// another indicator that is written later).
-__device__ static void qt_cci(const double* high, const double* low, const double* close, long long n,
-                              long long period, double* tp, double* out) {
-    qt_fill_nan(out, n);
-    if (n < period) return;
-    for (long long i = 0; i < n; i++) tp[i] = (high[i] + low[i] + close[i]) / 3.0;
-    double p = (double)period;
+// momentum/cci.rs: cci, outputs [from, n). The typical prices live in a
+// ring as the streaming state keeps them (candle i in slot i mod PERIOD),
+// summed in slot order: the batch's values to the bit.
+template <int PERIOD>
+__device__ static void qt_cci(const double* high, const double* low, const double* close, long long from,
+                              long long n, double* out) {
+    qt_fill_nan_range(out, from, n);
+    if (n < PERIOD) return;
+    const double p = (double)PERIOD;
+    double ring[PERIOD];
+    // A window and an equal-price run of PERIOD candles before `from`.
+    long long begin = from + 1 > PERIOD ? from + 1 - PERIOD : 0;
     long long equal_run = 0;
-    for (long long t = 0; t < n; t++) {
-        equal_run = (t > 0 && tp[t - 1] == tp[t]) ? equal_run + 1 : 1;
-        if (t + 1 < period) continue;
-        if (equal_run >= period) {
+    double prev = 0.0;
+    for (long long t = begin; t < n; t++) {
+        double tp = (high[t] + low[t] + close[t]) / 3.0;
+        equal_run = (t > begin && prev == tp) ? equal_run + 1 : 1;
+        prev = tp;
+        ring[t % PERIOD] = tp;
+        if (t + 1 < PERIOD || t < from) continue;
+        if (equal_run >= PERIOD) {
             out[t] = 0.0;
             continue;
         }
-        long long start = t + 1 - period;
-        double avg = qt_cci_slot_sum(tp, start, period, 0, 0.0) / p;
-        double dev = qt_cci_slot_sum(tp, start, period, 1, avg);
-        double num = tp[t] - avg;
+        double avg = qt_cci_ring_sum<PERIOD>(ring, 0, 0.0) / p;
+        double dev = qt_cci_ring_sum<PERIOD>(ring, 1, avg);
+        double num = tp - avg;
         double scale = fabs(avg);
         if (qt_is_zero_scaled(num, scale)) {
             out[t] = 0.0;
@@ -384,34 +403,38 @@ __device__ static void qt_obv(const double* close, const double* volume, long lo
     }
 }
 
-// volume/cmf.rs: cmf (CmfState). `flow` is scratch of n values: the ring
-// of the Rust state is the last `period` entries of the flow and volume
-// series, so the window sums read them in place.
+// volume/cmf.rs: cmf (CmfState), outputs [from, n). The money flows live
+// in a ring as the Rust state keeps them; the sums are resynchronised
+// whenever a whole window has been seen, so the run starts at the window
+// before the last resync at or before `from`.
+template <int PERIOD>
 __device__ static void qt_cmf(const double* high, const double* low, const double* close,
-                              const double* volume, long long n, long long period, double* flow,
-                              double* out) {
+                              const double* volume, long long from, long long n, double* out) {
+    double ring[PERIOD];
     double mfv_sum = 0.0, volume_sum = 0.0;
     long long nonzero = 0;
-    for (long long i = 0; i < n; i++) {
+    long long begin = from + 1 < PERIOD ? 0 : (from + 1) / PERIOD * PERIOD - PERIOD;
+    for (long long i = begin; i < n; i++) {
         double h = high[i], l = low[i], c = close[i], v = volume[i];
         double f = h == l ? 0.0 : ((c - l) - (h - c)) / (h - l) * v;
-        flow[i] = f;
-        int full_before = i >= period;
-        double old_flow = full_before ? flow[i - period] : 0.0;
-        double old_volume = full_before ? volume[i - period] : 0.0;
+        int full_before = i - begin >= PERIOD;
+        double old_flow = full_before ? ring[i % PERIOD] : 0.0;
+        double old_volume = full_before ? volume[i - PERIOD] : 0.0;
+        ring[i % PERIOD] = f;
         nonzero += v != 0.0;
         if (full_before) nonzero -= old_volume != 0.0;
         long long seen = i + 1;
-        if (seen % period == 0) {
+        if (seen % PERIOD == 0) {
+            // The window is slots 0 .. PERIOD - 1, oldest first.
             mfv_sum = 0.0;
             volume_sum = 0.0;
-            for (long long j = i + 1 - period; j <= i; j++) mfv_sum += flow[j];
-            for (long long j = i + 1 - period; j <= i; j++) volume_sum += volume[j];
+            for (int k = 0; k < PERIOD; k++) mfv_sum += ring[k];
+            for (long long j = i + 1 - PERIOD; j <= i; j++) volume_sum += volume[j];
         } else {
             mfv_sum += f - old_flow;
             volume_sum += v - old_volume;
         }
-        out[i] = (seen >= period && nonzero > 0) ? mfv_sum / volume_sum : QT_NAN;
+        if (i >= from) out[i] = (seen >= PERIOD && nonzero > 0) ? mfv_sum / volume_sum : QT_NAN;
     }
 }
 
@@ -561,8 +584,8 @@ __device__ static void qt_psar(const double* high, const double* low, long long 
     }
 }
 
-// trend/alma.rs: alma
-__device__ static void qt_alma(const double* close, long long n, long long window, double offset,
+// trend/alma.rs: alma, outputs [from, n)
+__device__ static void qt_alma(const double* close, long long from, long long n, long long window, double offset,
                                double sigma, double* out) {
     double w[16];  // window <= 16
     double m = offset * ((double)window - 1.0);
@@ -574,28 +597,45 @@ __device__ static void qt_alma(const double* close, long long n, long long windo
         total += w[i];
     }
     for (long long i = 0; i < window; i++) w[i] = w[i] / total;
-    qt_fill_nan(out, n);
-    for (long long t = window - 1; t < n; t++) {
+    qt_fill_nan_range(out, from, n);
+    for (long long t = from > window - 1 ? from : window - 1; t < n; t++) {
         double sum = 0.0;
         for (long long i = 0; i < window; i++) sum += close[t + 1 - window + i] * w[i];
         out[t] = sum;
     }
 }
 
-// trend/vidya.rs: vidya
-__device__ static void qt_vidya(const double* close, long long n, long long period, long long cmo,
-                                double* out) {
+// trend/vidya.rs: vidya. The positive and negative parts of the last CMO
+// changes live in registers, oldest first, and are summed in that order
+// as the Rust window is (the same values: each change is computed once
+// rather than CMO times).
+template <int CMO>
+__device__ static void qt_vidya(const double* close, long long n, long long period, double* out) {
     double alpha = 2.0 / ((double)period + 1.0);
     qt_fill_nan(out, n);
-    if (n <= cmo) return;
-    double prev = close[cmo];
-    out[cmo] = prev;
-    for (long long t = cmo + 1; t < n; t++) {
+    if (n <= CMO) return;
+    double up_part[CMO], down_part[CMO];
+    for (int k = 0; k < CMO; k++) {
+        double d = close[k + 1] - close[k];
+        up_part[k] = fmax(d, 0.0);
+        down_part[k] = fmax(-d, 0.0);
+    }
+    double prev = close[CMO];
+    out[CMO] = prev;
+    for (long long t = CMO + 1; t < n; t++) {
+        double d = close[t] - close[t - 1];
+QT_UNROLL
+        for (int k = 0; k + 1 < CMO; k++) {
+            up_part[k] = up_part[k + 1];
+            down_part[k] = down_part[k + 1];
+        }
+        up_part[CMO - 1] = fmax(d, 0.0);
+        down_part[CMO - 1] = fmax(-d, 0.0);
         double up = 0.0, down = 0.0;
-        for (long long i = t + 1 - cmo; i <= t; i++) {
-            double d = close[i] - close[i - 1];
-            up += fmax(d, 0.0);
-            down += fmax(-d, 0.0);
+QT_UNROLL
+        for (int k = 0; k < CMO; k++) {
+            up += up_part[k];
+            down += down_part[k];
         }
         double total = up + down;
         double k = total == 0.0 ? 0.0 : fabs(up - down) / total;
@@ -682,44 +722,45 @@ __device__ static inline void qt_mfi_flows(double tp, double prev_tp, double vol
     }
 }
 
-// momentum/mfi.rs: mfi (FlowWindow); the ring's old flows are recomputed
-// from the candles, which gives the same values.
+// momentum/mfi.rs: mfi (FlowWindow), outputs [from, n) (to rounding: the
+// sums run). The flows live in a ring as the Rust window keeps them.
+template <int PERIOD>
 __device__ static void qt_mfi(const double* high, const double* low, const double* close,
-                              const double* volume, long long n, long long period, double* out) {
-    qt_fill_nan(out, n);
-    if (n <= period) return;
+                              const double* volume, long long from, long long n, double* out) {
+    qt_fill_nan_range(out, from, n);
+    if (n <= PERIOD) return;
+    double ring_pos[PERIOD], ring_neg[PERIOD];
     long long count = 0, null_run = 0;
     double pos_sum = 0.0, neg_sum = 0.0;
-    double prev = (high[0] + low[0] + close[0]) / 3.0;
-    for (long long i = 1; i < n; i++) {
+    // The window's PERIOD flows end at `from`; they start a candle later.
+    long long begin = from > PERIOD ? from - PERIOD : 0;
+    double prev = (high[begin] + low[begin] + close[begin]) / 3.0;
+    for (long long i = begin + 1; i < n; i++) {
         double tp = (high[i] + low[i] + close[i]) / 3.0;
         double pos, neg;
         qt_mfi_flows(tp, prev, volume[i], &pos, &neg);
         prev = tp;
-        if (count >= period) {
-            long long j = i - period;
-            double old_pos, old_neg;
-            qt_mfi_flows((high[j] + low[j] + close[j]) / 3.0,
-                         (high[j - 1] + low[j - 1] + close[j - 1]) / 3.0, volume[j], &old_pos,
-                         &old_neg);
-            pos_sum -= old_pos;
-            neg_sum -= old_neg;
+        if (count >= PERIOD) {
+            pos_sum -= ring_pos[i % PERIOD];
+            neg_sum -= ring_neg[i % PERIOD];
         } else {
             count += 1;
         }
+        ring_pos[i % PERIOD] = pos;
+        ring_neg[i % PERIOD] = neg;
         pos_sum += pos;
         neg_sum += neg;
         if (pos + neg == 0.0) {
             null_run += 1;
-            if (null_run >= period) {
-                null_run = period;
+            if (null_run >= PERIOD) {
+                null_run = PERIOD;
                 pos_sum = 0.0;
                 neg_sum = 0.0;
             }
         } else {
             null_run = 0;
         }
-        if (count >= period) {
+        if (count >= PERIOD && i >= from) {
             double total = pos_sum + neg_sum;
             double clamped = pos_sum < 0.0 ? 0.0 : (total < pos_sum ? total : pos_sum);
             out[i] = total <= 0.0 ? 0.0 : 100.0 * (clamped / total);
@@ -761,36 +802,49 @@ __device__ static void qt_sma_into(const double* x, long long len, long long per
     }
 }
 
-// momentum/stochrsi.rs: stochrsi_from_rsi (the k and d outputs double as
-// scratch, in the same order as the Rust code)
-__device__ static void qt_stochrsi_from_rsi(const double* rsi, long long n, long long rsi_period,
-                                            long long fastk, long long slowk, long long slowd,
-                                            double* k, double* d) {
+// momentum/stochrsi.rs: stochrsi_from_rsi, outputs [from, n) (to rounding
+// where from > 0: the smoothing sums run). The k and d columns double as
+// scratch below `from`, in the same order as the Rust code.
+__device__ static void qt_stochrsi_from_rsi(const double* rsi, long long from, long long n,
+                                            long long rsi_period, long long fastk, long long slowk,
+                                            long long slowd, double* k, double* d) {
     long long first = rsi_period + fastk + slowk + slowd - 3;
-    for (long long i = 0; i < n; i++) k[i] = rsi[i];
-    qt_fill_nan(d, n);
     if (n > first) {
         long long start = rsi_period;
-        for (long long t = start + fastk - 1; t < n; t++) {
-            double lowest = rsi[t], highest = rsi[t];
-            for (long long j = t + 1 - fastk; j < t; j++) {
-                lowest = fmin(lowest, rsi[j]);
-                highest = fmax(highest, rsi[j]);
+        // The fast %K a value at `from` is smoothed from.
+        long long k_src = start + fastk - 1;
+        long long lead = from - (slowk - 1) - (slowd - 1);
+        if (lead > k_src) k_src = lead;
+        // The window's extremes tracked by where they sit, rescanned only
+        // when one leaves the window (TA-Lib's loop): exact, as the Rust
+        // van Herk / Gil-Werman extremes are, at O(1) a candle on average.
+        long long hi_at = -1, lo_at = -1;
+        for (long long t = k_src; t < n; t++) {
+            long long win = t + 1 - fastk;
+            if (hi_at < win || lo_at < win) {
+                hi_at = win;
+                lo_at = win;
+                for (long long j = win + 1; j <= t; j++) {
+                    if (rsi[j] >= rsi[hi_at]) hi_at = j;
+                    if (rsi[j] <= rsi[lo_at]) lo_at = j;
+                }
+            } else {
+                if (rsi[t] >= rsi[hi_at]) hi_at = t;
+                if (rsi[t] <= rsi[lo_at]) lo_at = t;
             }
+            double lowest = rsi[lo_at], highest = rsi[hi_at];
             double range = highest - lowest;
             d[t] = qt_is_zero_scaled(range, fabs(highest) + fabs(lowest))
                        ? 0.0
                        : ((rsi[t] - lowest) / range) * 100.0;
         }
-        long long k_src = start + fastk - 1;
         qt_sma_into(d + k_src, n - k_src, slowk, k + k_src);
         long long d_src = k_src + slowk - 1;
         qt_sma_into(k + d_src, n - d_src, slowd, d + d_src);
     }
-    for (long long i = 0; i < (first < n ? first : n); i++) {
-        k[i] = QT_NAN;
-        d[i] = QT_NAN;
-    }
+    long long undefined = first < n ? first : n;
+    qt_fill_nan_range(k, from, undefined);
+    qt_fill_nan_range(d, from, undefined);
 }
 
 // The battery of one symbol: n candles from the given pointers; column c
@@ -800,18 +854,17 @@ __device__ static void qt_battery_symbol(const long long* open_time, const doubl
                                          long long stride) {
 #define QT_COL(c) (out + (long long)(c) * stride)
     qt_rsi(close, n, 14, QT_COL(COL_RSI14));
-    qt_stochrsi_from_rsi(QT_COL(COL_RSI14), n, 14, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
+    qt_stochrsi_from_rsi(QT_COL(COL_RSI14), 0, n, 14, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
                          QT_COL(COL_STOCHRSI_D));
-    qt_willr(high, low, close, n, 14, QT_COL(COL_WILLR14));
-    // CCI's typical prices go through the OBV column, written afterwards.
-    qt_cci(high, low, close, n, 20, QT_COL(COL_OBV), QT_COL(COL_CCI20));
+    qt_willr(high, low, close, 0, n, 14, QT_COL(COL_WILLR14));
+    qt_cci<20>(high, low, close, 0, n, QT_COL(COL_CCI20));
     qt_macd(close, n, 12, 26, 9, QT_COL(COL_MACD), QT_COL(COL_MACD_SIGNAL), QT_COL(COL_MACD_HIST));
     qt_ema(close, n, 20, QT_COL(COL_EMA20));
-    qt_sma(close, n, 20, QT_COL(COL_SMA20));
-    qt_alma(close, n, 9, 0.85, 6.0, QT_COL(COL_ALMA9));
-    qt_vidya(close, n, 14, 9, QT_COL(COL_VIDYA14));
+    qt_sma(close, 0, n, 20, QT_COL(COL_SMA20));
+    qt_alma(close, 0, n, 9, 0.85, 6.0, QT_COL(COL_ALMA9));
+    qt_vidya<9>(close, n, 14, QT_COL(COL_VIDYA14));
     qt_t3(close, n, 5, 0.7, QT_COL(COL_T35));
-    qt_bollinger(close, n, 20, 2.0, QT_COL(COL_SMA20), QT_COL(COL_BB_UPPER), QT_COL(COL_BB_LOWER),
+    qt_bollinger(close, 0, n, 20, 2.0, QT_COL(COL_SMA20), QT_COL(COL_BB_UPPER), QT_COL(COL_BB_LOWER),
                  QT_COL(COL_BB_PERCENT_B), QT_COL(COL_BB_WIDTH));
     // The middle band is the SMA: one copy instead of a second pass.
     for (long long i = 0; i < n; i++) QT_COL(COL_BB_MIDDLE)[i] = QT_COL(COL_SMA20)[i];
@@ -825,10 +878,9 @@ __device__ static void qt_battery_symbol(const long long* open_time, const doubl
     qt_atr(high, low, close, n, 14, QT_COL(COL_ATR14));
     qt_natr_from_atr(QT_COL(COL_ATR14), close, n, QT_COL(COL_NATR14));
     qt_ad(high, low, close, volume, n, QT_COL(COL_AD));
-    // CMF's money-flow ring goes through the OBV column, written next.
-    qt_cmf(high, low, close, volume, n, 20, QT_COL(COL_OBV), QT_COL(COL_CMF20));
+    qt_cmf<20>(high, low, close, volume, 0, n, QT_COL(COL_CMF20));
     qt_obv(close, volume, n, QT_COL(COL_OBV));
-    qt_mfi(high, low, close, volume, n, 14, QT_COL(COL_MFI14));
+    qt_mfi<14>(high, low, close, volume, 0, n, QT_COL(COL_MFI14));
     qt_vwap(open_time, high, low, close, volume, n, QT_COL(COL_VWAP));
 #undef QT_COL
 }
@@ -866,15 +918,14 @@ extern "C" __global__ void scatter_candles_kernel(const long long* dst, const lo
     volume[d] = new_values[3 * count + i];
 }
 
-// The battery's indicators in groups that share no column and no scratch,
-// so a job's groups run on separate threads: a tick's latency is its
-// slowest group's, not the whole battery's. `out` has COL_COUNT + 2 columns
-// of `stride` (the two last: CCI's and CMF's scratch, which the batch
-// kernel borrows from the OBV column). Group g writes its columns' last
-// values to `row`.
+// The battery's indicators in groups that share no column, so a job's
+// groups run on separate threads: a tick's latency is its slowest group's,
+// not the whole battery's. `out` has COL_COUNT columns of `stride` (no
+// scratch beyond them: the window indicators keep their rings in
+// registers). Group g writes its columns' last values to `row`; for a row,
+// the window indicators compute only their last window (from = n - 1).
 #define QT_GROUPS 17
-#define COL_SCRATCH_CCI COL_COUNT
-#define COL_SCRATCH_CMF (COL_COUNT + 1)
+#define QT_SCRATCH_COLUMNS 0
 
 // A live batch's row gets each column's last value; a whole-history batch
 // (row NULL) keeps the columns.
@@ -887,21 +938,22 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
                                         long long stride, double* row) {
 #define QT_COL(c) (out + (long long)(c) * stride)
 #define QT_LAST(c) qt_put_last(row, out, stride, n, c)
+    long long from = row ? n - 1 : 0;
     switch (g) {
     case 0:
         qt_rsi(close, n, 14, QT_COL(COL_RSI14));
-        qt_stochrsi_from_rsi(QT_COL(COL_RSI14), n, 14, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
+        qt_stochrsi_from_rsi(QT_COL(COL_RSI14), from, n, 14, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
                              QT_COL(COL_STOCHRSI_D));
         QT_LAST(COL_RSI14);
         QT_LAST(COL_STOCHRSI_K);
         QT_LAST(COL_STOCHRSI_D);
         break;
     case 1:
-        qt_willr(high, low, close, n, 14, QT_COL(COL_WILLR14));
+        qt_willr(high, low, close, from, n, 14, QT_COL(COL_WILLR14));
         QT_LAST(COL_WILLR14);
         break;
     case 2:
-        qt_cci(high, low, close, n, 20, QT_COL(COL_SCRATCH_CCI), QT_COL(COL_CCI20));
+        qt_cci<20>(high, low, close, from, n, QT_COL(COL_CCI20));
         QT_LAST(COL_CCI20);
         break;
     case 3:
@@ -926,8 +978,8 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
         QT_LAST(COL_KC_LOWER);
         break;
     case 5:
-        qt_sma(close, n, 20, QT_COL(COL_SMA20));
-        qt_bollinger(close, n, 20, 2.0, QT_COL(COL_SMA20), QT_COL(COL_BB_UPPER), QT_COL(COL_BB_LOWER),
+        qt_sma(close, from, n, 20, QT_COL(COL_SMA20));
+        qt_bollinger(close, from, n, 20, 2.0, QT_COL(COL_SMA20), QT_COL(COL_BB_UPPER), QT_COL(COL_BB_LOWER),
                      QT_COL(COL_BB_PERCENT_B), QT_COL(COL_BB_WIDTH));
         QT_LAST(COL_SMA20);
         QT_LAST(COL_BB_UPPER);
@@ -935,15 +987,15 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
         QT_LAST(COL_BB_PERCENT_B);
         QT_LAST(COL_BB_WIDTH);
         // The middle band is the SMA.
-        for (long long i = 0; i < n; i++) QT_COL(COL_BB_MIDDLE)[i] = QT_COL(COL_SMA20)[i];
+        for (long long i = from; i < n; i++) QT_COL(COL_BB_MIDDLE)[i] = QT_COL(COL_SMA20)[i];
         QT_LAST(COL_BB_MIDDLE);
         break;
     case 6:
-        qt_alma(close, n, 9, 0.85, 6.0, QT_COL(COL_ALMA9));
+        qt_alma(close, from, n, 9, 0.85, 6.0, QT_COL(COL_ALMA9));
         QT_LAST(COL_ALMA9);
         break;
     case 7:
-        qt_vidya(close, n, 14, 9, QT_COL(COL_VIDYA14));
+        qt_vidya<9>(close, n, 14, QT_COL(COL_VIDYA14));
         QT_LAST(COL_VIDYA14);
         break;
     case 8:
@@ -971,7 +1023,7 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
         QT_LAST(COL_AD);
         break;
     case 13:
-        qt_cmf(high, low, close, volume, n, 20, QT_COL(COL_SCRATCH_CMF), QT_COL(COL_CMF20));
+        qt_cmf<20>(high, low, close, volume, from, n, QT_COL(COL_CMF20));
         QT_LAST(COL_CMF20);
         break;
     case 14:
@@ -979,7 +1031,7 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
         QT_LAST(COL_OBV);
         break;
     case 15:
-        qt_mfi(high, low, close, volume, n, 14, QT_COL(COL_MFI14));
+        qt_mfi<14>(high, low, close, volume, from, n, QT_COL(COL_MFI14));
         QT_LAST(COL_MFI14);
         break;
     case 16:
@@ -995,9 +1047,8 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
 
 // The batch over whole histories with the groups on separate threads:
 // thread (s, g) computes group g of symbol s (layout as battery_kernel's,
-// but `out` has COL_COUNT + 2 columns of `total`: the last two are
-// scratch). 17 times the threads of battery_kernel, each with a fraction of
-// its work.
+// `out` included, as QT_SCRATCH_COLUMNS is 0). 17 times the threads of
+// battery_kernel, each with a fraction of its work.
 extern "C" __global__ void battery_groups_kernel(const long long* open_time, const double* high, const double* low,
                                                  const double* close, const double* volume,
                                                  const long long* offsets, int symbols, long long total,
@@ -1014,7 +1065,8 @@ extern "C" __global__ void battery_groups_kernel(const long long* open_time, con
 
 // Thread (j, g) — j along x, the group g along y, so a warp runs one group
 // for 32 jobs without diverging — computes group g of job j's window
-// [begin[j], begin[j] + len[j]) into the scratch columns `out` and writes
+// [begin[j], begin[j] + len[j]) into the columns `out` (slot-major, like
+// the candles) and writes
 // its columns' last values to rows[j * COL_COUNT + c] (an empty window: NaN
 // everywhere, written by group 0).
 extern "C" __global__ void battery_rows_kernel(const long long* open_time, const double* high, const double* low,

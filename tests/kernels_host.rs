@@ -426,3 +426,98 @@ fn resident_batches_read_back_the_cpu_backends_rows() {
     );
     eprintln!("{checked} jobs agree; steady ticks uploaded {sent} candles for {held} in the jobs");
 }
+
+/// Columns whose live value is computed from the last window alone with
+/// running sums (SMA, and the Bollinger bands on it; MFI; StochRSI's
+/// smoothing), so it equals the whole run's to rounding, not to the bit.
+const ROUNDED_WHEN_LIVE: &[Column] = &[
+    Column::StochRsiK,
+    Column::StochRsiD,
+    Column::Sma20,
+    Column::BbUpper,
+    Column::BbMiddle,
+    Column::BbLower,
+    Column::BbPercentB,
+    Column::BbWidth,
+    Column::Mfi14,
+];
+
+/// The live rows (window indicators computed from their last window only)
+/// against the grouped batch kernel's last row of the same window: every
+/// kernel column bit-equal, except [`ROUNDED_WHEN_LIVE`] (1e-11 relative),
+/// at every warm-up, ring and resync edge (windows ending at each of the
+/// first 70 candles, and short and long windows starting mid-series), on
+/// walks, flat and zero-volume stretches, the golden inputs and the sample.
+#[test]
+fn live_rows_are_the_batch_kernels_last_rows() {
+    let Some(exe) = build_harness() else {
+        return;
+    };
+    let series = series_under_test();
+    let mut windows: Vec<&[Candle]> = Vec::new();
+    for (_, c) in &series {
+        let n = c.len();
+        for e in (1..=n.min(70)).chain([n / 2, n].into_iter().filter(|&e| e > 70)) {
+            windows.push(&c[..e]);
+            for w in [41usize, 61, 500] {
+                if e > w {
+                    windows.push(&c[e - w..e]);
+                }
+            }
+        }
+    }
+    // The reference: each window as its own series of the batch kernel.
+    let batch = PackedBatch::pack(windows.iter().copied());
+    let out = run_harness(&exe, &batch, "groups");
+    // The live rows: each window a job of its own key in one batch.
+    let jobs: Vec<BatteryJob> = windows
+        .iter()
+        .enumerate()
+        .map(|(i, w)| BatteryJob {
+            symbol: Symbol::new(&format!("W{i}USDT")).unwrap(),
+            timeframe: Interval::M1,
+            candles: w.to_vec(),
+        })
+        .collect();
+    let longest = windows.iter().map(|w| w.len()).max().unwrap();
+    let mut layout = ResidentLayout::new(jobs.len(), longest);
+    let plan = layout.plan(&jobs);
+    assert!(plan.elsewhere.is_empty(), "every window fits a slot");
+    let rows = run_rows_harness(&exe, layout.len(), &[plan.staging(&jobs)]).remove(0);
+    let mut failures = Vec::new();
+    for (j, w) in windows.iter().enumerate() {
+        let live = &rows[j * COLUMN_COUNT..(j + 1) * COLUMN_COUNT];
+        let Some(whole) = batch.last_row(&out, j) else {
+            assert!(live.iter().all(|v| v.is_nan()), "window {j}: empty");
+            continue;
+        };
+        for &c in KERNEL_COLUMNS {
+            let (a, b) = (live[c as usize], whole[c as usize]);
+            let same = if ROUNDED_WHEN_LIVE.contains(&c) {
+                (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-11 * b.abs().max(1.0)
+            } else {
+                a.to_bits() == b.to_bits()
+            };
+            if !same {
+                failures.push(format!(
+                    "window {j} ({} candles) {}: live {a:e} batch {b:e}",
+                    w.len(),
+                    c.name()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} windows differ:\n{}",
+        failures.len(),
+        windows.len(),
+        failures
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    eprintln!("{} windows: live rows equal the batch's", windows.len());
+}

@@ -13,10 +13,19 @@
 // begin[jobs], len[jobs], dst[count], time[count]) and f64 values[4 *
 // count], as quantumtrade::node::battery_resident::Staging packs them; the
 // kernels get pointers into those two buffers, as on the device. The
-// buffers persist across batches (NaN at first); the scratch has 34 + 2
-// columns, and every (job, group) thread runs. Output per batch: f64
+// buffers persist across batches (NaN at first); the columns have 34 +
+// QT_SCRATCH_COLUMNS, and every (job, group) thread runs. Output per batch: f64
 // rows[jobs * 34].
+//
+// `harness profile [candles [series [window]]]`: times each indicator group
+// on this CPU, through the real entry points, over a random walk: the batch
+// (battery_groups_kernel over `series` histories of `candles`) and the
+// live rows (battery_rows_kernel over each history's last `window`
+// candles). A GPU runs a job's groups on separate threads, so the slowest
+// group bounds a batch's and a tick's latency: this is the proxy used to
+// balance the groups without a device (scripts/kernel_profile.sh).
 #include "../battery.cu"
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -48,7 +57,7 @@ static int rows_mode() {
     long long batches = read_i64();
     std::vector<long long> open_time(stride, 0);
     std::vector<double> high(stride, QT_NAN), low(stride, QT_NAN), close(stride, QT_NAN),
-        volume(stride, QT_NAN), out((34 + 2) * stride, QT_NAN);
+        volume(stride, QT_NAN), out((34 + QT_SCRATCH_COLUMNS) * stride, QT_NAN);
     blockDim.x = 1;
     threadIdx.x = 0;
     for (long long b = 0; b < batches; b++) {
@@ -81,8 +90,89 @@ static int rows_mode() {
     return 0;
 }
 
+// Seconds per call of `f`, the best of five rounds.
+template <typename F>
+static double best_of_five(F f) {
+    double best = 1e300;
+    for (int round = 0; round < 5; round++) {
+        auto a = std::chrono::steady_clock::now();
+        f();
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
+        if (s < best) best = s;
+    }
+    return best;
+}
+
+static int profile_mode(int argc, char** argv) {
+    long long n = argc > 2 ? atoll(argv[2]) : 10000;
+    long long series = argc > 3 ? atoll(argv[3]) : 16;
+    long long window = argc > 4 ? atoll(argv[4]) : 500;
+    if (n < 1 || series < 1 || window < 1 || window > n) {
+        fprintf(stderr, "harness profile: want candles >= window >= 1, series >= 1\n");
+        return 2;
+    }
+    long long total = n * series;
+    std::vector<long long> open_time(total), offsets(series + 1), begin(series), len(series);
+    std::vector<double> high(total), low(total), close(total), volume(total);
+    unsigned long long state = 0x9e3779b97f4a7c15ULL;
+    auto uniform = [&state]() {  // xorshift64*, in [-0.5, 0.5)
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        return (double)((state * 2685821657736338717ULL) >> 11) / 9007199254740992.0 - 0.5;
+    };
+    for (long long s = 0; s < series; s++) {
+        double price = 100.0;
+        offsets[s] = s * n;
+        begin[s] = s * n + n - window;
+        len[s] = window;
+        for (long long i = 0; i < n; i++) {
+            long long k = s * n + i;
+            price *= 1.0 + 0.004 * uniform();
+            close[k] = price;
+            high[k] = price * (1.0 + 0.002 * (uniform() + 0.5));
+            low[k] = price * (1.0 - 0.002 * (uniform() + 0.5));
+            volume[k] = 1000.0 * (1.5 + uniform());
+            open_time[k] = i * 60000;
+        }
+    }
+    offsets[series] = total;
+    std::vector<double> out((34 + QT_SCRATCH_COLUMNS) * total, 0.0), rows(34 * series, 0.0);
+    blockDim.x = 1;
+    threadIdx.x = 0;
+    double batch_sum = 0.0, batch_max = 0.0, live_sum = 0.0, live_max = 0.0;
+    printf("group  batch ns/candle  live us/job\n");
+    for (unsigned g = 0; g < QT_GROUPS; g++) {
+        blockIdx.y = g;
+        double batch = best_of_five([&] {
+            for (long long s = 0; s < series; s++) {
+                blockIdx.x = (unsigned)s;
+                battery_groups_kernel(open_time.data(), high.data(), low.data(), close.data(), volume.data(),
+                                      offsets.data(), (int)series, total, out.data());
+            }
+        }) / (double)total * 1e9;
+        double live = best_of_five([&] {
+            for (long long j = 0; j < series; j++) {
+                blockIdx.x = (unsigned)j;
+                battery_rows_kernel(open_time.data(), high.data(), low.data(), close.data(), volume.data(),
+                                    begin.data(), len.data(), (int)series, total, out.data(), rows.data());
+            }
+        }) / (double)series * 1e6;
+        printf("%5u  %15.2f  %11.2f\n", g, batch, live);
+        batch_sum += batch;
+        live_sum += live;
+        if (batch > batch_max) batch_max = batch;
+        if (live > live_max) live_max = live;
+    }
+    printf("all groups  %9.2f  %11.2f\n", batch_sum, live_sum);
+    printf("slowest     %9.2f  %11.2f\n", batch_max, live_max);
+    printf("candles %lld series %lld window %lld\n", n, series, window);
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc > 1 && std::string(argv[1]) == "rows") return rows_mode();
+    if (argc > 1 && std::string(argv[1]) == "profile") return profile_mode(argc, argv);
     long long symbols = 0, total = 0;
     read_exact(&symbols, sizeof symbols);
     read_exact(&total, sizeof total);
@@ -97,9 +187,9 @@ int main(int argc, char** argv) {
     read_exact(volume.data(), total * sizeof(double));
     double fill = 0.0;
     read_exact(&fill, sizeof fill);
-    // `harness groups`: battery_groups_kernel, two scratch columns more.
+    // `harness groups`: battery_groups_kernel (and its scratch columns).
     bool groups = argc > 1 && std::string(argv[1]) == "groups";
-    std::vector<double> out((groups ? 36 : 34) * total, fill);
+    std::vector<double> out((groups ? 34 + QT_SCRATCH_COLUMNS : 34) * total, fill);
     // One "thread" per symbol (and group), through the real entry point.
     blockDim.x = 1;
     threadIdx.x = 0;

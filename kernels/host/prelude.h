@@ -13,6 +13,7 @@ using std::fmin;
 #define __global__
 #define __device__
 #define QT_NAN (__builtin_nan(""))
+#define QT_UNROLL
 // One launch coordinate set, driven by the harness one symbol at a time.
 struct qt_dim3 {
     unsigned x, y, z;

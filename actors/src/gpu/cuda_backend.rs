@@ -470,11 +470,11 @@ mod device_check_tests {
                 .text
                 .contains(&format!("#define QT_GROUPS {groups}\n"))
         );
-        assert_eq!(BatchKernel::Grouped.scratch_columns(), 2);
+        let scratch = BatchKernel::Grouped.scratch_columns();
         assert!(
             BATTERY
                 .text
-                .contains("#define COL_SCRATCH_CMF (COL_COUNT + 1)\n")
+                .contains(&format!("#define QT_SCRATCH_COLUMNS {scratch}\n"))
         );
     }
 }

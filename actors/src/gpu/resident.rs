@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 /// Most slots the buffers grow to (beyond, the least recently used
 /// window is evicted): 4,096 windows of 1,000 candles take about 1.3 GB
-/// with the kernel's scratch columns.
+/// with the kernel's output columns.
 pub const MAX_SLOTS: usize = 4096;
 
 /// Threads per block of the live kernels.
@@ -41,15 +41,17 @@ const BLOCK: u32 = 128;
 /// one thread per job and group.
 pub(super) const GROUPS: u32 = 17;
 
-/// Scratch columns the live kernel needs beyond the battery's.
-pub(super) const SCRATCH_COLUMNS: usize = 2;
+/// Scratch columns the live kernel needs beyond the battery's
+/// (`QT_SCRATCH_COLUMNS`: none, the window indicators keep their rings in
+/// registers).
+pub(super) const SCRATCH_COLUMNS: usize = 0;
 
 fn driver(e: impl std::fmt::Debug) -> GpuError {
     GpuError::Driver(format!("{e:?}"))
 }
 
-/// The device buffers: candles slot-major, and the kernel's scratch
-/// columns over them.
+/// The device buffers: candles slot-major, and the kernel's columns over
+/// them.
 struct Buffers {
     open_time: CudaSlice<i64>,
     high: CudaSlice<f64>,
@@ -253,8 +255,8 @@ impl ResidentBattery {
             .arg(&mut *rows);
         // SAFETY: matches battery_rows_kernel's signature (i64 times and
         // four f64 candle buffers of `stride`, i64 begin and len of `jobs`,
-        // i32 jobs, i64 stride, f64 scratch of 36 × stride, f64 rows of at
-        // least 34 × jobs); windows lie inside one slot each, no two jobs
+        // i32 jobs, i64 stride, f64 columns of (34 + SCRATCH_COLUMNS) ×
+        // stride, f64 rows of at least 34 × jobs); windows lie inside one slot each, no two jobs
         // share a slot and no two groups a column, so threads write
         // disjoint cells, and every cell of the jobs' rows is written.
         #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
@@ -308,8 +310,8 @@ mod tests {
         assert!(
             BATTERY
                 .text
-                .contains("#define COL_SCRATCH_CMF (COL_COUNT + 1)\n")
+                .contains(&format!("#define QT_SCRATCH_COLUMNS {SCRATCH_COLUMNS}\n")),
+            "SCRATCH_COLUMNS differs from battery.cu's QT_SCRATCH_COLUMNS"
         );
-        assert_eq!(SCRATCH_COLUMNS, 2);
     }
 }
