@@ -338,43 +338,50 @@ QT_UNROLL
 
 // momentum/cci.rs: cci, outputs [from, n). The typical prices live in a
 // ring as the streaming state keeps them (candle i in slot i mod PERIOD),
-// summed in slot order: the batch's values to the bit.
+// summed in slot order: the batch's values to the bit. The candles go in
+// blocks of PERIOD from a multiple of PERIOD, so a candle's slot is its
+// place in the block, known when compiled: the ring stays in registers.
 template <int PERIOD>
 __device__ static void qt_cci(const double* high, const double* low, const double* close, long long from,
                               long long n, double* out) {
     qt_fill_nan_range(out, from, n);
     if (n < PERIOD) return;
     const double p = (double)PERIOD;
-    double ring[PERIOD];
+    double ring[PERIOD] = {};
     // A window and an equal-price run of PERIOD candles before `from`.
-    long long begin = from + 1 > PERIOD ? from + 1 - PERIOD : 0;
+    long long begin = from + 1 > PERIOD ? (from + 1 - PERIOD) / PERIOD * PERIOD : 0;
     long long equal_run = 0;
     double prev = 0.0;
-    for (long long t = begin; t < n; t++) {
-        double tp = (high[t] + low[t] + close[t]) / 3.0;
-        equal_run = (t > begin && prev == tp) ? equal_run + 1 : 1;
-        prev = tp;
-        ring[t % PERIOD] = tp;
-        if (t + 1 < PERIOD || t < from) continue;
-        if (equal_run >= PERIOD) {
-            out[t] = 0.0;
-            continue;
+    for (long long block = begin; block < n; block += PERIOD) {
+        QT_UNROLL
+        for (int slot = 0; slot < PERIOD; slot++) {
+            long long t = block + slot;
+            if (t >= n) break;
+            double tp = (high[t] + low[t] + close[t]) / 3.0;
+            equal_run = (t > begin && prev == tp) ? equal_run + 1 : 1;
+            prev = tp;
+            ring[slot] = tp;
+            if (t + 1 < PERIOD || t < from) continue;
+            if (equal_run >= PERIOD) {
+                out[t] = 0.0;
+                continue;
+            }
+            double avg = qt_cci_ring_sum<PERIOD>(ring, 0, 0.0) / p;
+            double dev = qt_cci_ring_sum<PERIOD>(ring, 1, avg);
+            double num = tp - avg;
+            double scale = fabs(avg);
+            if (qt_is_zero_scaled(num, scale)) {
+                out[t] = 0.0;
+                continue;
+            }
+            double md = dev / p;
+            if (qt_is_zero_scaled(md, scale)) {
+                out[t] = 0.0;
+                continue;
+            }
+            double denom = md * 0.015;
+            out[t] = denom == 0.0 ? 0.0 : num / denom;
         }
-        double avg = qt_cci_ring_sum<PERIOD>(ring, 0, 0.0) / p;
-        double dev = qt_cci_ring_sum<PERIOD>(ring, 1, avg);
-        double num = tp - avg;
-        double scale = fabs(avg);
-        if (qt_is_zero_scaled(num, scale)) {
-            out[t] = 0.0;
-            continue;
-        }
-        double md = dev / p;
-        if (qt_is_zero_scaled(md, scale)) {
-            out[t] = 0.0;
-            continue;
-        }
-        double denom = md * 0.015;
-        out[t] = denom == 0.0 ? 0.0 : num / denom;
     }
 }
 
@@ -404,37 +411,43 @@ __device__ static void qt_obv(const double* close, const double* volume, long lo
 }
 
 // volume/cmf.rs: cmf (CmfState), outputs [from, n). The money flows live
-// in a ring as the Rust state keeps them; the sums are resynchronised
+// in a ring as the Rust state keeps them, in registers (blocks of PERIOD
+// from a multiple of PERIOD, as qt_cci); the sums are resynchronised
 // whenever a whole window has been seen, so the run starts at the window
 // before the last resync at or before `from`.
 template <int PERIOD>
 __device__ static void qt_cmf(const double* high, const double* low, const double* close,
                               const double* volume, long long from, long long n, double* out) {
-    double ring[PERIOD];
+    double ring[PERIOD] = {};
     double mfv_sum = 0.0, volume_sum = 0.0;
     long long nonzero = 0;
     long long begin = from + 1 < PERIOD ? 0 : (from + 1) / PERIOD * PERIOD - PERIOD;
-    for (long long i = begin; i < n; i++) {
-        double h = high[i], l = low[i], c = close[i], v = volume[i];
-        double f = h == l ? 0.0 : ((c - l) - (h - c)) / (h - l) * v;
-        int full_before = i - begin >= PERIOD;
-        double old_flow = full_before ? ring[i % PERIOD] : 0.0;
-        double old_volume = full_before ? volume[i - PERIOD] : 0.0;
-        ring[i % PERIOD] = f;
-        nonzero += v != 0.0;
-        if (full_before) nonzero -= old_volume != 0.0;
-        long long seen = i + 1;
-        if (seen % PERIOD == 0) {
-            // The window is slots 0 .. PERIOD - 1, oldest first.
-            mfv_sum = 0.0;
-            volume_sum = 0.0;
-            for (int k = 0; k < PERIOD; k++) mfv_sum += ring[k];
-            for (long long j = i + 1 - PERIOD; j <= i; j++) volume_sum += volume[j];
-        } else {
-            mfv_sum += f - old_flow;
-            volume_sum += v - old_volume;
+    for (long long block = begin; block < n; block += PERIOD) {
+        int full_before = block - begin >= PERIOD;
+        QT_UNROLL
+        for (int slot = 0; slot < PERIOD; slot++) {
+            long long i = block + slot;
+            if (i >= n) break;
+            double h = high[i], l = low[i], c = close[i], v = volume[i];
+            double f = h == l ? 0.0 : ((c - l) - (h - c)) / (h - l) * v;
+            double old_flow = full_before ? ring[slot] : 0.0;
+            double old_volume = full_before ? volume[i - PERIOD] : 0.0;
+            ring[slot] = f;
+            nonzero += v != 0.0;
+            if (full_before) nonzero -= old_volume != 0.0;
+            if (slot == PERIOD - 1) {
+                // A whole window seen: slots 0 .. PERIOD - 1, oldest first.
+                mfv_sum = 0.0;
+                volume_sum = 0.0;
+                QT_UNROLL
+                for (int k = 0; k < PERIOD; k++) mfv_sum += ring[k];
+                for (long long j = i + 1 - PERIOD; j <= i; j++) volume_sum += volume[j];
+            } else {
+                mfv_sum += f - old_flow;
+                volume_sum += v - old_volume;
+            }
+            if (i >= from) out[i] = (i + 1 >= PERIOD && nonzero > 0) ? mfv_sum / volume_sum : QT_NAN;
         }
-        if (i >= from) out[i] = (seen >= PERIOD && nonzero > 0) ? mfv_sum / volume_sum : QT_NAN;
     }
 }
 
@@ -584,23 +597,27 @@ __device__ static void qt_psar(const double* high, const double* low, long long 
     }
 }
 
-// trend/alma.rs: alma, outputs [from, n)
-__device__ static void qt_alma(const double* close, long long from, long long n, long long window, double offset,
-                               double sigma, double* out) {
-    double w[16];  // window <= 16
-    double m = offset * ((double)window - 1.0);
-    double sd = (double)window / sigma;
+// trend/alma.rs: alma, outputs [from, n) (the weights in registers)
+template <int WINDOW>
+__device__ static void qt_alma(const double* close, long long from, long long n, double offset, double sigma,
+                               double* out) {
+    double w[WINDOW];
+    double m = offset * ((double)WINDOW - 1.0);
+    double sd = (double)WINDOW / sigma;
     double total = 0.0;
-    for (long long i = 0; i < window; i++) {
+    QT_UNROLL
+    for (int i = 0; i < WINDOW; i++) {
         double d = (double)i - m;
         w[i] = exp(-(d * d) / (2.0 * sd * sd));
         total += w[i];
     }
-    for (long long i = 0; i < window; i++) w[i] = w[i] / total;
+    QT_UNROLL
+    for (int i = 0; i < WINDOW; i++) w[i] = w[i] / total;
     qt_fill_nan_range(out, from, n);
-    for (long long t = from > window - 1 ? from : window - 1; t < n; t++) {
+    for (long long t = from > WINDOW - 1 ? from : WINDOW - 1; t < n; t++) {
         double sum = 0.0;
-        for (long long i = 0; i < window; i++) sum += close[t + 1 - window + i] * w[i];
+        QT_UNROLL
+        for (int i = 0; i < WINDOW; i++) sum += close[t + 1 - WINDOW + i] * w[i];
         out[t] = sum;
     }
 }
@@ -723,47 +740,55 @@ __device__ static inline void qt_mfi_flows(double tp, double prev_tp, double vol
 }
 
 // momentum/mfi.rs: mfi (FlowWindow), outputs [from, n) (to rounding: the
-// sums run). The flows live in a ring as the Rust window keeps them.
+// sums run). The flows live in a ring as the Rust window keeps them, in
+// registers (blocks of PERIOD from a multiple of PERIOD, as qt_cci).
 template <int PERIOD>
 __device__ static void qt_mfi(const double* high, const double* low, const double* close,
                               const double* volume, long long from, long long n, double* out) {
     qt_fill_nan_range(out, from, n);
     if (n <= PERIOD) return;
-    double ring_pos[PERIOD], ring_neg[PERIOD];
+    double ring_pos[PERIOD] = {}, ring_neg[PERIOD] = {};
     long long count = 0, null_run = 0;
     double pos_sum = 0.0, neg_sum = 0.0;
-    // The window's PERIOD flows end at `from`; they start a candle later.
-    long long begin = from > PERIOD ? from - PERIOD : 0;
+    // The window's PERIOD flows end at `from`; they start a candle after
+    // `begin`, whose typical price is the first `prev`.
+    long long begin = from > PERIOD ? (from - PERIOD) / PERIOD * PERIOD : 0;
     double prev = (high[begin] + low[begin] + close[begin]) / 3.0;
-    for (long long i = begin + 1; i < n; i++) {
-        double tp = (high[i] + low[i] + close[i]) / 3.0;
-        double pos, neg;
-        qt_mfi_flows(tp, prev, volume[i], &pos, &neg);
-        prev = tp;
-        if (count >= PERIOD) {
-            pos_sum -= ring_pos[i % PERIOD];
-            neg_sum -= ring_neg[i % PERIOD];
-        } else {
-            count += 1;
-        }
-        ring_pos[i % PERIOD] = pos;
-        ring_neg[i % PERIOD] = neg;
-        pos_sum += pos;
-        neg_sum += neg;
-        if (pos + neg == 0.0) {
-            null_run += 1;
-            if (null_run >= PERIOD) {
-                null_run = PERIOD;
-                pos_sum = 0.0;
-                neg_sum = 0.0;
+    for (long long block = begin; block < n; block += PERIOD) {
+        QT_UNROLL
+        for (int slot = 0; slot < PERIOD; slot++) {
+            long long i = block + slot;
+            if (i >= n) break;
+            if (i == begin) continue;
+            double tp = (high[i] + low[i] + close[i]) / 3.0;
+            double pos, neg;
+            qt_mfi_flows(tp, prev, volume[i], &pos, &neg);
+            prev = tp;
+            if (count >= PERIOD) {
+                pos_sum -= ring_pos[slot];
+                neg_sum -= ring_neg[slot];
+            } else {
+                count += 1;
             }
-        } else {
-            null_run = 0;
-        }
-        if (count >= PERIOD && i >= from) {
-            double total = pos_sum + neg_sum;
-            double clamped = pos_sum < 0.0 ? 0.0 : (total < pos_sum ? total : pos_sum);
-            out[i] = total <= 0.0 ? 0.0 : 100.0 * (clamped / total);
+            ring_pos[slot] = pos;
+            ring_neg[slot] = neg;
+            pos_sum += pos;
+            neg_sum += neg;
+            if (pos + neg == 0.0) {
+                null_run += 1;
+                if (null_run >= PERIOD) {
+                    null_run = PERIOD;
+                    pos_sum = 0.0;
+                    neg_sum = 0.0;
+                }
+            } else {
+                null_run = 0;
+            }
+            if (count >= PERIOD && i >= from) {
+                double total = pos_sum + neg_sum;
+                double clamped = pos_sum < 0.0 ? 0.0 : (total < pos_sum ? total : pos_sum);
+                out[i] = total <= 0.0 ? 0.0 : 100.0 * (clamped / total);
+            }
         }
     }
 }
@@ -805,38 +830,56 @@ __device__ static void qt_sma_into(const double* x, long long len, long long per
 // momentum/stochrsi.rs: stochrsi_from_rsi, outputs [from, n) (to rounding
 // where from > 0: the smoothing sums run). The k and d columns double as
 // scratch below `from`, in the same order as the Rust code.
+template <int FASTK>
 __device__ static void qt_stochrsi_from_rsi(const double* rsi, long long from, long long n,
-                                            long long rsi_period, long long fastk, long long slowk,
-                                            long long slowd, double* k, double* d) {
-    long long first = rsi_period + fastk + slowk + slowd - 3;
+                                            long long rsi_period, long long slowk, long long slowd,
+                                            double* k, double* d) {
+    long long first = rsi_period + FASTK + slowk + slowd - 3;
     if (n > first) {
         long long start = rsi_period;
         // The fast %K a value at `from` is smoothed from.
-        long long k_src = start + fastk - 1;
+        long long k_src = start + FASTK - 1;
         long long lead = from - (slowk - 1) - (slowd - 1);
         if (lead > k_src) k_src = lead;
-        // The window's extremes tracked by where they sit, rescanned only
-        // when one leaves the window (TA-Lib's loop): exact, as the Rust
-        // van Herk / Gil-Werman extremes are, at O(1) a candle on average.
-        long long hi_at = -1, lo_at = -1;
-        for (long long t = k_src; t < n; t++) {
-            long long win = t + 1 - fastk;
-            if (hi_at < win || lo_at < win) {
-                hi_at = win;
-                lo_at = win;
-                for (long long j = win + 1; j <= t; j++) {
-                    if (rsi[j] >= rsi[hi_at]) hi_at = j;
-                    if (rsi[j] <= rsi[lo_at]) lo_at = j;
+        // Window extremes by van Herk / Gil-Werman, as the Rust code: in
+        // blocks of FASTK from the first window's start, a window is a
+        // suffix of the block before and a prefix of its own. Exact, no
+        // data-dependent branch, and the suffixes stay in registers (a
+        // place in the block is known when compiled).
+        long long base = k_src + 1 - FASTK;
+        double suf_hi[FASTK] = {}, suf_lo[FASTK] = {};
+        double pre_hi = 0.0, pre_lo = 0.0;
+        for (long long block = base; block < n; block += FASTK) {
+            if (block > base) {
+                double hi = rsi[block - 1], lo = rsi[block - 1];
+                suf_hi[FASTK - 1] = hi;
+                suf_lo[FASTK - 1] = lo;
+                QT_UNROLL
+                for (int i = FASTK - 2; i >= 0; i--) {
+                    hi = fmax(hi, rsi[block - FASTK + i]);
+                    lo = fmin(lo, rsi[block - FASTK + i]);
+                    suf_hi[i] = hi;
+                    suf_lo[i] = lo;
                 }
-            } else {
-                if (rsi[t] >= rsi[hi_at]) hi_at = t;
-                if (rsi[t] <= rsi[lo_at]) lo_at = t;
             }
-            double lowest = rsi[lo_at], highest = rsi[hi_at];
-            double range = highest - lowest;
-            d[t] = qt_is_zero_scaled(range, fabs(highest) + fabs(lowest))
-                       ? 0.0
-                       : ((rsi[t] - lowest) / range) * 100.0;
+            QT_UNROLL
+            for (int at = 0; at < FASTK; at++) {
+                long long t = block + at;
+                if (t >= n) break;
+                double x = rsi[t];
+                pre_hi = at == 0 ? x : fmax(pre_hi, x);
+                pre_lo = at == 0 ? x : fmin(pre_lo, x);
+                if (t < k_src) continue;
+                double highest = pre_hi, lowest = pre_lo;
+                if (at + 1 < FASTK) {
+                    highest = fmax(suf_hi[at + 1], pre_hi);
+                    lowest = fmin(suf_lo[at + 1], pre_lo);
+                }
+                double range = highest - lowest;
+                d[t] = qt_is_zero_scaled(range, fabs(highest) + fabs(lowest))
+                           ? 0.0
+                           : ((x - lowest) / range) * 100.0;
+            }
         }
         qt_sma_into(d + k_src, n - k_src, slowk, k + k_src);
         long long d_src = k_src + slowk - 1;
@@ -854,14 +897,14 @@ __device__ static void qt_battery_symbol(const long long* open_time, const doubl
                                          long long stride) {
 #define QT_COL(c) (out + (long long)(c) * stride)
     qt_rsi(close, n, 14, QT_COL(COL_RSI14));
-    qt_stochrsi_from_rsi(QT_COL(COL_RSI14), 0, n, 14, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
+    qt_stochrsi_from_rsi<14>(QT_COL(COL_RSI14), 0, n, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
                          QT_COL(COL_STOCHRSI_D));
     qt_willr(high, low, close, 0, n, 14, QT_COL(COL_WILLR14));
     qt_cci<20>(high, low, close, 0, n, QT_COL(COL_CCI20));
     qt_macd(close, n, 12, 26, 9, QT_COL(COL_MACD), QT_COL(COL_MACD_SIGNAL), QT_COL(COL_MACD_HIST));
     qt_ema(close, n, 20, QT_COL(COL_EMA20));
     qt_sma(close, 0, n, 20, QT_COL(COL_SMA20));
-    qt_alma(close, 0, n, 9, 0.85, 6.0, QT_COL(COL_ALMA9));
+    qt_alma<9>(close, 0, n, 0.85, 6.0, QT_COL(COL_ALMA9));
     qt_vidya<9>(close, n, 14, QT_COL(COL_VIDYA14));
     qt_t3(close, n, 5, 0.7, QT_COL(COL_T35));
     qt_bollinger(close, 0, n, 20, 2.0, QT_COL(COL_SMA20), QT_COL(COL_BB_UPPER), QT_COL(COL_BB_LOWER),
@@ -942,7 +985,7 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
     switch (g) {
     case 0:
         qt_rsi(close, n, 14, QT_COL(COL_RSI14));
-        qt_stochrsi_from_rsi(QT_COL(COL_RSI14), from, n, 14, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
+        qt_stochrsi_from_rsi<14>(QT_COL(COL_RSI14), from, n, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
                              QT_COL(COL_STOCHRSI_D));
         QT_LAST(COL_RSI14);
         QT_LAST(COL_STOCHRSI_K);
@@ -991,7 +1034,7 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
         QT_LAST(COL_BB_MIDDLE);
         break;
     case 6:
-        qt_alma(close, from, n, 9, 0.85, 6.0, QT_COL(COL_ALMA9));
+        qt_alma<9>(close, from, n, 0.85, 6.0, QT_COL(COL_ALMA9));
         QT_LAST(COL_ALMA9);
         break;
     case 7:
@@ -1046,19 +1089,31 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
 }
 
 // The batch over whole histories with the groups on separate threads:
-// thread (s, g) computes group g of symbol s (layout as battery_kernel's,
-// `out` included, as QT_SCRATCH_COLUMNS is 0). 17 times the threads of
-// battery_kernel, each with a fraction of its work.
+// thread (s, g) computes task g of symbol s (layout as battery_kernel's,
+// `out` included, as QT_SCRATCH_COLUMNS is 0): tasks below QT_GROUPS are
+// the groups, except that CCI, the costliest group by far (two sums of its
+// window a candle), runs as QT_CCI_CHUNKS stretches of the history, group
+// 2 the first and the tasks from QT_GROUPS on the others. 19 times the
+// threads of battery_kernel, each with a fraction of its work.
+#define QT_CCI_CHUNKS 3
+#define QT_BATCH_TASKS 19
+static_assert(QT_BATCH_TASKS == QT_GROUPS + QT_CCI_CHUNKS - 1, "one task per group and CCI chunk");
 extern "C" __global__ void battery_groups_kernel(const long long* open_time, const double* high, const double* low,
                                                  const double* close, const double* volume,
                                                  const long long* offsets, int symbols, long long total,
                                                  double* out) {
     int s = blockIdx.x * blockDim.x + threadIdx.x;
     int g = blockIdx.y;
-    if (s >= symbols || g >= QT_GROUPS) return;
+    if (s >= symbols || g >= QT_BATCH_TASKS) return;
     long long from = offsets[s];
     long long n = offsets[s + 1] - from;
     if (n <= 0) return;
+    if (g == 2 || g >= QT_GROUPS) {
+        long long chunk = g == 2 ? 0 : g - QT_GROUPS + 1;
+        qt_cci<20>(high + from, low + from, close + from, n * chunk / QT_CCI_CHUNKS,
+                   n * (chunk + 1) / QT_CCI_CHUNKS, out + (long long)COL_CCI20 * total + from);
+        return;
+    }
     qt_battery_group(g, open_time + from, high + from, low + from, close + from, volume + from, n, out + from,
                      total, 0);
 }

@@ -84,14 +84,18 @@ impl BatchKernel {
         }
     }
 
-    /// Thread blocks along y (the indicator groups).
+    /// Thread blocks along y (the indicator groups and CCI's chunks).
     fn groups(self) -> u32 {
         match self {
             Self::PerSeries => 1,
-            Self::Grouped => super::resident::GROUPS,
+            Self::Grouped => BATCH_TASKS,
         }
     }
 }
+
+/// Tasks of `battery_groups_kernel` (`QT_BATCH_TASKS` in battery.cu): the
+/// indicator groups, CCI split in three stretches of the history.
+const BATCH_TASKS: u32 = 19;
 
 /// Device copies of a packed batch's inputs.
 struct BatchInputs {
@@ -468,7 +472,7 @@ mod device_check_tests {
         assert!(
             BATTERY
                 .text
-                .contains(&format!("#define QT_GROUPS {groups}\n"))
+                .contains(&format!("#define QT_BATCH_TASKS {groups}\n"))
         );
         let scratch = BatchKernel::Grouped.scratch_columns();
         assert!(
