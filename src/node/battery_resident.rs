@@ -23,7 +23,7 @@
 
 use crate::market::{Candle, Interval, Symbol};
 use crate::node::battery_batch::BatteryJob;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// One candle to upload: its place in the slot-major buffers and where it
 /// comes from.
@@ -141,7 +141,10 @@ struct Slot {
 pub struct ResidentLayout {
     capacity: usize,
     slots: Vec<Option<Slot>>,
-    index: HashMap<(Symbol, Interval), usize>,
+    /// The slot of each resident key, by timeframe then symbol, so that a
+    /// job's key is looked up by reference (a tick plans hundreds of jobs:
+    /// no key is cloned or hashed twice for it).
+    index: FxHashMap<Interval, FxHashMap<Symbol, usize>>,
     batch: u64,
 }
 
@@ -153,7 +156,7 @@ impl ResidentLayout {
         Self {
             capacity: capacity.max(1),
             slots: vec![None; slots],
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             batch: 0,
         }
     }
@@ -190,13 +193,13 @@ impl ResidentLayout {
     #[must_use]
     pub fn wanted(&self, jobs: &[BatteryJob], max_slots: usize) -> Option<(usize, usize)> {
         let longest = jobs.iter().map(|j| j.candles.len()).max().unwrap_or(0);
-        let new_keys: std::collections::HashSet<(Symbol, Interval)> = jobs
+        let new_keys: std::collections::HashSet<(&Symbol, Interval)> = jobs
             .iter()
-            .filter(|j| !j.candles.is_empty())
-            .map(|j| (j.symbol.clone(), j.timeframe))
-            .filter(|k| !self.index.contains_key(k))
+            .filter(|j| !j.candles.is_empty() && self.slot_of(&j.symbol, j.timeframe).is_none())
+            .map(|j| (&j.symbol, j.timeframe))
             .collect();
-        let keys = (self.index.len() + new_keys.len()).min(max_slots.max(1));
+        let resident: usize = self.index.values().map(FxHashMap::len).sum();
+        let keys = (resident + new_keys.len()).min(max_slots.max(1));
         let capacity = if longest > self.capacity {
             2 * longest
         } else {
@@ -224,20 +227,21 @@ impl ResidentLayout {
             ranges: vec![(0, 0); jobs.len()],
             ..ResidentPlan::default()
         };
-        let mut seen = std::collections::HashSet::new();
         for (j, job) in jobs.iter().enumerate() {
-            let key = (job.symbol.clone(), job.timeframe);
             let n = job.candles.len();
             if n == 0 {
                 continue;
             }
-            // A second window for a key would overwrite the first's before
-            // the kernel reads it.
-            if n > self.capacity || !seen.insert(key.clone()) {
+            // A second window for a key (its slot already used in this
+            // batch) would overwrite the first's before the kernel reads it.
+            let again = self
+                .slot_of(&job.symbol, job.timeframe)
+                .is_some_and(|s| self.slots[s].as_ref().is_some_and(|s| s.used == self.batch));
+            if n > self.capacity || again {
                 plan.elsewhere.push(j);
                 continue;
             }
-            let Some(s) = self.slot_for(&key) else {
+            let Some(s) = self.slot_for(&job.symbol, job.timeframe) else {
                 plan.elsewhere.push(j);
                 continue;
             };
@@ -270,10 +274,15 @@ impl ResidentLayout {
         plan
     }
 
-    /// The slot of `key`: its own, a free one, or the least recently used
+    /// The slot `symbol` and `timeframe` hold, if any.
+    fn slot_of(&self, symbol: &Symbol, timeframe: Interval) -> Option<usize> {
+        self.index.get(&timeframe)?.get(symbol).copied()
+    }
+
+    /// The slot of a key: its own, a free one, or the least recently used
     /// one not used in this batch; none when every slot is in this batch.
-    fn slot_for(&mut self, key: &(Symbol, Interval)) -> Option<usize> {
-        if let Some(&s) = self.index.get(key) {
+    fn slot_for(&mut self, symbol: &Symbol, timeframe: Interval) -> Option<usize> {
+        if let Some(s) = self.slot_of(symbol, timeframe) {
             return Some(s);
         }
         let s = match self.slots.iter().position(Option::is_none) {
@@ -286,14 +295,19 @@ impl ResidentLayout {
                     .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
                     .filter(|(_, s)| s.used < self.batch)
                     .min_by_key(|(_, s)| s.used)?;
-                let old = old.key.clone();
-                self.index.remove(&old);
+                let (old_symbol, old_timeframe) = &old.key;
+                if let Some(m) = self.index.get_mut(old_timeframe) {
+                    m.remove(old_symbol);
+                }
                 s
             }
         };
-        self.index.insert(key.clone(), s);
+        self.index
+            .entry(timeframe)
+            .or_default()
+            .insert(symbol.clone(), s);
         self.slots[s] = Some(Slot {
-            key: key.clone(),
+            key: (symbol.clone(), timeframe),
             times: Vec::new(),
             start: 0,
             last: Candle::ohlcv(i64::MIN, 0.0, 0.0, 0.0, 0.0, 0.0),
@@ -309,7 +323,13 @@ impl ResidentLayout {
 fn continued(slot: &Slot, candles: &[Candle]) -> Option<(usize, usize)> {
     let window = &slot.times[slot.start..];
     let first = candles.first()?.open_time;
-    let d = window.binary_search(&first).ok()?;
+    // A live window slid by one candle (or not at all): look there first,
+    // as a search through a cold slot costs a cache miss a step.
+    let d = match (window.get(1), window.first()) {
+        (Some(&t), _) if t == first => 1,
+        (_, Some(&t)) if t == first => 0,
+        _ => window.binary_search(&first).ok()?,
+    };
     let kept = window.len() - d;
     // The slot's last candle must be the window's candle at that place.
     (kept <= candles.len() && candles[kept - 1] == slot.last).then_some((slot.start + d, kept))
