@@ -30,7 +30,7 @@ use quantumtrade::node::gpu_check::{
     Agreement, BatchThroughput, BatchTimings, CorrectnessCase, DeviceInfo, GpuCheckReport,
     LatencySummary, MemoryFloor, TickLatency, copy_bandwidth,
 };
-use quantumtrade_actors::gpu::cuda_backend::{BatchKernel, CudaBackend};
+use quantumtrade_actors::gpu::cuda_backend::{BATCH_TASKS, BatchKernel, CudaBackend};
 use quantumtrade_actors::gpu::guard::{GpuError, Libraries};
 use rayon::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -166,6 +166,13 @@ trait Device {
         &self,
         batch: &PackedBatch,
     ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>>;
+    /// The batch kernel with only its first `tasks` tasks; none where
+    /// there is no such kernel (the dry run's stand-in).
+    fn task_prefix_batch(
+        &self,
+        batch: &PackedBatch,
+        tasks: u32,
+    ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>>;
     fn copy_bandwidth(&self, bytes: usize, repeats: u32) -> Result<f64, GpuError>;
     fn backend(&mut self) -> &mut dyn BatteryBackend;
 }
@@ -186,6 +193,13 @@ impl Device for CudaBackend {
     ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>> {
         Some(self.timed_batch_with(batch, BatchKernel::PerSeries))
     }
+    fn task_prefix_batch(
+        &self,
+        batch: &PackedBatch,
+        tasks: u32,
+    ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>> {
+        Some(self.timed_batch_with(batch, BatchKernel::GroupedFirst(tasks)))
+    }
     fn copy_bandwidth(&self, bytes: usize, repeats: u32) -> Result<f64, GpuError> {
         CudaBackend::copy_bandwidth(self, bytes, repeats)
     }
@@ -202,6 +216,13 @@ impl Device for DryRun {
     fn per_series_batch(
         &self,
         _: &PackedBatch,
+    ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>> {
+        None
+    }
+    fn task_prefix_batch(
+        &self,
+        _: &PackedBatch,
+        _: u32,
     ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>> {
         None
     }
@@ -569,8 +590,10 @@ fn batch_throughput(
         }
     }
     let per_series_kernel_s = (!per_series.is_empty()).then(|| median_by(per_series, |s| *s));
+    let task_prefix_kernel_s = task_prefix(gpu, &batch, plan.repeats)?;
     let b = BatchThroughput {
         per_series_kernel_s,
+        task_prefix_kernel_s,
         symbols: plan.symbols,
         candles_per_symbol: plan.candles,
         cpu_s: median_by(cpu_s, |s| *s),
@@ -598,6 +621,24 @@ fn batch_throughput(
         a,
     ));
     Ok(())
+}
+
+/// Median kernel seconds of the batch kernel with its first 1, 2, … tasks
+/// (empty where the device has no such kernel).
+fn task_prefix(gpu: &dyn Device, batch: &PackedBatch, repeats: usize) -> anyhow::Result<Vec<f64>> {
+    let mut medians = Vec::new();
+    for tasks in 1..=BATCH_TASKS {
+        let mut kernel_s = Vec::new();
+        for _ in 0..repeats {
+            match gpu.task_prefix_batch(batch, tasks) {
+                Some(Ok((_, t))) => kernel_s.push(t.kernel_s),
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(Vec::new()),
+            }
+        }
+        medians.push(median_by(kernel_s, |s| *s));
+    }
+    Ok(medians)
 }
 
 /// `qtrade_errors_total{kind="cuda_batch"}` as rendered now (0 when never

@@ -413,6 +413,12 @@ pub struct BatchThroughput {
     /// Median kernel seconds of the other batch kernel, one thread per
     /// series (the whole battery each), on the same batch.
     pub per_series_kernel_s: Option<f64>,
+    /// Median kernel seconds of the batch kernel launched with only its
+    /// first 1, 2, … tasks (indicator groups, then CCI's stretches): the
+    /// tasks run side by side, so each is the slowest task's time so far,
+    /// and where it jumps names the task that bounds the batch. Empty
+    /// where not measured (a dry run).
+    pub task_prefix_kernel_s: Vec<f64>,
     /// Repeats behind each median.
     pub repeats: usize,
     /// The batch's memory floor.
@@ -686,6 +692,16 @@ impl GpuCheckReport {
             b.kernel_over_floor(),
             b.cpu_s / b.gpu_end_to_end_s()
         );
+        if !b.task_prefix_kernel_s.is_empty() {
+            let _ = writeln!(
+                m,
+                "The batch kernel with only its first n tasks (each the slowest task so far: a jump at n names task n − 1 in kernels/battery.cu):\n\n| n | kernel | × memory floor |\n|---:|---:|---:|"
+            );
+            for (i, &s) in b.task_prefix_kernel_s.iter().enumerate() {
+                let _ = writeln!(m, "| {} | {} | {:.1} |", i + 1, duration(s), s / floor);
+            }
+            m.push('\n');
+        }
     }
 
     fn tick_markdown(&self, m: &mut String) {
@@ -861,6 +877,7 @@ mod tests {
             ],
             batch: Some(BatchThroughput {
                 per_series_kernel_s: Some(0.02),
+                task_prefix_kernel_s: vec![0.0005, 0.0005, 0.0015],
                 symbols: 400,
                 candles_per_symbol: 10_000,
                 cpu_s: 0.04,
@@ -910,6 +927,7 @@ mod tests {
             "| GPU kernel, a thread per series | 20.000 ms | 2.000e8 | 20.0 |",
             "at 1248 GB/s (device copy) | 1.000 ms | 4.000e9 | 1.0 |",
             "Goal, kernel within 3× of the memory floor: **met** (2.0×)",
+            "| 3 | 1.500 ms | 1.5 |",
             "| CUDA (`BatteryBackend::run`, transfers included) | 200 | 150.0 µs | 250.0 µs |",
             "Goal, tick under 200 µs: p50 **met**, p99 **NOT met**",
             "Overall: correctness FAILED.",

@@ -73,6 +73,11 @@ pub enum BatchKernel {
     /// `battery_groups_kernel`: one thread per series and indicator group.
     #[default]
     Grouped,
+    /// `battery_groups_kernel` launched with only its first `n` tasks (1
+    /// to [`BATCH_TASKS`]): a profile, not a battery. The tasks run side by
+    /// side, so a prefix's kernel time is its slowest task's, and the `n`
+    /// where the time jumps names the task that bounds the batch.
+    GroupedFirst(u32),
 }
 
 impl BatchKernel {
@@ -80,7 +85,7 @@ impl BatchKernel {
     fn scratch_columns(self) -> usize {
         match self {
             Self::PerSeries => 0,
-            Self::Grouped => super::resident::SCRATCH_COLUMNS,
+            Self::Grouped | Self::GroupedFirst(_) => super::resident::SCRATCH_COLUMNS,
         }
     }
 
@@ -89,13 +94,14 @@ impl BatchKernel {
         match self {
             Self::PerSeries => 1,
             Self::Grouped => BATCH_TASKS,
+            Self::GroupedFirst(n) => n.clamp(1, BATCH_TASKS),
         }
     }
 }
 
 /// Tasks of `battery_groups_kernel` (`QT_BATCH_TASKS` in battery.cu): the
 /// indicator groups, CCI split in three stretches of the history.
-const BATCH_TASKS: u32 = 19;
+pub const BATCH_TASKS: u32 = 19;
 
 /// Device copies of a packed batch's inputs.
 struct BatchInputs {
@@ -217,7 +223,7 @@ impl CudaBackend {
         };
         let kernel = match which {
             BatchKernel::PerSeries => &self.kernel,
-            BatchKernel::Grouped => &self.groups_kernel,
+            BatchKernel::Grouped | BatchKernel::GroupedFirst(_) => &self.groups_kernel,
         };
         let mut launch = self.stream.launch_builder(kernel);
         launch
