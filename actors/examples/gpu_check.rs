@@ -28,10 +28,11 @@ use quantumtrade::node::battery_batch::{BatteryBackend, BatteryJob, BatteryResul
 use quantumtrade::node::battery_layout::{KERNEL_COLUMNS, PackedBatch};
 use quantumtrade::node::gpu_check::{
     Agreement, BatchThroughput, BatchTimings, CorrectnessCase, DeviceInfo, GpuCheckReport,
-    LatencySummary, MemoryFloor, TickLatency, copy_bandwidth,
+    LatencySummary, MemoryFloor, TickLatency, TickPhases, copy_bandwidth,
 };
 use quantumtrade_actors::gpu::cuda_backend::{BATCH_TASKS, BatchKernel, CudaBackend};
 use quantumtrade_actors::gpu::guard::{GpuError, Libraries};
+use quantumtrade_actors::gpu::resident::GROUPS as LIVE_GROUPS;
 use rayon::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -175,6 +176,9 @@ trait Device {
     ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>>;
     fn copy_bandwidth(&self, bytes: usize, repeats: u32) -> Result<f64, GpuError>;
     fn backend(&mut self) -> &mut dyn BatteryBackend;
+    /// Launches only the first `n` live groups; false where the device
+    /// cannot (the dry run's stand-in).
+    fn set_live_groups(&mut self, n: u32) -> bool;
 }
 
 impl Device for CudaBackend {
@@ -205,6 +209,10 @@ impl Device for CudaBackend {
     }
     fn backend(&mut self) -> &mut dyn BatteryBackend {
         self
+    }
+    fn set_live_groups(&mut self, n: u32) -> bool {
+        CudaBackend::set_live_groups(self, n);
+        true
     }
 }
 
@@ -284,6 +292,9 @@ impl Device for DryRun {
     }
     fn backend(&mut self) -> &mut dyn BatteryBackend {
         &mut self.0
+    }
+    fn set_live_groups(&mut self, _: u32) -> bool {
+        false
     }
 }
 
@@ -680,6 +691,7 @@ fn live_tick(
     let mut cpu_backend = CpuBackend;
     let fallbacks_before = cuda_fallbacks(metrics);
     let (mut gpu_s, mut cpu_s) = (Vec::new(), Vec::new());
+    let (mut up_s, mut kernel_s, mut down_s) = (Vec::new(), Vec::new(), Vec::new());
     let mut rows = Agreement::default();
     let pb = bar(ticks, "ticks");
     for tick in 0..ticks {
@@ -694,12 +706,18 @@ fn live_tick(
         let t0 = Instant::now();
         let got = gpu.backend().run(&jobs);
         let g = t0.elapsed().as_secs_f64();
+        let phases = gpu.backend().device_times();
         let t0 = Instant::now();
         let want = cpu_backend.run(&jobs);
         let c = t0.elapsed().as_secs_f64();
         if tick >= plan.warmup {
             gpu_s.push(g);
             cpu_s.push(c);
+            if let Some(p) = phases {
+                up_s.push(p.upload_s);
+                kernel_s.push(p.kernel_s);
+                down_s.push(p.download_s);
+            }
         }
         // Rows of the first tick, the first measured and the last.
         if tick == 0 || tick == plan.warmup || tick + 1 == ticks {
@@ -709,7 +727,40 @@ fn live_tick(
     }
     pb.finish_and_clear();
     let fallbacks = cuda_fallbacks(metrics).saturating_sub(fallbacks_before);
+    let device = match (
+        LatencySummary::of_seconds(&up_s),
+        LatencySummary::of_seconds(&kernel_s),
+        LatencySummary::of_seconds(&down_s),
+    ) {
+        (Some(upload), Some(kernel), Some(download)) => Some(TickPhases {
+            upload,
+            kernel,
+            download,
+        }),
+        _ => None,
+    };
+    // The last tick again with only the first n groups launched (nothing
+    // new goes up: the kernels alone), then every group again.
+    let mut group_prefix_kernel_s = Vec::new();
+    if gpu.set_live_groups(1) {
+        for n in 1..=LIVE_GROUPS {
+            gpu.set_live_groups(n);
+            let mut k = Vec::new();
+            for _ in 0..plan.repeats.max(5) {
+                gpu.backend().run(&jobs);
+                if let Some(p) = gpu.backend().device_times() {
+                    k.push(p.kernel_s);
+                }
+            }
+            if !k.is_empty() {
+                group_prefix_kernel_s.push(median_by(k, |s| *s));
+            }
+        }
+        gpu.set_live_groups(LIVE_GROUPS);
+    }
     r.tick = Some(TickLatency {
+        device,
+        group_prefix_kernel_s,
         symbols: plan.symbols,
         window: plan.window,
         warmup: plan.warmup,

@@ -458,6 +458,17 @@ impl BatchThroughput {
     }
 }
 
+/// Device time of the live ticks by phase.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TickPhases {
+    /// Copies up (the staged integers and candle values).
+    pub upload: LatencySummary,
+    /// The scatter and rows kernels.
+    pub kernel: LatencySummary,
+    /// The copy of the rows down.
+    pub download: LatencySummary,
+}
+
 /// Latency of the live tick: every symbol gets one new candle and the
 /// backend returns the latest row of each.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -472,6 +483,16 @@ pub struct TickLatency {
     pub gpu: LatencySummary,
     /// The same ticks on the CPU backend.
     pub cpu: LatencySummary,
+    /// Where the CUDA ticks spent device time (CUDA events of each phase,
+    /// `BatteryBackend::device_times`): copies up, kernels, copy down; the
+    /// rest of `gpu` is the host's (planning, staging, waiting). None where
+    /// not measured (a dry run).
+    pub device: Option<TickPhases>,
+    /// Median kernel seconds of a tick with only the first 1, 2, … indicator
+    /// groups launched (the groups run side by side: each is the slowest
+    /// group's time so far; a jump at n names group n − 1). Empty where
+    /// not measured.
+    pub group_prefix_kernel_s: Vec<f64>,
     /// Times the CUDA backend fell back to the CPU during the ticks
     /// (`qtrade_errors_total{kind="cuda_batch"}`); any makes `gpu` a CPU
     /// figure.
@@ -711,10 +732,18 @@ impl GpuCheckReport {
             "## Live tick: {} symbols, one new 1m candle each, window {} (after {} warm-up ticks)\n\n| backend | ticks | p50 | p99 | max | mean |\n|---|---:|---:|---:|---:|---:|",
             t.symbols, t.window, t.warmup
         );
-        for (name, l) in [
+        let mut rows = vec![
             ("CUDA (`BatteryBackend::run`, transfers included)", &t.gpu),
             ("CPU (`CpuBackend`)", &t.cpu),
-        ] {
+        ];
+        if let Some(d) = &t.device {
+            rows.extend([
+                ("of the CUDA tick: copies up (events)", &d.upload),
+                ("of the CUDA tick: kernels (events)", &d.kernel),
+                ("of the CUDA tick: copy down (events)", &d.download),
+            ]);
+        }
+        for (name, l) in rows {
             let _ = writeln!(
                 m,
                 "| {name} | {} | {} | {} | {} | {} |",
@@ -733,6 +762,16 @@ impl GpuCheckReport {
             yes_no(t.p99_goal_met()),
             t.cuda_fallbacks
         );
+        if !t.group_prefix_kernel_s.is_empty() {
+            let _ = writeln!(
+                m,
+                "A tick's kernels with only the first n indicator groups (each the slowest group so far: a jump at n names group n − 1 in kernels/battery.cu):\n\n| n | kernels |\n|---:|---:|"
+            );
+            for (i, &s) in t.group_prefix_kernel_s.iter().enumerate() {
+                let _ = writeln!(m, "| {} | {} |", i + 1, duration(s));
+            }
+            m.push('\n');
+        }
     }
 }
 
@@ -899,6 +938,12 @@ mod tests {
                 warmup: 20,
                 gpu: lat(150.0, 250.0),
                 cpu: lat(900.0, 1500.0),
+                device: Some(TickPhases {
+                    upload: lat(10.0, 20.0),
+                    kernel: lat(90.0, 120.0),
+                    download: lat(8.0, 9.0),
+                }),
+                group_prefix_kernel_s: vec![4e-5, 9e-5],
                 cuda_fallbacks: 0,
             }),
             errors: Vec::new(),
@@ -930,6 +975,8 @@ mod tests {
             "| 3 | 1.500 ms | 1.5 |",
             "| CUDA (`BatteryBackend::run`, transfers included) | 200 | 150.0 µs | 250.0 µs |",
             "Goal, tick under 200 µs: p50 **met**, p99 **NOT met**",
+            "| of the CUDA tick: kernels (events) | 200 | 90.0 µs | 120.0 µs |",
+            "| 2 | 90.0 µs |",
             "Overall: correctness FAILED.",
         ] {
             assert!(md.contains(want), "missing {want:?} in\n{md}");

@@ -162,6 +162,13 @@ impl CudaBackend {
         Ok(table)
     }
 
+    /// Launches only the first `n` indicator groups of the live kernel
+    /// from now on ([`ResidentBattery::set_groups`]): a profile for the
+    /// device check, never the node's setting.
+    pub fn set_live_groups(&mut self, n: u32) {
+        self.resident.set_groups(n);
+    }
+
     /// The kernel whole-history batches run ([`BatchKernel::Grouped`]
     /// unless set).
     pub fn set_batch_kernel(&mut self, kernel: BatchKernel) {

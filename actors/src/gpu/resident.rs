@@ -39,7 +39,7 @@ const BLOCK: u32 = 128;
 /// Indicator groups of `battery_rows_kernel` and `battery_groups_kernel`
 /// (`QT_GROUPS` in battery.cu):
 /// one thread per job and group.
-pub(super) const GROUPS: u32 = 17;
+pub const GROUPS: u32 = 17;
 
 /// Scratch columns the live kernel needs beyond the battery's
 /// (`QT_SCRATCH_COLUMNS`: none, the window indicators keep their rings in
@@ -115,6 +115,8 @@ pub struct ResidentBattery {
     host_rows: Vec<f64>,
     scatter: CudaFunction,
     rows: CudaFunction,
+    /// Indicator groups launched: all of them, except in a profile.
+    groups: u32,
 }
 
 impl std::fmt::Debug for ResidentBattery {
@@ -162,7 +164,15 @@ impl ResidentBattery {
             host_rows: Vec::new(),
             scatter,
             rows,
+            groups: GROUPS,
         }
+    }
+
+    /// Launches only the first `n` indicator groups (1 to [`GROUPS`]) from
+    /// now on: a profile of which group bounds a tick, not a battery (the
+    /// other groups' columns of the rows are left as they were).
+    pub fn set_groups(&mut self, n: u32) {
+        self.groups = n.clamp(1, GROUPS);
     }
 
     /// Each job's last row, none for a job the device did not compute
@@ -260,7 +270,7 @@ impl ResidentBattery {
         // share a slot and no two groups a column, so threads write
         // disjoint cells, and every cell of the jobs' rows is written.
         #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
-        let launched = unsafe { launch.launch(launch_config(jobs.len(), GROUPS)?) };
+        let launched = unsafe { launch.launch(launch_config(jobs.len(), self.groups)?) };
         launched.map_err(driver)?;
         let computed = mark(stream)?;
         self.host_rows.resize(rows_len, f64::NAN);
