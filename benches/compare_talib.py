@@ -54,6 +54,45 @@ def talib18(h, l, c, v):
 
 DATA = None
 
+# Each function the battery's TA-Lib columns come from, alone, for
+# `--per-function` (STOCH is timed on a precomputed RSI, as the battery
+# shares it).
+PER_FUNCTION = [
+    ("rsi_14", lambda h, l, c, v, rsi: talib.RSI(c, 14)),
+    ("stoch on rsi (stochrsi_k/d)", lambda h, l, c, v, rsi: talib.STOCH(rsi, rsi, rsi, 14, 3, 0, 3, 0)),
+    ("willr_14", lambda h, l, c, v, rsi: talib.WILLR(h, l, c, 14)),
+    ("cci_20", lambda h, l, c, v, rsi: talib.CCI(h, l, c, 20)),
+    ("macd", lambda h, l, c, v, rsi: talib.MACD(c, 12, 26, 9)),
+    ("ema_20", lambda h, l, c, v, rsi: talib.EMA(c, 20)),
+    ("sma_20", lambda h, l, c, v, rsi: talib.SMA(c, 20)),
+    ("t3_5", lambda h, l, c, v, rsi: talib.T3(c, 5, 0.7)),
+    ("sar (psar)", lambda h, l, c, v, rsi: talib.SAR(h, l, 0.02, 0.2)),
+    ("plus_di + minus_di + adx", lambda h, l, c, v, rsi: (talib.PLUS_DI(h, l, c, 14), talib.MINUS_DI(h, l, c, 14), talib.ADX(h, l, c, 14))),
+    ("bbands", lambda h, l, c, v, rsi: talib.BBANDS(c, 20, 2, 2, 0)),
+    ("atr_14", lambda h, l, c, v, rsi: talib.ATR(h, l, c, 14)),
+    ("natr_14", lambda h, l, c, v, rsi: talib.NATR(h, l, c, 14)),
+    ("ad", lambda h, l, c, v, rsi: talib.AD(h, l, c, v)),
+    ("obv", lambda h, l, c, v, rsi: talib.OBV(c, v)),
+    ("mfi_14", lambda h, l, c, v, rsi: talib.MFI(h, l, c, v, 14)),
+]
+
+
+def per_function(symbols, candles, repeats):
+    """ns per candle of each TA-Lib function on one thread, best of
+    `repeats`, on the candles `cargo run --release --example column_costs`
+    uses (seed 42, the same symbols and length)."""
+    _, h, l, c, v = random_walk(SEED, symbols, candles)
+    rsi = [talib.RSI(c[s], 14)[14:] for s in range(symbols)]
+    print(f"TA-Lib {talib.__version__}, ns per candle, 1 thread, best of {repeats}, {symbols} x {candles}")
+    for name, fn in PER_FUNCTION:
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for s in range(symbols):
+                fn(h[s], l[s], c[s], v[s], rsi[s])
+            best = min(best, time.perf_counter() - t0)
+        print(f"{name:30s} {best / (symbols * candles) * 1e9:7.2f}")
+
 
 def run_range(bounds):
     lo, hi = bounds
@@ -81,7 +120,12 @@ def main():
     ap.add_argument("--symbols", type=int, default=400)
     ap.add_argument("--candles", type=int, default=10_000)
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--per-function", action="store_true",
+                    help="time each TA-Lib function alone (pair with the column_costs example)")
     a = ap.parse_args()
+    if a.per_function:
+        per_function(a.symbols, a.candles, a.repeats)
+        return
     SYMBOLS, CANDLES, REPEATS = a.symbols, a.candles, a.repeats
     cores = os.cpu_count() or 1
     DATA = random_walk(SEED, SYMBOLS, CANDLES)
