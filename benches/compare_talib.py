@@ -29,29 +29,6 @@ SEED = 42
 M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
-def talib18(h, l, c, v):
-    """The 18 TA-Lib functions behind the battery's TA-Lib columns."""
-    rsi = talib.RSI(c, 14)
-    first = 14
-    talib.STOCH(rsi[first:], rsi[first:], rsi[first:], 14, 3, 0, 3, 0)
-    talib.WILLR(h, l, c, 14)
-    talib.CCI(h, l, c, 20)
-    talib.MACD(c, 12, 26, 9)
-    talib.EMA(c, 20)
-    talib.SMA(c, 20)
-    talib.T3(c, 5, 0.7)
-    talib.SAR(h, l, 0.02, 0.2)
-    talib.PLUS_DI(h, l, c, 14)
-    talib.MINUS_DI(h, l, c, 14)
-    talib.ADX(h, l, c, 14)
-    talib.BBANDS(c, 20, 2, 2, 0)
-    talib.ATR(h, l, c, 14)
-    talib.NATR(h, l, c, 14)
-    talib.AD(h, l, c, v)
-    talib.OBV(c, v)
-    talib.MFI(h, l, c, v, 14)
-
-
 DATA = None
 
 # Each function the battery's TA-Lib columns come from, alone, for
@@ -75,6 +52,14 @@ PER_FUNCTION = [
     ("obv", lambda h, l, c, v, rsi: talib.OBV(c, v)),
     ("mfi_14", lambda h, l, c, v, rsi: talib.MFI(h, l, c, v, 14)),
 ]
+
+
+def talib18(h, l, c, v):
+    """The 18 TA-Lib functions behind the battery's TA-Lib columns: RSI
+    once, STOCH on it, then the others."""
+    rsi = talib.RSI(c, 14)
+    for _, fn in PER_FUNCTION[1:]:
+        fn(h, l, c, v, rsi[14:])
 
 
 def per_function(symbols, candles, repeats):

@@ -61,14 +61,12 @@
 
 __device__ static inline int qt_is_nan(double v) { return v != v; }
 
-__device__ static inline void qt_fill_nan(double* out, long long n) {
-    for (long long i = 0; i < n; i++) out[i] = QT_NAN;
-}
-
 // NaN into out[from, to).
 __device__ static inline void qt_fill_nan_range(double* out, long long from, long long to) {
     for (long long i = from; i < to; i++) out[i] = QT_NAN;
 }
+
+__device__ static inline void qt_fill_nan(double* out, long long n) { qt_fill_nan_range(out, 0, n); }
 
 // Window indicators take `from`: they write only outputs [from, n), each
 // equal to what the whole run over [0, n) writes there, starting from as
@@ -328,10 +326,10 @@ template <int PERIOD>
 __device__ static double qt_cci_ring_sum(const double* ring, int abs_dev, double avg) {
     const int whole = PERIOD / 4 * 4;
     double acc[4] = {0.0, 0.0, 0.0, 0.0};
-QT_UNROLL
+    QT_UNROLL
     for (int k = 0; k < whole; k++) acc[k % 4] += abs_dev ? fabs(ring[k] - avg) : ring[k];
     double sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-QT_UNROLL
+    QT_UNROLL
     for (int k = whole; k < PERIOD; k++) sum += abs_dev ? fabs(ring[k] - avg) : ring[k];
     return sum;
 }
@@ -641,7 +639,7 @@ __device__ static void qt_vidya(const double* close, long long n, long long peri
     out[CMO] = prev;
     for (long long t = CMO + 1; t < n; t++) {
         double d = close[t] - close[t - 1];
-QT_UNROLL
+        QT_UNROLL
         for (int k = 0; k + 1 < CMO; k++) {
             up_part[k] = up_part[k + 1];
             down_part[k] = down_part[k + 1];
@@ -649,7 +647,7 @@ QT_UNROLL
         up_part[CMO - 1] = fmax(d, 0.0);
         down_part[CMO - 1] = fmax(-d, 0.0);
         double up = 0.0, down = 0.0;
-QT_UNROLL
+        QT_UNROLL
         for (int k = 0; k < CMO; k++) {
             up += up_part[k];
             down += down_part[k];
@@ -890,85 +888,13 @@ __device__ static void qt_stochrsi_from_rsi(const double* rsi, long long from, l
     qt_fill_nan_range(d, from, undefined);
 }
 
-// The battery of one symbol: n candles from the given pointers; column c
-// goes to out + c * stride.
-__device__ static void qt_battery_symbol(const long long* open_time, const double* high, const double* low, const double* close,
-                                         const double* volume, long long n, double* out,
-                                         long long stride) {
-#define QT_COL(c) (out + (long long)(c) * stride)
-    qt_rsi(close, n, 14, QT_COL(COL_RSI14));
-    qt_stochrsi_from_rsi<14>(QT_COL(COL_RSI14), 0, n, 14, 3, 3, QT_COL(COL_STOCHRSI_K),
-                         QT_COL(COL_STOCHRSI_D));
-    qt_willr(high, low, close, 0, n, 14, QT_COL(COL_WILLR14));
-    qt_cci<20>(high, low, close, 0, n, QT_COL(COL_CCI20));
-    qt_macd(close, n, 12, 26, 9, QT_COL(COL_MACD), QT_COL(COL_MACD_SIGNAL), QT_COL(COL_MACD_HIST));
-    qt_ema(close, n, 20, QT_COL(COL_EMA20));
-    qt_sma(close, 0, n, 20, QT_COL(COL_SMA20));
-    qt_alma<9>(close, 0, n, 0.85, 6.0, QT_COL(COL_ALMA9));
-    qt_vidya<9>(close, n, 14, QT_COL(COL_VIDYA14));
-    qt_t3(close, n, 5, 0.7, QT_COL(COL_T35));
-    qt_bollinger(close, 0, n, 20, 2.0, QT_COL(COL_SMA20), QT_COL(COL_BB_UPPER), QT_COL(COL_BB_LOWER),
-                 QT_COL(COL_BB_PERCENT_B), QT_COL(COL_BB_WIDTH));
-    // The middle band is the SMA: one copy instead of a second pass.
-    for (long long i = 0; i < n; i++) QT_COL(COL_BB_MIDDLE)[i] = QT_COL(COL_SMA20)[i];
-    qt_atr(high, low, close, n, 10, QT_COL(COL_KC_UPPER));
-    qt_supertrend_from_atr(high, low, close, QT_COL(COL_KC_UPPER), n, 3.0, QT_COL(COL_SUPERTREND),
-                           QT_COL(COL_SUPERTREND_DIR));
-    qt_keltner_from(QT_COL(COL_EMA20), n, 2.0, QT_COL(COL_KC_UPPER), QT_COL(COL_KC_MIDDLE),
-                    QT_COL(COL_KC_LOWER));
-    qt_psar(high, low, n, 0.02, 0.2, QT_COL(COL_PSAR));
-    qt_dmi(high, low, close, n, 14, QT_COL(COL_PLUS_DI14), QT_COL(COL_MINUS_DI14), QT_COL(COL_ADX14));
-    qt_atr(high, low, close, n, 14, QT_COL(COL_ATR14));
-    qt_natr_from_atr(QT_COL(COL_ATR14), close, n, QT_COL(COL_NATR14));
-    qt_ad(high, low, close, volume, n, QT_COL(COL_AD));
-    qt_cmf<20>(high, low, close, volume, 0, n, QT_COL(COL_CMF20));
-    qt_obv(close, volume, n, QT_COL(COL_OBV));
-    qt_mfi<14>(high, low, close, volume, 0, n, QT_COL(COL_MFI14));
-    qt_vwap(open_time, high, low, close, volume, n, QT_COL(COL_VWAP));
-#undef QT_COL
-}
-
-// Entry point: thread s computes symbol s.
-extern "C" __global__ void battery_kernel(const long long* open_time, const double* high, const double* low, const double* close,
-                                          const double* volume, const long long* offsets,
-                                          int symbols, long long total, double* out) {
-    int s = blockIdx.x * blockDim.x + threadIdx.x;
-    if (s >= symbols) return;
-    long long from = offsets[s];
-    long long n = offsets[s + 1] - from;
-    qt_battery_symbol(open_time + from, high + from, low + from, close + from, volume + from, n, out + from, total);
-}
-
-// Live mode: histories resident on the device (host bookkeeping:
-// quantumtrade::node::battery_resident). The candle buffers are slot-major,
-// `stride` candles in all; a batch first scatters its new candles into
-// place, then computes each job's window where it lies and writes only the
-// window's last row, so only new candles go up and only rows come back.
-
-// Thread i writes new candle i (packed: times, then four f64 columns of
-// `count`) to buffer index dst[i].
-extern "C" __global__ void scatter_candles_kernel(const long long* dst, const long long* new_time,
-                                                  const double* new_values, long long count,
-                                                  long long* open_time, double* high, double* low,
-                                                  double* close, double* volume) {
-    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= count) return;
-    long long d = dst[i];
-    open_time[d] = new_time[i];
-    high[d] = new_values[i];
-    low[d] = new_values[count + i];
-    close[d] = new_values[2 * count + i];
-    volume[d] = new_values[3 * count + i];
-}
-
 // The battery's indicators in groups that share no column, so a job's
-// groups run on separate threads: a tick's latency is its slowest group's,
-// not the whole battery's. `out` has COL_COUNT columns of `stride` (no
-// scratch beyond them: the window indicators keep their rings in
-// registers). Group g writes its columns' last values to `row`; for a row,
-// the window indicators compute only their last window (from = n - 1).
+// groups can run on separate threads: a tick's latency is its slowest
+// group's, not the whole battery's. `out` has COL_COUNT columns of `stride`
+// and nothing more (the window indicators keep their rings in registers).
+// Group g writes its columns' last values to `row`; for a row, the window
+// indicators compute only their last window (from = n - 1).
 #define QT_GROUPS 17
-#define QT_SCRATCH_COLUMNS 0
 
 // A live batch's row gets each column's last value; a whole-history batch
 // (row NULL) keeps the columns.
@@ -1088,9 +1014,45 @@ __device__ static void qt_battery_group(int g, const long long* open_time, const
 #undef QT_COL
 }
 
+// Entry point: thread s computes symbol s, every group in turn (column c
+// of symbol s at candle t is out[c * total + offsets[s] + t]).
+extern "C" __global__ void battery_kernel(const long long* open_time, const double* high, const double* low, const double* close,
+                                          const double* volume, const long long* offsets,
+                                          int symbols, long long total, double* out) {
+    int s = blockIdx.x * blockDim.x + threadIdx.x;
+    if (s >= symbols) return;
+    long long from = offsets[s];
+    long long n = offsets[s + 1] - from;
+    for (int g = 0; g < QT_GROUPS; g++)
+        qt_battery_group(g, open_time + from, high + from, low + from, close + from, volume + from, n, out + from,
+                         total, 0);
+}
+
+// Live mode: histories resident on the device (host bookkeeping:
+// quantumtrade::node::battery_resident). The candle buffers are slot-major,
+// `stride` candles in all; a batch first scatters its new candles into
+// place, then computes each job's window where it lies and writes only the
+// window's last row, so only new candles go up and only rows come back.
+
+// Thread i writes new candle i (packed: times, then four f64 columns of
+// `count`) to buffer index dst[i].
+extern "C" __global__ void scatter_candles_kernel(const long long* dst, const long long* new_time,
+                                                  const double* new_values, long long count,
+                                                  long long* open_time, double* high, double* low,
+                                                  double* close, double* volume) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= count) return;
+    long long d = dst[i];
+    open_time[d] = new_time[i];
+    high[d] = new_values[i];
+    low[d] = new_values[count + i];
+    close[d] = new_values[2 * count + i];
+    volume[d] = new_values[3 * count + i];
+}
+
 // The batch over whole histories with the groups on separate threads:
-// thread (s, g) computes task g of symbol s (layout as battery_kernel's,
-// `out` included, as QT_SCRATCH_COLUMNS is 0): tasks below QT_GROUPS are
+// thread (s, g) computes task g of symbol s (layout as battery_kernel's):
+// tasks below QT_GROUPS are
 // the groups, except that CCI, the costliest group by far (two sums of its
 // window a candle), runs as QT_CCI_CHUNKS stretches of the history, group
 // 2 the first and the tasks from QT_GROUPS on the others. 19 times the
@@ -1121,9 +1083,8 @@ extern "C" __global__ void battery_groups_kernel(const long long* open_time, con
 // Thread (j, g) — j along x, the group g along y, so a warp runs one group
 // for 32 jobs without diverging — computes group g of job j's window
 // [begin[j], begin[j] + len[j]) into the columns `out` (slot-major, like
-// the candles) and writes
-// its columns' last values to rows[j * COL_COUNT + c] (an empty window: NaN
-// everywhere, written by group 0).
+// the candles) and writes its columns' last values to rows[j * COL_COUNT +
+// c] (an empty window: NaN everywhere, written by group 0).
 extern "C" __global__ void battery_rows_kernel(const long long* open_time, const double* high, const double* low,
                                                const double* close, const double* volume,
                                                const long long* begin, const long long* len, int jobs,

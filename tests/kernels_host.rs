@@ -195,6 +195,19 @@ fn agrees(gpu: f64, cpu: f64) -> bool {
     (gpu - cpu).abs() <= 1e-9 * cpu.abs().max(1.0)
 }
 
+/// Every column of a kernel's `row` agrees with the CPU's for `job`.
+fn assert_row_agrees(row: &[f64], cpu: &[f64], what: &str, job: &BatteryJob) {
+    for &c in Column::ALL {
+        let (g, w) = (row[c as usize], cpu[c as usize]);
+        assert!(
+            agrees(g, w),
+            "{what} ({} candles) {}: kernel {g:e} cpu {w:e}",
+            job.candles.len(),
+            c.name()
+        );
+    }
+}
+
 #[test]
 fn kernel_on_the_cpu_matches_the_battery() {
     kernel_matches_the_battery("");
@@ -287,16 +300,7 @@ fn packed_jobs_read_back_as_the_cpu_backends_rows() {
             assert!(job.candles.is_empty(), "job {s}: no row");
             continue;
         };
-        let row = merge_row(&kernel, &cpu);
-        for &c in Column::ALL {
-            let (g, w) = (row[c as usize], cpu[c as usize]);
-            assert!(
-                agrees(g, w),
-                "job {s} ({} candles) {}: kernel {g:e} cpu {w:e}",
-                job.candles.len(),
-                c.name()
-            );
-        }
+        assert_row_agrees(&merge_row(&kernel, &cpu), &cpu, &format!("job {s}"), job);
     }
 }
 
@@ -404,16 +408,12 @@ fn resident_batches_read_back_the_cpu_backends_rows() {
                 assert!(row.iter().all(|v| v.is_nan()), "batch {b} job {j}");
                 continue;
             }
-            let cpu = compute_job(job).row;
-            for &c in Column::ALL {
-                let (g, w) = (row[c as usize], cpu[c as usize]);
-                assert!(
-                    agrees(g, w),
-                    "batch {b} job {j} ({} candles) {}: kernel {g:e} cpu {w:e}",
-                    job.candles.len(),
-                    c.name()
-                );
-            }
+            assert_row_agrees(
+                row,
+                &compute_job(job).row,
+                &format!("batch {b} job {j}"),
+                job,
+            );
             checked += 1;
         }
     }

@@ -161,18 +161,12 @@ trait Device {
     fn info(&self) -> Result<DeviceInfo, GpuError>;
     fn table(&self, candles: &[Candle]) -> Result<Table, GpuError>;
     fn timed_batch(&self, batch: &PackedBatch) -> Result<(Vec<f64>, BatchTimings), GpuError>;
-    /// The batch with the one-thread-per-series kernel (`None`: the device
-    /// has only one).
-    fn per_series_batch(
+    /// The batch through `kernel` rather than the backend's own (`None`:
+    /// the device has no choice of kernels, as the dry run's stand-in).
+    fn timed_batch_with(
         &self,
         batch: &PackedBatch,
-    ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>>;
-    /// The batch kernel with only its first `tasks` tasks; none where
-    /// there is no such kernel (the dry run's stand-in).
-    fn task_prefix_batch(
-        &self,
-        batch: &PackedBatch,
-        tasks: u32,
+        kernel: BatchKernel,
     ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>>;
     fn copy_bandwidth(&self, bytes: usize, repeats: u32) -> Result<f64, GpuError>;
     fn backend(&mut self) -> &mut dyn BatteryBackend;
@@ -191,18 +185,12 @@ impl Device for CudaBackend {
     fn timed_batch(&self, batch: &PackedBatch) -> Result<(Vec<f64>, BatchTimings), GpuError> {
         CudaBackend::timed_batch(self, batch)
     }
-    fn per_series_batch(
+    fn timed_batch_with(
         &self,
         batch: &PackedBatch,
+        kernel: BatchKernel,
     ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>> {
-        Some(self.timed_batch_with(batch, BatchKernel::PerSeries))
-    }
-    fn task_prefix_batch(
-        &self,
-        batch: &PackedBatch,
-        tasks: u32,
-    ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>> {
-        Some(self.timed_batch_with(batch, BatchKernel::GroupedFirst(tasks)))
+        Some(CudaBackend::timed_batch_with(self, batch, kernel))
     }
     fn copy_bandwidth(&self, bytes: usize, repeats: u32) -> Result<f64, GpuError> {
         CudaBackend::copy_bandwidth(self, bytes, repeats)
@@ -221,16 +209,10 @@ impl Device for CudaBackend {
 struct DryRun(CpuBackend);
 
 impl Device for DryRun {
-    fn per_series_batch(
+    fn timed_batch_with(
         &self,
         _: &PackedBatch,
-    ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>> {
-        None
-    }
-    fn task_prefix_batch(
-        &self,
-        _: &PackedBatch,
-        _: u32,
+        _: BatchKernel,
     ) -> Option<Result<(Vec<f64>, BatchTimings), GpuError>> {
         None
     }
@@ -582,26 +564,28 @@ fn batch_throughput(
     pb.finish_and_clear();
     // The other batch kernel on the same batch, for comparison (its
     // numbers checked against the CPU too).
-    let mut per_series = Vec::new();
-    for _ in 0..plan.repeats {
-        match gpu.per_series_batch(&batch) {
-            Some(Ok((o, t))) => {
-                if per_series.is_empty() {
-                    let a = compare_batch(&batch, &o, &cpu, "per-series batch");
-                    r.correctness.push(case(
-                        "random walk, the timed batch, one thread per series".to_owned(),
-                        &series,
-                        a,
-                    ));
-                }
-                per_series.push(t.kernel_s);
+    let per_series_kernel_s =
+        match kernel_median(gpu, &batch, BatchKernel::PerSeries, plan.repeats)? {
+            Some((o, kernel_s)) => {
+                let a = compare_batch(&batch, &o, &cpu, "per-series batch");
+                r.correctness.push(case(
+                    "random walk, the timed batch, one thread per series".to_owned(),
+                    &series,
+                    a,
+                ));
+                Some(kernel_s)
             }
-            Some(Err(e)) => return Err(e.into()),
+            None => None,
+        };
+    // The grouped kernel with its first 1, 2, … tasks.
+    let mut task_prefix_kernel_s = Vec::new();
+    for tasks in 1..=BATCH_TASKS {
+        let prefix = BatchKernel::GroupedFirst(tasks);
+        match kernel_median(gpu, &batch, prefix, plan.repeats)? {
+            Some((_, kernel_s)) => task_prefix_kernel_s.push(kernel_s),
             None => break,
         }
     }
-    let per_series_kernel_s = (!per_series.is_empty()).then(|| median_by(per_series, |s| *s));
-    let task_prefix_kernel_s = task_prefix(gpu, &batch, plan.repeats)?;
     let b = BatchThroughput {
         per_series_kernel_s,
         task_prefix_kernel_s,
@@ -634,22 +618,25 @@ fn batch_throughput(
     Ok(())
 }
 
-/// Median kernel seconds of the batch kernel with its first 1, 2, … tasks
-/// (empty where the device has no such kernel).
-fn task_prefix(gpu: &dyn Device, batch: &PackedBatch, repeats: usize) -> anyhow::Result<Vec<f64>> {
-    let mut medians = Vec::new();
-    for tasks in 1..=BATCH_TASKS {
-        let mut kernel_s = Vec::new();
-        for _ in 0..repeats {
-            match gpu.task_prefix_batch(batch, tasks) {
-                Some(Ok((_, t))) => kernel_s.push(t.kernel_s),
-                Some(Err(e)) => return Err(e.into()),
-                None => return Ok(Vec::new()),
-            }
-        }
-        medians.push(median_by(kernel_s, |s| *s));
+/// `batch` through `kernel` `repeats` times: the first run's output and
+/// the median kernel seconds (none where the device has no such kernel).
+fn kernel_median(
+    gpu: &dyn Device,
+    batch: &PackedBatch,
+    kernel: BatchKernel,
+    repeats: usize,
+) -> anyhow::Result<Option<(Vec<f64>, f64)>> {
+    let mut first = None;
+    let mut kernel_s = Vec::new();
+    for _ in 0..repeats.max(1) {
+        let Some(run) = gpu.timed_batch_with(batch, kernel) else {
+            return Ok(None);
+        };
+        let (out, t) = run?;
+        first.get_or_insert(out);
+        kernel_s.push(t.kernel_s);
     }
-    Ok(medians)
+    Ok(first.map(|out| (out, median_by(kernel_s, |s| *s))))
 }
 
 /// `qtrade_errors_total{kind="cuda_batch"}` as rendered now (0 when never

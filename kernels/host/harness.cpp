@@ -13,9 +13,8 @@
 // begin[jobs], len[jobs], dst[count], time[count]) and f64 values[4 *
 // count], as quantumtrade::node::battery_resident::Staging packs them; the
 // kernels get pointers into those two buffers, as on the device. The
-// buffers persist across batches (NaN at first); the columns have 34 +
-// QT_SCRATCH_COLUMNS, and every (job, group) thread runs. Output per batch: f64
-// rows[jobs * 34].
+// buffers persist across batches (NaN at first), and every (job, group)
+// thread runs. Output per batch: f64 rows[jobs * 34].
 //
 // `harness profile [candles [series [window]]]`: times each indicator group
 // (and batch task) on this CPU, through the real entry points, over a
@@ -57,7 +56,7 @@ static int rows_mode() {
     long long batches = read_i64();
     std::vector<long long> open_time(stride, 0);
     std::vector<double> high(stride, QT_NAN), low(stride, QT_NAN), close(stride, QT_NAN),
-        volume(stride, QT_NAN), out((34 + QT_SCRATCH_COLUMNS) * stride, QT_NAN);
+        volume(stride, QT_NAN), out(34 * stride, QT_NAN);
     blockDim.x = 1;
     threadIdx.x = 0;
     for (long long b = 0; b < batches; b++) {
@@ -137,7 +136,7 @@ static int profile_mode(int argc, char** argv) {
         }
     }
     offsets[series] = total;
-    std::vector<double> out((34 + QT_SCRATCH_COLUMNS) * total, 0.0), rows(34 * series, 0.0);
+    std::vector<double> out(34 * total, 0.0), rows(34 * series, 0.0);
     blockDim.x = 1;
     threadIdx.x = 0;
     double batch_sum = 0.0, batch_max = 0.0, live_sum = 0.0, live_max = 0.0;
@@ -192,9 +191,9 @@ int main(int argc, char** argv) {
     read_exact(volume.data(), total * sizeof(double));
     double fill = 0.0;
     read_exact(&fill, sizeof fill);
-    // `harness groups`: battery_groups_kernel (and its scratch columns).
+    // `harness groups`: battery_groups_kernel.
     bool groups = argc > 1 && std::string(argv[1]) == "groups";
-    std::vector<double> out((groups ? 34 + QT_SCRATCH_COLUMNS : 34) * total, fill);
+    std::vector<double> out(34 * total, fill);
     // One "thread" per symbol (and group), through the real entry point.
     blockDim.x = 1;
     threadIdx.x = 0;
@@ -211,7 +210,6 @@ int main(int argc, char** argv) {
                                   offsets.data(), (int)symbols, total, out.data());
         }
     }
-    size_t cells = 34 * (size_t)total;
-    if (fwrite(out.data(), sizeof(double), cells, stdout) != cells) return 3;
+    if (fwrite(out.data(), sizeof(double), out.size(), stdout) != out.size()) return 3;
     return 0;
 }

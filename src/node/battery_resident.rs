@@ -232,21 +232,21 @@ impl ResidentLayout {
             if n == 0 {
                 continue;
             }
+            let resident = self.slot_of(&job.symbol, job.timeframe);
             // A second window for a key (its slot already used in this
             // batch) would overwrite the first's before the kernel reads it.
-            let again = self
-                .slot_of(&job.symbol, job.timeframe)
+            let again = resident
                 .is_some_and(|s| self.slots[s].as_ref().is_some_and(|s| s.used == self.batch));
             if n > self.capacity || again {
                 plan.elsewhere.push(j);
                 continue;
             }
-            let Some(s) = self.slot_for(&job.symbol, job.timeframe) else {
+            let Some(s) = resident.or_else(|| self.new_slot(&job.symbol, job.timeframe)) else {
                 plan.elsewhere.push(j);
                 continue;
             };
             let base = s * self.capacity;
-            let slot = self.slots[s].as_mut().expect("slot_for fills the slot");
+            let slot = self.slots[s].as_mut().expect("a key's slot is filled");
             slot.used = self.batch;
             let first = match continued(slot, &job.candles) {
                 Some((start, kept)) if slot.times.len() + (n - kept) <= self.capacity => {
@@ -279,12 +279,10 @@ impl ResidentLayout {
         self.index.get(&timeframe)?.get(symbol).copied()
     }
 
-    /// The slot of a key: its own, a free one, or the least recently used
-    /// one not used in this batch; none when every slot is in this batch.
-    fn slot_for(&mut self, symbol: &Symbol, timeframe: Interval) -> Option<usize> {
-        if let Some(s) = self.slot_of(symbol, timeframe) {
-            return Some(s);
-        }
+    /// A slot for a key that has none: a free one, or the least recently
+    /// used one not used in this batch; none when every slot is in this
+    /// batch.
+    fn new_slot(&mut self, symbol: &Symbol, timeframe: Interval) -> Option<usize> {
         let s = match self.slots.iter().position(Option::is_none) {
             Some(free) => free,
             None => {

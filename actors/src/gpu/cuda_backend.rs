@@ -18,12 +18,11 @@
 
 use super::guard::{GpuError, Libraries};
 use super::kernel_source::BATTERY;
+use super::launch::{between, driver, launch_config, mark};
 use super::nvrtc;
 use super::resident::ResidentBattery;
-use cudarc::driver::sys::{CUdevice_attribute, CUevent_flags};
-use cudarc::driver::{
-    CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg as _,
-};
+use cudarc::driver::sys::CUdevice_attribute;
+use cudarc::driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, PushKernelArg as _};
 use cudarc::nvrtc::Ptx;
 use quantumtrade::indicators::battery::{COLUMN_COUNT, ColumnSet, Table, compute_selected};
 use quantumtrade::market::{Candle, OhlcvSeries};
@@ -38,9 +37,6 @@ use rayon::prelude::*;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Threads per block: one symbol per thread, a few hundred symbols a batch.
-const BLOCK: u32 = 128;
-
 /// The battery on GPU 0.
 pub struct CudaBackend {
     stream: Arc<CudaStream>,
@@ -48,6 +44,8 @@ pub struct CudaBackend {
     groups_kernel: CudaFunction,
     batch_kernel: BatchKernel,
     resident: ResidentBattery,
+    /// The columns the kernels leave to the CPU (`cpu_only_columns`).
+    cpu_part: ColumnSet,
     times: Option<DeviceTimes>,
     device: String,
     failed_once: bool,
@@ -59,10 +57,6 @@ impl std::fmt::Debug for CudaBackend {
             .field("device", &self.device)
             .finish_non_exhaustive()
     }
-}
-
-fn driver(e: impl std::fmt::Debug) -> GpuError {
-    GpuError::Driver(format!("{e:?}"))
 }
 
 /// Which kernel a whole-history batch runs (the device check times both).
@@ -81,14 +75,6 @@ pub enum BatchKernel {
 }
 
 impl BatchKernel {
-    /// Scratch columns the kernel needs beyond the battery's.
-    fn scratch_columns(self) -> usize {
-        match self {
-            Self::PerSeries => 0,
-            Self::Grouped | Self::GroupedFirst(_) => super::resident::SCRATCH_COLUMNS,
-        }
-    }
-
     /// Thread blocks along y (the indicator groups and CCI's chunks).
     fn groups(self) -> u32 {
         match self {
@@ -141,6 +127,7 @@ impl CudaBackend {
             groups_kernel,
             batch_kernel: BatchKernel::default(),
             resident,
+            cpu_part: cpu_only_columns(),
             times: None,
             device,
             failed_once: false,
@@ -155,7 +142,7 @@ impl CudaBackend {
     pub fn table(&self, candles: &[Candle]) -> Result<Table, GpuError> {
         let batch = PackedBatch::pack([candles]);
         let out = self.launch(&batch)?;
-        let mut table = compute_selected(&OhlcvSeries::from(candles), cpu_only_columns());
+        let mut table = compute_selected(&OhlcvSeries::from(candles), self.cpu_part);
         for &c in KERNEL_COLUMNS {
             table.columns[c as usize] = batch.column(&out, c, 0).to_vec();
         }
@@ -175,25 +162,20 @@ impl CudaBackend {
         self.batch_kernel = kernel;
     }
 
-    /// The kernel's output buffer for `batch` (its first `output_len`
-    /// cells: the scratch columns stay on the device).
+    /// The kernel's output buffer for `batch`.
     fn launch(&self, batch: &PackedBatch) -> Result<Vec<f64>, GpuError> {
         let s = &self.stream;
-        let mut out = self.alloc_output(batch, self.batch_kernel)?;
+        let mut out = self.alloc_output(batch)?;
         let inputs = self.upload(batch)?;
         self.launch_on(batch, &inputs, &mut out, self.batch_kernel)?;
-        s.clone_dtoh(&out.slice(..batch.output_len().max(1)))
-            .map_err(driver)
+        s.clone_dtoh(&out).map_err(driver)
     }
 
-    /// A zeroed output buffer for `batch` under `kernel`.
-    fn alloc_output(
-        &self,
-        batch: &PackedBatch,
-        kernel: BatchKernel,
-    ) -> Result<CudaSlice<f64>, GpuError> {
-        let cells = batch.output_len() + kernel.scratch_columns() * batch.total();
-        self.stream.alloc_zeros::<f64>(cells.max(1)).map_err(driver)
+    /// A zeroed output buffer for `batch`.
+    fn alloc_output(&self, batch: &PackedBatch) -> Result<CudaSlice<f64>, GpuError> {
+        self.stream
+            .alloc_zeros::<f64>(batch.output_len().max(1))
+            .map_err(driver)
     }
 
     /// `batch`'s inputs copied to the device.
@@ -220,14 +202,7 @@ impl CudaBackend {
     ) -> Result<(), GpuError> {
         let symbols = i32::try_from(batch.symbols()).map_err(driver)?;
         let total = i64::try_from(batch.total()).map_err(driver)?;
-        let blocks = u32::try_from(batch.symbols())
-            .map_err(driver)?
-            .div_ceil(BLOCK);
-        let cfg = LaunchConfig {
-            grid_dim: (blocks.max(1), which.groups(), 1),
-            block_dim: (BLOCK, 1, 1),
-            shared_mem_bytes: 0,
-        };
+        let cfg = launch_config(batch.symbols(), which.groups())?;
         let kernel = match which {
             BatchKernel::PerSeries => &self.kernel,
             BatchKernel::Grouped | BatchKernel::GroupedFirst(_) => &self.groups_kernel,
@@ -245,9 +220,9 @@ impl CudaBackend {
             .arg(out);
         // SAFETY: both kernels take (i64 open times and four f64 arrays of
         // `total`, i64 offsets of symbols + 1, i32 symbols, i64 total, an f64
-        // output of (COLUMN_COUNT + the kernel's scratch columns) × total, as
-        // alloc_output sizes it); each thread reads and writes only its own
-        // symbol's range, and a group only its own columns.
+        // output of COLUMN_COUNT × total, as alloc_output sizes it); each
+        // thread reads and writes only its own symbol's range, and a group
+        // (or a CCI stretch) only its own cells.
         #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
         let launched = unsafe { launch.launch(cfg) };
         launched.map(drop).map_err(driver)
@@ -256,7 +231,7 @@ impl CudaBackend {
     fn try_run(&mut self, jobs: &[BatteryJob]) -> Result<Vec<BatteryResult>, GpuError> {
         let (rows, times) = self.resident.run(&self.stream, jobs)?;
         self.times = Some(times);
-        let cpu_part = cpu_only_columns();
+        let cpu_part = self.cpu_part;
         Ok(jobs
             .par_iter()
             .zip(rows)
@@ -364,33 +339,22 @@ impl CudaBackend {
         if batch.total() == 0 {
             return Ok((Vec::new(), BatchTimings::default()));
         }
-        let event = || {
-            s.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT))
-                .map_err(driver)
-        };
         // Allocated and zeroed before the first event: the node's launch
         // zeroes too, but that is not the kernel's traffic.
-        let mut out = self.alloc_output(batch, which)?;
-        let e0 = event()?;
+        let mut out = self.alloc_output(batch)?;
+        let e0 = mark(s)?;
         let inputs = self.upload(batch)?;
-        let e1 = event()?;
+        let e1 = mark(s)?;
         self.launch_on(batch, &inputs, &mut out, which)?;
-        let e2 = event()?;
-        let host = s
-            .clone_dtoh(&out.slice(..batch.output_len()))
-            .map_err(driver)?;
-        let e3 = event()?;
+        let e2 = mark(s)?;
+        let host = s.clone_dtoh(&out).map_err(driver)?;
+        let e3 = mark(s)?;
         s.synchronize().map_err(driver)?;
         let wall_s = started.elapsed().as_secs_f64();
-        let seconds = |a: &CudaEvent, b: &CudaEvent| {
-            a.elapsed_ms(b)
-                .map(|ms| f64::from(ms) * 1e-3)
-                .map_err(driver)
-        };
         let timings = BatchTimings {
-            upload_s: seconds(&e0, &e1)?,
-            kernel_s: seconds(&e1, &e2)?,
-            download_s: seconds(&e2, &e3)?,
+            upload_s: between(&e0, &e1)?,
+            kernel_s: between(&e1, &e2)?,
+            download_s: between(&e2, &e3)?,
             wall_s,
         };
         Ok((host, timings))
@@ -408,21 +372,14 @@ impl CudaBackend {
         let src = s.alloc_zeros::<f64>(n).map_err(driver)?;
         let mut dst = s.alloc_zeros::<f64>(n).map_err(driver)?;
         s.memcpy_dtod(&src, &mut dst).map_err(driver)?;
-        let event = || {
-            s.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT))
-                .map_err(driver)
-        };
-        let start = event()?;
+        let start = mark(s)?;
         for _ in 0..repeats {
             s.memcpy_dtod(&src, &mut dst).map_err(driver)?;
         }
-        let end = event()?;
-        let ms = start.elapsed_ms(&end).map_err(driver)?;
+        let end = mark(s)?;
+        let seconds = between(&start, &end)?;
         s.synchronize().map_err(driver)?;
-        Ok(copy_bandwidth(
-            (n * 8) as u64 * u64::from(repeats),
-            f64::from(ms) * 1e-3,
-        ))
+        Ok(copy_bandwidth((n * 8) as u64 * u64::from(repeats), seconds))
     }
 }
 
@@ -486,12 +443,6 @@ mod device_check_tests {
             BATTERY
                 .text
                 .contains(&format!("#define QT_BATCH_TASKS {groups}\n"))
-        );
-        let scratch = BatchKernel::Grouped.scratch_columns();
-        assert!(
-            BATTERY
-                .text
-                .contains(&format!("#define QT_SCRATCH_COLUMNS {scratch}\n"))
         );
     }
 }

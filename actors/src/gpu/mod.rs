@@ -12,6 +12,7 @@
 //!   fallback.
 //! - [`cuda_backend`]: the CUDA [`BatteryBackend`] (unverified on hardware).
 //! - [`resident`]: its live mode, windows resident on the device.
+//! - `launch`: the launch shape and event timing both modes share.
 //!
 //! [`BatteryBackend`]: quantumtrade::node::battery_batch::BatteryBackend
 
@@ -19,5 +20,6 @@ pub mod backend_choice;
 pub mod cuda_backend;
 pub mod guard;
 pub mod kernel_source;
+mod launch;
 pub mod nvrtc;
 pub mod resident;

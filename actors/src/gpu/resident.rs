@@ -20,9 +20,8 @@
 //! below have never run.
 
 use super::guard::GpuError;
-use cudarc::driver::{
-    CudaEvent, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg as _, sys,
-};
+use super::launch::{between, driver, launch_config, mark};
+use cudarc::driver::{CudaFunction, CudaSlice, CudaStream, PushKernelArg as _};
 use quantumtrade::indicators::battery::{COLUMN_COUNT, Row};
 use quantumtrade::node::battery_batch::{BatteryJob, DeviceTimes};
 use quantumtrade::node::battery_resident::ResidentLayout;
@@ -33,22 +32,9 @@ use std::sync::Arc;
 /// with the kernel's output columns.
 pub const MAX_SLOTS: usize = 4096;
 
-/// Threads per block of the live kernels.
-const BLOCK: u32 = 128;
-
-/// Indicator groups of `battery_rows_kernel` and `battery_groups_kernel`
-/// (`QT_GROUPS` in battery.cu):
+/// Indicator groups of `battery_rows_kernel` (`QT_GROUPS` in battery.cu):
 /// one thread per job and group.
 pub const GROUPS: u32 = 17;
-
-/// Scratch columns the live kernel needs beyond the battery's
-/// (`QT_SCRATCH_COLUMNS`: none, the window indicators keep their rings in
-/// registers).
-pub(super) const SCRATCH_COLUMNS: usize = 0;
-
-fn driver(e: impl std::fmt::Debug) -> GpuError {
-    GpuError::Driver(format!("{e:?}"))
-}
 
 /// The device buffers: candles slot-major, and the kernel's columns over
 /// them.
@@ -71,7 +57,7 @@ impl Buffers {
             close: stream.alloc_zeros::<f64>(n).map_err(driver)?,
             volume: stream.alloc_zeros::<f64>(n).map_err(driver)?,
             out: stream
-                .alloc_zeros::<f64>((COLUMN_COUNT + SCRATCH_COLUMNS) * n)
+                .alloc_zeros::<f64>(COLUMN_COUNT * n)
                 .map_err(driver)?,
         })
     }
@@ -126,28 +112,6 @@ impl std::fmt::Debug for ResidentBattery {
             .field("capacity", &self.layout.capacity())
             .finish_non_exhaustive()
     }
-}
-
-/// The launch shape for `threads` threads along x, `groups` along y.
-fn launch_config(threads: usize, groups: u32) -> Result<LaunchConfig, GpuError> {
-    let blocks = u32::try_from(threads).map_err(driver)?.div_ceil(BLOCK);
-    Ok(LaunchConfig {
-        grid_dim: (blocks.max(1), groups, 1),
-        block_dim: (BLOCK, 1, 1),
-        shared_mem_bytes: 0,
-    })
-}
-
-/// A timing event recorded on `stream` now.
-fn mark(stream: &CudaStream) -> Result<CudaEvent, GpuError> {
-    stream
-        .record_event(Some(sys::CUevent_flags::CU_EVENT_DEFAULT))
-        .map_err(driver)
-}
-
-/// Seconds between two completed events.
-fn between(a: &CudaEvent, b: &CudaEvent) -> Result<f64, GpuError> {
-    Ok(f64::from(a.elapsed_ms(b).map_err(driver)?) / 1e3)
 }
 
 impl ResidentBattery {
@@ -265,8 +229,8 @@ impl ResidentBattery {
             .arg(&mut *rows);
         // SAFETY: matches battery_rows_kernel's signature (i64 times and
         // four f64 candle buffers of `stride`, i64 begin and len of `jobs`,
-        // i32 jobs, i64 stride, f64 columns of (34 + SCRATCH_COLUMNS) ×
-        // stride, f64 rows of at least 34 × jobs); windows lie inside one slot each, no two jobs
+        // i32 jobs, i64 stride, f64 columns of 34 × stride, f64 rows of at
+        // least 34 × jobs); windows lie inside one slot each, no two jobs
         // share a slot and no two groups a column, so threads write
         // disjoint cells, and every cell of the jobs' rows is written.
         #[expect(unsafe_code, reason = "a kernel launch is unsafe in cudarc")]
@@ -316,12 +280,6 @@ mod tests {
                 .text
                 .contains(&format!("#define QT_GROUPS {GROUPS}\n")),
             "GROUPS differs from battery.cu's QT_GROUPS"
-        );
-        assert!(
-            BATTERY
-                .text
-                .contains(&format!("#define QT_SCRATCH_COLUMNS {SCRATCH_COLUMNS}\n")),
-            "SCRATCH_COLUMNS differs from battery.cu's QT_SCRATCH_COLUMNS"
         );
     }
 }

@@ -62,68 +62,47 @@ use symbol::SymbolDeps;
 use telemetry::{Registry, Tracked, now_ms};
 use universe::UniverseActor;
 
+/// Every histogram the node records and its buckets (metrics' histograms
+/// have none unless given; shared/STACK.md).
+const HISTOGRAM_BUCKETS: &[(&str, &[f64])] = &[
+    ("qtrade_actor_handle_seconds", telemetry::HANDLE_BUCKETS),
+    (
+        "qtrade_pipeline_latency_seconds",
+        selector::PIPELINE_BUCKETS,
+    ),
+    ("qtrade_dispatcher_batch_seconds", dispatcher::BATCH_BUCKETS),
+    ("qtrade_dispatcher_queue_seconds", dispatcher::BATCH_BUCKETS),
+    (
+        "qtrade_dispatcher_kernel_seconds",
+        dispatcher::BATCH_BUCKETS,
+    ),
+    (
+        "qtrade_dispatcher_transfer_seconds",
+        dispatcher::BATCH_BUCKETS,
+    ),
+    ("qtrade_tick_to_order_seconds", trading::TRADE_BUCKETS),
+    ("qtrade_order_ack_seconds", trading::ACK_BUCKETS),
+    ("qtrade_order_fill_seconds", trading::FILL_BUCKETS),
+    ("qtrade_order_slippage_bps", trading::SLIPPAGE_BUCKETS),
+    (
+        "qtrade_dispatcher_batch_jobs",
+        &[1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0],
+    ),
+];
+
 /// Runs the node until SIGINT or SIGTERM; prints `listening on http://ADDR`
 /// on stdout once the endpoints are up.
 ///
 /// # Errors
 /// Start-up failures: the store, the listen address, the metrics recorder.
 pub fn run(cfg: NodeConfig) -> anyhow::Result<()> {
-    let prom = PrometheusBuilder::new()
-        .set_buckets_for_metric(
-            Matcher::Full("qtrade_actor_handle_seconds".into()),
-            telemetry::HANDLE_BUCKETS,
-        )
-        .context("bad histogram buckets")?
-        .set_buckets_for_metric(
-            Matcher::Full("qtrade_pipeline_latency_seconds".into()),
-            selector::PIPELINE_BUCKETS,
-        )
-        .context("bad histogram buckets")?
-        .set_buckets_for_metric(
-            Matcher::Full("qtrade_dispatcher_batch_seconds".into()),
-            dispatcher::BATCH_BUCKETS,
-        )
-        .context("bad histogram buckets")?
-        .set_buckets_for_metric(
-            Matcher::Full("qtrade_dispatcher_queue_seconds".into()),
-            dispatcher::BATCH_BUCKETS,
-        )
-        .context("bad histogram buckets")?
-        .set_buckets_for_metric(
-            Matcher::Full("qtrade_dispatcher_kernel_seconds".into()),
-            dispatcher::BATCH_BUCKETS,
-        )
-        .context("bad histogram buckets")?
-        .set_buckets_for_metric(
-            Matcher::Full("qtrade_dispatcher_transfer_seconds".into()),
-            dispatcher::BATCH_BUCKETS,
-        )
-        .context("bad histogram buckets")?
-        .set_buckets_for_metric(
-            Matcher::Full("qtrade_tick_to_order_seconds".into()),
-            trading::TRADE_BUCKETS,
-        )
-        .context("bad histogram buckets")?
-        .set_buckets_for_metric(
-            Matcher::Full("qtrade_order_ack_seconds".into()),
-            trading::ACK_BUCKETS,
-        )
-        .context("bad histogram buckets")?
-        .set_buckets_for_metric(
-            Matcher::Full("qtrade_order_fill_seconds".into()),
-            trading::FILL_BUCKETS,
-        )
-        .context("bad histogram buckets")?
-        .set_buckets_for_metric(
-            Matcher::Full("qtrade_order_slippage_bps".into()),
-            trading::SLIPPAGE_BUCKETS,
-        )
-        .context("bad histogram buckets")?
-        .set_buckets_for_metric(
-            Matcher::Full("qtrade_dispatcher_batch_jobs".into()),
-            &[1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0],
-        )
-        .context("bad histogram buckets")?
+    let mut prom = PrometheusBuilder::new();
+    for &(name, buckets) in HISTOGRAM_BUCKETS {
+        prom = prom
+            .set_buckets_for_metric(Matcher::Full(name.into()), buckets)
+            .context("bad histogram buckets")?;
+    }
+    let prom = prom
         .install_recorder()
         .context("cannot install the metrics recorder")?;
     telemetry::describe_metrics();
